@@ -1,0 +1,199 @@
+"""
+A strict reader of the From field: exactly one mailbox, and its domain.
+
+It tokenizes per RFC 5322 §3.2 (comments nest, quoted-pairs only inside quotes and
+comments) and refuses anything a receiver could read differently: several addresses,
+groups, source routes, encoded words or whitespace inside the address, an ``@`` in an
+unquoted display name, domain literals, unterminated quotes or comments. Raw UTF-8 is
+accepted (RFC 6532) and the domain comes back as a lowercase A-label.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from ._domains import DomainSyntaxError, normalize_domain
+from .exceptions import FromHeaderError, MessageProblem
+
+
+class _Kind(enum.Enum):
+    ATOM = enum.auto()
+    QUOTED = enum.auto()
+    LITERAL = enum.auto()
+    SPECIAL = enum.auto()
+
+
+# RFC 5322 specials that end an atom; "." is handled as a special too (dot-atom parts).
+_SPECIALS = frozenset(b'()<>[]:;@\\,."')
+_WSP = frozenset(b" \t\r\n")
+
+
+class _Token:
+    __slots__ = ("kind", "spaced", "text")
+
+    def __init__(self, kind: _Kind, text: bytes, spaced: bool) -> None:
+        self.kind = kind
+        self.text = text
+        self.spaced = spaced  # whitespace or a comment came right before it
+
+    def is_special(self, char: bytes) -> bool:
+        return self.kind is _Kind.SPECIAL and self.text == char
+
+
+def _fail(reason: str, problem: MessageProblem = MessageProblem.BAD_ADDRESS) -> FromHeaderError:
+    return FromHeaderError(f"From: {reason}", problem=problem)
+
+
+def _skip_comment(value: bytes, pos: int) -> int:
+    """Return the index after the comment that opens at ``pos``."""
+    depth = 0
+    end = len(value)
+    while pos < end:
+        char = value[pos]
+        if char == 0x5C:  # quoted-pair
+            pos += 2
+            continue
+        if char == 0x28:
+            depth += 1
+        elif char == 0x29:
+            depth -= 1
+            if depth == 0:
+                return pos + 1
+        pos += 1
+    raise _fail("unterminated comment")
+
+
+def _read_delimited(value: bytes, pos: int, close: int, what: str) -> tuple[bytes, int]:
+    """Read a quoted string or domain literal opening at ``pos``; return (content, next)."""
+    out = bytearray()
+    pos += 1
+    end = len(value)
+    while pos < end:
+        char = value[pos]
+        if char == 0x5C and pos + 1 < end:
+            out.append(value[pos + 1])
+            pos += 2
+            continue
+        if char == close:
+            return bytes(out), pos + 1
+        out.append(char)
+        pos += 1
+    raise _fail(f"unterminated {what}")
+
+
+def _tokenize(value: bytes) -> list[_Token]:
+    tokens: list[_Token] = []
+    pos, end, spaced = 0, len(value), False
+    while pos < end:
+        char = value[pos]
+        if char in _WSP:
+            pos += 1
+            spaced = True
+        elif char == 0x28:
+            pos = _skip_comment(value, pos)
+            spaced = True
+        elif char == 0x29:
+            raise _fail("unbalanced ')'")
+        elif char == 0x22:
+            text, pos = _read_delimited(value, pos, 0x22, "quoted string")
+            tokens.append(_Token(_Kind.QUOTED, text, spaced))
+            spaced = False
+        elif char == 0x5B:
+            text, pos = _read_delimited(value, pos, 0x5D, "domain literal")
+            tokens.append(_Token(_Kind.LITERAL, text, spaced))
+            spaced = False
+        elif char == 0x5C:
+            raise _fail("backslash outside a quoted string")
+        elif char in _SPECIALS:
+            tokens.append(_Token(_Kind.SPECIAL, value[pos : pos + 1], spaced))
+            pos += 1
+            spaced = False
+        else:
+            start = pos
+            while pos < end and value[pos] not in _SPECIALS and value[pos] not in _WSP:
+                if value[pos] < 0x20 or value[pos] == 0x7F:
+                    raise _fail("control character in the address")
+                pos += 1
+            tokens.append(_Token(_Kind.ATOM, value[start:pos], spaced))
+            spaced = False
+    return tokens
+
+
+def _addr_spec_domain(tokens: list[_Token]) -> str:
+    """The domain of an addr-spec given as tokens: local-part "@" domain."""
+    ats = [i for i, t in enumerate(tokens) if t.is_special(b"@")]
+    if not ats:
+        raise _fail("no '@' in the address", MessageProblem.NO_ADDRESS)
+    if len(ats) > 1:
+        raise _fail("more than one '@' in the address")
+    at = ats[0]
+    local, domain = tokens[:at], tokens[at + 1 :]
+    if not local:
+        raise _fail("empty local part")
+    for token in local:
+        if token.kind is _Kind.LITERAL or (
+            token.kind is _Kind.SPECIAL and not token.is_special(b".")
+        ):
+            raise _fail("unexpected character in the local part")
+    for part in (local, domain):
+        text = b"".join(t.text for t in part)
+        opener = text.find(b"=?")
+        if opener >= 0 and text.find(b"?=", opener + 2) >= 0:
+            raise _fail("encoded word inside the address", MessageProblem.ENCODED_WORD)
+    if not domain:
+        raise _fail("empty domain", MessageProblem.BAD_DOMAIN)
+    if any(t.kind is _Kind.LITERAL for t in domain):
+        raise _fail("domain literals cannot be signed for", MessageProblem.DOMAIN_LITERAL)
+    if tokens[at].spaced or any(t.spaced for t in domain):
+        raise _fail("whitespace or a comment inside the domain", MessageProblem.BAD_DOMAIN)
+    parts = []
+    for token in domain:
+        if token.kind is _Kind.QUOTED:
+            raise _fail("quoted string in the domain", MessageProblem.BAD_DOMAIN)
+        if token.kind is _Kind.SPECIAL and not token.is_special(b"."):
+            raise _fail(f"unexpected {token.text!r} in the domain", MessageProblem.BAD_DOMAIN)
+        parts.append(token.text)
+    try:
+        return normalize_domain(b"".join(parts))
+    except DomainSyntaxError as exc:
+        raise _fail(str(exc), MessageProblem.BAD_DOMAIN) from None
+
+
+def parse_from_domain(value: bytes) -> str:
+    """
+    Return the domain of the one mailbox in a From field value (unfolded bytes).
+
+    Raises:
+        FromHeaderError: Not exactly one plain mailbox; ``problem`` says why.
+    """
+    tokens = _tokenize(value)
+    if not tokens:
+        raise _fail("no address", MessageProblem.NO_ADDRESS)
+    opens = [i for i, t in enumerate(tokens) if t.is_special(b"<")]
+    if any(i + 1 < len(tokens) and tokens[i + 1].is_special(b"@") for i in opens):
+        raise _fail("source routes are not accepted", MessageProblem.ROUTE)
+    if any(t.is_special(b",") for t in tokens):
+        raise _fail("more than one address", MessageProblem.MULTIPLE_ADDRESSES)
+    closes = [i for i, t in enumerate(tokens) if t.is_special(b">")]
+    if not opens and not closes:
+        if any(t.is_special(b":") or t.is_special(b";") for t in tokens):
+            raise _fail("group syntax is not a single mailbox", MessageProblem.GROUP)
+        return _addr_spec_domain(tokens)
+    if len(opens) != 1 or len(closes) != 1 or closes[0] < opens[0]:
+        raise _fail("unbalanced or repeated angle brackets")
+    start, stop = opens[0], closes[0]
+    if stop != len(tokens) - 1:
+        raise _fail("text after the closing '>'")
+    for token in tokens[:start]:
+        if token.is_special(b"@"):
+            raise _fail("'@' in an unquoted display name; quote the name")
+        if token.is_special(b":") or token.is_special(b";"):
+            raise _fail("group syntax is not a single mailbox", MessageProblem.GROUP)
+        if token.kind is _Kind.SPECIAL and not token.is_special(b"."):
+            raise _fail(f"unexpected {token.text!r} in the display name")
+        if token.kind is _Kind.LITERAL:
+            raise _fail("'[' in an unquoted display name")
+    inner = tokens[start + 1 : stop]
+    if any(t.is_special(b":") for t in inner):
+        raise _fail("source routes are not accepted", MessageProblem.ROUTE)
+    return _addr_spec_domain(inner)

@@ -1,0 +1,87 @@
+"""
+Domain names and selectors in one normal form: lowercase A-labels, no trailing dot.
+
+IDNA 2008 is applied strictly (no UTS #46 mapping): a name with invisible or disallowed
+code points is refused rather than silently mapped to another name.
+"""
+
+from __future__ import annotations
+
+import re
+
+import idna
+
+_LDH_LABEL = re.compile(r"\A[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
+# Selectors and key-host names may carry underscores (RFC 8552 style names).
+_DNS_LABEL = re.compile(r"\A[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\Z")
+_MAX_NAME = 253
+
+
+class DomainSyntaxError(ValueError):
+    """A domain or selector is not acceptable; callers re-raise as their own typed error."""
+
+
+def normalize_domain(value: str | bytes, *, allow_underscore: bool = False) -> str:
+    """
+    Return ``value`` as a lowercase A-label domain without a trailing dot.
+
+    Raises:
+        DomainSyntaxError: Empty labels, bad characters, a single label, an IP address,
+            or a name IDNA 2008 refuses.
+    """
+    if isinstance(value, bytes):
+        try:
+            value = value.decode("utf-8")
+        except UnicodeDecodeError:
+            raise DomainSyntaxError("domain is not valid UTF-8") from None
+    name = value[:-1] if value.endswith(".") else value
+    if not name:
+        raise DomainSyntaxError("domain is empty")
+    if not name.isascii():
+        try:
+            name = idna.encode(name.lower(), uts46=False).decode("ascii")
+        except (idna.IDNAError, UnicodeError) as exc:
+            raise DomainSyntaxError(f"not a valid internationalized domain ({exc})") from None
+    name = name.lower()
+    labels = name.split(".")
+    pattern = _DNS_LABEL if allow_underscore else _LDH_LABEL
+    for label in labels:
+        if not label:
+            raise DomainSyntaxError(f"{value!r} has an empty label")
+        if not pattern.match(label):
+            raise DomainSyntaxError(f"{value!r}: label {label!r} is not a valid host label")
+    if len(labels) < 2:
+        raise DomainSyntaxError(f"{value!r} is a single label, not a domain")
+    if labels[-1].isdigit():
+        raise DomainSyntaxError(f"{value!r} looks like an IP address, not a domain")
+    if len(name) > _MAX_NAME:
+        raise DomainSyntaxError(f"{value!r} is longer than {_MAX_NAME} characters")
+    return name
+
+
+def normalize_selector(value: str) -> str:
+    """
+    Return ``value`` as a lowercase selector (dot-separated DNS labels, RFC 6376 §3.1).
+
+    Raises:
+        DomainSyntaxError: A character outside letters, digits, ``-``, ``_`` and ``.``;
+            that covers ``;``, ``=``, whitespace, ``(`` and NUL, which would corrupt
+            the tag list.
+    """
+    if not value:
+        raise DomainSyntaxError("selector is empty")
+    bad = sorted({c for c in value if not (c.isascii() and (c.isalnum() or c in "-_."))})
+    if bad:
+        raise DomainSyntaxError(f"selector {value!r} contains {', '.join(map(repr, bad))}")
+    name = value.lower()
+    for label in name.split("."):
+        if not _DNS_LABEL.match(label):
+            raise DomainSyntaxError(f"selector {value!r}: label {label!r} is not valid")
+    if len(name) > 63 * 2:
+        raise DomainSyntaxError(f"selector {value!r} is too long")
+    return name
+
+
+def is_subdomain(child: str, parent: str) -> bool:
+    """True when ``child`` equals ``parent`` or lies below it (both normalized)."""
+    return child == parent or child.endswith("." + parent)

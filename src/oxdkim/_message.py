@@ -1,0 +1,208 @@
+"""
+Split RFC 5322 message bytes into header fields and body, without re-serialising anything.
+
+Fields keep their exact bytes (with line endings made CRLF), so ``simple`` header
+canonicalization sees what the receiver will see. The From domain is read by a small
+strict parser of our own (:mod:`oxdkim._address`), not by ``email`` or ``parseaddr``.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from ._address import parse_from_domain
+from .exceptions import (
+    ConfigurationError,
+    FromHeaderError,
+    MessageFormatError,
+    MessageLimitError,
+    MessageProblem,
+)
+
+# RFC 5322 §2.2: field-name = 1*ftext, printable US-ASCII except colon.
+_FTEXT = frozenset(range(33, 127)) - {ord(":")}
+_WSP = (0x20, 0x09)
+
+
+@attrs.frozen
+class MessageLimits:
+    """
+    Size limits applied before any work, so hostile input costs bounded time and memory.
+
+    The defaults are far above what real mail carries.
+    """
+
+    max_header_bytes: int = 1 << 20
+    max_header_fields: int = 5000
+    max_signatures: int = 50
+
+    def __attrs_post_init__(self) -> None:
+        for name in ("max_header_bytes", "max_header_fields", "max_signatures"):
+            if getattr(self, name) < 1:
+                raise ConfigurationError(f"{name} must be positive")
+
+
+DEFAULT_LIMITS = MessageLimits()
+
+
+@attrs.frozen
+class HeaderField:
+    """One header field: ``name`` as written (trailing WSP removed), ``raw`` bytes with CRLF."""
+
+    name: bytes
+    raw: bytes
+
+    @property
+    def key(self) -> bytes:
+        """The lowercase name, for matching."""
+        return self.name.lower()
+
+    @property
+    def value(self) -> bytes:
+        """Everything after the colon, unfolded, without the final CRLF."""
+        return self.raw[self.raw.index(b":") + 1 :].replace(b"\r\n", b"")
+
+
+@attrs.frozen
+class ParsedMessage:
+    """A message split at the first empty line; ``body`` is the bytes after it, untouched."""
+
+    fields: tuple[HeaderField, ...]
+    body: bytes
+    linesep: bytes
+
+    def get_all(self, name: str) -> list[HeaderField]:
+        """Every field called ``name`` (case-insensitive), in message order."""
+        key = name.lower().encode("ascii")
+        return [f for f in self.fields if f.key == key]
+
+    def from_domain(self) -> str:
+        """
+        The domain of the single mailbox in the single From field.
+
+        Raises:
+            FromHeaderError: No From, several From fields, or not exactly one plain mailbox.
+        """
+        froms = self.get_all("from")
+        if not froms:
+            raise FromHeaderError("the message has no From field", problem=MessageProblem.NO_FROM)
+        if len(froms) > 1:
+            raise FromHeaderError(
+                f"the message has {len(froms)} From fields; exactly one is allowed",
+                problem=MessageProblem.MULTIPLE_FROM,
+            )
+        return parse_from_domain(froms[0].value)
+
+
+def find_body_start(message: bytes) -> tuple[int, int]:
+    """
+    Return ``(header_end, body_start)``: where the header block ends (after its last
+    line ending) and where the body begins. Without an empty line both are ``len``.
+    """
+    if message.startswith(b"\r\n"):
+        return 0, 2
+    if message.startswith(b"\n"):
+        return 0, 1
+    crlf = message.find(b"\n\r\n")
+    lf = message.find(b"\n\n")
+    if crlf < 0 and lf < 0:
+        return len(message), len(message)
+    if lf < 0 or (0 <= crlf < lf):
+        return crlf + 1, crlf + 3
+    return lf + 1, lf + 2
+
+
+def parse_header_block(block: bytes, limits: MessageLimits = DEFAULT_LIMITS) -> list[HeaderField]:
+    """
+    Parse the header block (no empty line inside) into fields.
+
+    Raises:
+        MessageFormatError: NUL or bare CR, a line without a colon, a bad field name, or a
+            continuation line before the first field.
+        MessageLimitError: More than ``limits.max_header_fields`` fields.
+    """
+    if not block:
+        return []
+    if b"\0" in block:
+        raise MessageFormatError("NUL byte in the header", problem=MessageProblem.NUL_BYTE)
+    lines = block.split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()
+    fields: list[HeaderField] = []
+    current: list[bytes] = []
+    name = b""
+
+    def close() -> None:
+        fields.append(HeaderField(name, b"\r\n".join(current) + b"\r\n"))
+
+    for number, raw_line in enumerate(lines, start=1):
+        line = raw_line[:-1] if raw_line.endswith(b"\r") else raw_line
+        if b"\r" in line:
+            raise MessageFormatError(
+                f"header line {number} contains a bare CR", problem=MessageProblem.BARE_CR
+            )
+        if line and line[0] in _WSP:
+            if not current:
+                raise MessageFormatError(
+                    "the first header line is a continuation line",
+                    problem=MessageProblem.LEADING_CONTINUATION,
+                )
+            current.append(line)
+            continue
+        if current:
+            close()
+            if len(fields) >= limits.max_header_fields:
+                raise MessageLimitError(
+                    f"more than {limits.max_header_fields} header fields"
+                )
+        colon = line.find(b":")
+        if colon < 0:
+            raise MessageFormatError(
+                f"header line {number} has no colon: {_preview(line)}",
+                problem=MessageProblem.NO_COLON,
+            )
+        name = line[:colon].rstrip(b" \t")
+        if not name or not _FTEXT.issuperset(name):
+            what = "an mbox 'From ' separator" if line.startswith(b"From ") else "a field"
+            raise MessageFormatError(
+                f"header line {number} is {what} with an invalid name: {_preview(line)}",
+                problem=MessageProblem.BAD_FIELD_NAME,
+            )
+        current = [line]
+    if current:
+        close()
+    return fields
+
+
+def _preview(line: bytes, width: int = 40) -> str:
+    text = line[:width].decode("ascii", "backslashreplace")
+    return repr(text + ("..." if len(line) > width else ""))
+
+
+def detect_linesep(message: bytes) -> bytes:
+    """The message's own line ending (from its first line): CRLF or LF."""
+    first = message.find(b"\n")
+    return b"\n" if first > 0 and message[first - 1] != 0x0D else b"\r\n"
+
+
+def parse_message(message: bytes, limits: MessageLimits = DEFAULT_LIMITS) -> ParsedMessage:
+    """
+    Split ``message`` into header fields and body.
+
+    Raises:
+        MessageFormatError: The header block is not RFC 5322 (see
+            :func:`parse_header_block`) or the message is empty.
+        MessageLimitError: The header block exceeds ``limits``.
+    """
+    if not isinstance(message, bytes | bytearray | memoryview):
+        raise TypeError(f"message must be bytes, not {type(message).__name__}")
+    message = bytes(message)
+    if not message.strip():
+        raise MessageFormatError("the message is empty", problem=MessageProblem.EMPTY)
+    header_end, body_start = find_body_start(message)
+    if header_end > limits.max_header_bytes:
+        raise MessageLimitError(f"header block larger than {limits.max_header_bytes} bytes")
+    if b"\0" in message:
+        raise MessageFormatError("NUL byte in the message", problem=MessageProblem.NUL_BYTE)
+    fields = parse_header_block(message[:header_end], limits)
+    return ParsedMessage(tuple(fields), message[body_start:], detect_linesep(message))

@@ -1,0 +1,207 @@
+"""
+The values that flow through signing: request, signature spec, decision, result.
+
+All are frozen: a decision or a result can be logged, compared and shared across threads.
+Building a :class:`SignatureSpec` validates every tag value, so a bad selector or domain
+is a :class:`~oxdkim.exceptions.ConfigurationError` when a policy is built, not per message.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from ._canon import Canonicalization
+from ._crypto import Algorithm, SigningKey
+from ._domains import DomainSyntaxError, is_subdomain, normalize_domain, normalize_selector
+from .exceptions import ConfigurationError
+
+DEFAULT_SIGNED_HEADERS: tuple[str, ...] = (
+    "from",
+    "sender",
+    "reply-to",
+    "subject",
+    "date",
+    "message-id",
+    "to",
+    "cc",
+    "in-reply-to",
+    "references",
+    "mime-version",
+    "content-type",
+    "content-transfer-encoding",
+    "content-disposition",
+    "content-language",
+    "list-id",
+    "list-help",
+    "list-unsubscribe",
+    "list-unsubscribe-post",
+    "list-subscribe",
+    "list-post",
+    "list-owner",
+    "list-archive",
+)
+"""Fields protected by default (RFC 6376 §5.4.1 plus the MIME and List-* fields)."""
+
+NEVER_SIGNED_HEADERS = frozenset(
+    {"return-path", "received", "bcc", "resent-bcc", "dkim-signature", "x-original-to"}
+)
+"""Trace and private fields that relays add, change or remove; signing them breaks mail."""
+
+_FIELD_NAME_CHARS = frozenset(chr(c) for c in range(33, 127)) - {":"}
+
+
+def _domain(value: str) -> str:
+    try:
+        return normalize_domain(value)
+    except DomainSyntaxError as exc:
+        raise ConfigurationError(f"invalid signing domain: {exc}") from None
+
+
+def _selector(value: str) -> str:
+    try:
+        return normalize_selector(value)
+    except DomainSyntaxError as exc:
+        raise ConfigurationError(f"invalid selector: {exc}") from None
+
+
+def _headers(value: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    names: list[str] = []
+    for raw in value:
+        name = raw.strip().lower()
+        if not name or not _FIELD_NAME_CHARS.issuperset(name):
+            raise ConfigurationError(f"invalid header field name {raw!r}")
+        if name in NEVER_SIGNED_HEADERS:
+            raise ConfigurationError(f"the {raw} field must not be signed")
+        if name not in names:
+            names.append(name)
+    if "from" not in names:
+        raise ConfigurationError("the From field must be signed (RFC 6376 §5.4)")
+    return tuple(names)
+
+
+def _expiry(value: int | None) -> int | None:
+    if value is not None and value <= 0:
+        raise ConfigurationError("expires_in must be a positive number of seconds")
+    return value
+
+
+@attrs.frozen
+class SigningRequest:
+    """
+    What a policy decides on: who sends, as whom.
+
+    ``from_domain`` is normalized (the message parser guarantees it); ``tenant`` is the
+    submitting account, as authenticated by the caller; ``envelope_sender`` is the SMTP
+    MAIL FROM address, when known.
+    """
+
+    from_domain: str
+    tenant: str | None = None
+    envelope_sender: str | None = None
+
+
+@attrs.frozen
+class SignatureOptions:
+    """
+    How to sign, independent of who signs: the same for every domain of a brand.
+
+    Args:
+        canonicalization: ``c=``; default ``relaxed/relaxed``.
+        headers: Fields to protect; ``from`` is required.
+        oversign: Name each protected field once more than it occurs, so nobody can add one.
+        expires_in: Seconds after ``t=`` for ``x=``; no ``x=`` when ``None``.
+    """
+
+    canonicalization: Canonicalization = Canonicalization()
+    headers: tuple[str, ...] = attrs.field(default=DEFAULT_SIGNED_HEADERS, converter=_headers)
+    oversign: bool = True
+    expires_in: int | None = attrs.field(default=None, converter=_expiry)
+
+
+DEFAULT_OPTIONS = SignatureOptions()
+
+
+@attrs.frozen
+class SignatureSpec:
+    """
+    One signature to make: ``d=``, ``s=``, the key, and how to sign.
+
+    Args:
+        domain: The signing domain (SDID, ``d=``).
+        selector: The selector (``s=``).
+        key: The private key; its algorithm gives ``a=``.
+        options: Canonicalization, protected headers, oversigning, expiry.
+        identity: The AUID (``i=``); must be ``d=`` or below it. Omitted when ``None``.
+    """
+
+    domain: str = attrs.field(converter=_domain)
+    selector: str = attrs.field(converter=_selector)
+    key: SigningKey
+    options: SignatureOptions = DEFAULT_OPTIONS
+    identity: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.identity is not None:
+            _, at, domain = self.identity.rpartition("@")
+            if not at or any(c in self.identity for c in " \t\r\n;\0"):
+                raise ConfigurationError(f"invalid identity {self.identity!r}")
+            if not is_subdomain(_domain(domain), self.domain):
+                raise ConfigurationError(
+                    f"identity {self.identity!r} is outside the signing domain {self.domain}"
+                )
+
+    @property
+    def algorithm(self) -> Algorithm:
+        """The ``a=`` algorithm, given by the key."""
+        return self.key.algorithm
+
+    @property
+    def canonicalization(self) -> Canonicalization:
+        """The ``c=`` pair from the options."""
+        return self.options.canonicalization
+
+
+@attrs.frozen
+class SigningDecision:
+    """
+    A policy's answer: the signatures to make, or none, and always who decided and why.
+
+    ``policy`` names the deciding policy (composed policies join names with ``>``).
+    """
+
+    policy: str
+    reason: str
+    signatures: tuple[SignatureSpec, ...] = ()
+
+    @property
+    def signs(self) -> bool:
+        """True when at least one signature is to be made."""
+        return bool(self.signatures)
+
+    @classmethod
+    def refuse(cls, policy: str, reason: str) -> SigningDecision:
+        """A decision not to sign."""
+        return cls(policy, reason, ())
+
+
+@attrs.frozen
+class SignResult:
+    """
+    One signature made.
+
+    ``header`` is the complete ``DKIM-Signature`` field, ending with the message's own
+    line ending; the caller prepends it to the message.
+    """
+
+    header: bytes
+    domain: str
+    selector: str
+    algorithm: Algorithm
+    canonicalization: Canonicalization
+    signed_headers: tuple[str, ...]
+    body_hash: str
+    timestamp: int
+    expires: int | None
+    policy: str
+    reason: str
+    key_fingerprint: str

@@ -1,0 +1,317 @@
+"""
+The Signer: message bytes -> policy decision -> DKIM-Signature header fields.
+
+The body is canonicalized and hashed once per body canonicalization and shared by every
+signature of the call; the header hash is per signature. Nothing here does I/O, and the
+caller's bytes are never modified: the result is header fields to prepend.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from ._canon import BodyHasher, Canon, body_hash, canonicalize_header
+from ._message import (
+    DEFAULT_LIMITS,
+    HeaderField,
+    MessageLimits,
+    ParsedMessage,
+    detect_linesep,
+    find_body_start,
+    parse_header_block,
+    parse_message,
+)
+from ._results import SignatureSpec, SigningDecision, SigningRequest, SignResult
+from .exceptions import (
+    MessageFormatError,
+    MessageLimitError,
+    MessageProblem,
+    SigningRefusedError,
+)
+from .typing import Clock, SigningPolicy
+
+_MAX_LINE = 78
+_B64_CHUNK = 64
+
+
+def utc_now() -> datetime:
+    """The default clock."""
+    return datetime.now(UTC)
+
+
+def _fold(items: list[list[str]]) -> tuple[str, int]:
+    """
+    Lay tag items out on lines of at most 78 columns; return the text and the length of
+    its last line. An item's first chunk follows a space (or a fold), later chunks follow
+    directly (or a fold): folds go only where RFC 6376 allows FWS. ``bh=`` and ``b=``
+    start lines of their own, so a relay that refolds the field cannot move them.
+    """
+    lines: list[str] = []
+    current = "DKIM-Signature:"
+    for item in items:
+        own_line = item[0].startswith(("bh=", "b="))
+        for index, chunk in enumerate(item):
+            sep = " " if index == 0 else ""
+            too_long = len(current) + len(sep) + len(chunk) > _MAX_LINE
+            if (too_long or (own_line and index == 0)) and current.strip():
+                lines.append(current)
+                current = " " + chunk
+            else:
+                current += sep + chunk
+    lines.append(current)
+    return "\r\n".join(lines), len(current)
+
+
+def _header_names(spec: SignatureSpec, counts: dict[str, int]) -> list[str]:
+    """The ``h=`` list: each protected field as often as it occurs, plus once if oversigning."""
+    names: list[str] = []
+    extra = 1 if spec.options.oversign else 0
+    for name in spec.options.headers:
+        names.extend([name] * (counts.get(name, 0) + extra))
+    return names
+
+
+def _index_fields(fields: tuple[HeaderField, ...]) -> dict[str, list[HeaderField]]:
+    index: dict[str, list[HeaderField]] = {}
+    for field in fields:
+        index.setdefault(field.key.decode("ascii"), []).append(field)
+    return index
+
+
+def make_signature(
+    index: dict[str, list[HeaderField]],
+    spec: SignatureSpec,
+    body_digest: bytes,
+    timestamp: int,
+    decision: SigningDecision,
+    linesep: bytes = b"\r\n",
+) -> SignResult:
+    """Build one DKIM-Signature field for already parsed header fields and body hash."""
+    counts = {name: len(found) for name, found in index.items()}
+    names = _header_names(spec, counts)
+    bh = base64.b64encode(body_digest).decode("ascii")
+    expires = timestamp + spec.options.expires_in if spec.options.expires_in is not None else None
+    items: list[list[str]] = [
+        ["v=1;"],
+        [f"a={spec.algorithm.value};"],
+        [f"c={spec.canonicalization};"],
+        [f"d={spec.domain};"],
+        [f"s={spec.selector};"],
+        [f"t={timestamp};"],
+    ]
+    if expires is not None:
+        items.append([f"x={expires};"])
+    if spec.identity is not None:
+        items.append([f"i={spec.identity};"])
+    h_chunks = [f"{name}:" for name in names]
+    h_chunks[0] = "h=" + h_chunks[0]
+    h_chunks[-1] = h_chunks[-1][:-1] + ";"
+    items += [h_chunks, [f"bh={bh};"], ["b="]]
+    unsigned, last_line = _fold(items)
+
+    hasher = hashlib.sha256()
+    header_canon = spec.canonicalization.header
+    remaining = {name: list(found) for name, found in index.items()}
+    for name in names:
+        stack = remaining.get(name)
+        if stack:  # the last unused instance, bottom up (RFC 6376 §5.4.2)
+            hasher.update(canonicalize_header(stack.pop().raw, header_canon))
+    own = canonicalize_header(unsigned.encode("ascii") + b"\r\n", header_canon)
+    hasher.update(own[:-2])
+    signature = base64.b64encode(spec.key.sign_digest(hasher.digest())).decode("ascii")
+
+    pieces = []
+    room = max(_MAX_LINE - last_line, 0)
+    pieces.append(signature[:room])
+    for start in range(room, len(signature), _B64_CHUNK):
+        pieces.append(signature[start : start + _B64_CHUNK])
+    header = (unsigned + "\r\n ".join(pieces) + "\r\n").encode("ascii")
+    if linesep != b"\r\n":
+        header = header.replace(b"\r\n", linesep)
+    return SignResult(
+        header=header,
+        domain=spec.domain,
+        selector=spec.selector,
+        algorithm=spec.algorithm,
+        canonicalization=spec.canonicalization,
+        signed_headers=tuple(names),
+        body_hash=bh,
+        timestamp=timestamp,
+        expires=expires,
+        policy=decision.policy,
+        reason=decision.reason,
+        key_fingerprint=spec.key.fingerprint,
+    )
+
+
+class _HeaderSplitter:
+    """Collect streamed chunks until the empty line that ends the header block."""
+
+    def __init__(self, limit: int) -> None:
+        self.buffer = bytearray()
+        self.limit = limit
+        self._scanned = 0
+
+    def feed(self, chunk: bytes) -> tuple[int, int] | None:
+        self.buffer += chunk
+        data = self.buffer
+        if data[:2] == b"\r\n":
+            return 0, 2
+        if data[:1] == b"\n":
+            return 0, 1
+        start = max(self._scanned - 2, 0)
+        crlf = data.find(b"\n\r\n", start)
+        lf = data.find(b"\n\n", start)
+        if crlf >= 0 and (lf < 0 or crlf < lf):
+            return crlf + 1, crlf + 3
+        if lf >= 0:
+            return lf + 1, lf + 2
+        self._scanned = len(data)
+        if len(data) > self.limit:
+            raise MessageLimitError(f"header block larger than {self.limit} bytes")
+        return None
+
+
+class Signer:
+    """
+    Sign messages as a :class:`~oxdkim.typing.SigningPolicy` decides.
+
+    One Signer serves any number of threads: it keeps no per-message state, and the
+    policy's keys are parsed once, when the policy is built.
+
+    Args:
+        policy: Decides, per message, which signatures to make.
+        clock: Returns the current time for ``t=``; inject a fixed clock for tests.
+        limits: Size limits checked before any work.
+    """
+
+    def __init__(
+        self,
+        policy: SigningPolicy,
+        *,
+        clock: Clock = utc_now,
+        limits: MessageLimits = DEFAULT_LIMITS,
+    ) -> None:
+        self.policy = policy
+        self.clock = clock
+        self.limits = limits
+
+    def decide(
+        self, message: bytes, *, tenant: str | None = None, envelope_sender: str | None = None
+    ) -> SigningDecision:
+        """What the policy would do with ``message``, without signing."""
+        parsed = parse_message(message, self.limits)
+        return self.policy.decide(SigningRequest(parsed.from_domain(), tenant, envelope_sender))
+
+    def sign(
+        self, message: bytes, *, tenant: str | None = None, envelope_sender: str | None = None
+    ) -> tuple[SignResult, ...]:
+        """
+        Sign ``message`` and return one result per signature, in the policy's order.
+
+        Raises:
+            MessageFormatError: The message cannot be signed (see its ``problem``).
+            SigningRefusedError: The policy decided not to sign; ``decision`` says why.
+            SigningError: The crypto backend failed.
+        """
+        parsed = parse_message(message, self.limits)
+        decision = self._decide(parsed, tenant, envelope_sender)
+        digests = {
+            canon: body_hash(parsed.body, canon)
+            for canon in {s.canonicalization.body for s in decision.signatures}
+        }
+        return self._sign_parsed(parsed, decision, digests)
+
+    def sign_chunks(
+        self,
+        chunks: Iterable[bytes],
+        *,
+        tenant: str | None = None,
+        envelope_sender: str | None = None,
+    ) -> tuple[SignResult, ...]:
+        """
+        Sign a message given as an iterable of byte chunks, in bounded memory.
+
+        Only the header block is buffered; the body is canonicalized and hashed as it
+        streams. The result is identical to :meth:`sign` on the joined chunks.
+        """
+        splitter = _HeaderSplitter(self.limits.max_header_bytes)
+        iterator = iter(chunks)
+        found = None
+        for chunk in iterator:
+            self._check_chunk(chunk)
+            found = splitter.feed(chunk)
+            if found is not None:
+                break
+        data = bytes(splitter.buffer)
+        header_end, body_start = found or (len(data), len(data))
+        if header_end > self.limits.max_header_bytes:
+            raise MessageLimitError(f"header block larger than {self.limits.max_header_bytes} bytes")
+        if not data.strip() and found is None:
+            parse_message(data, self.limits)  # raises the "empty message" error
+        fields = tuple(parse_header_block(data[:header_end], self.limits))
+        parsed = ParsedMessage(fields, b"", detect_linesep(data))
+        decision = self._decide(parsed, tenant, envelope_sender)
+        hashers = {
+            canon: BodyHasher(canon)
+            for canon in {s.canonicalization.body for s in decision.signatures}
+        }
+        head = data[body_start:]
+        for hasher in hashers.values():
+            hasher.update(head)
+        for chunk in iterator:
+            self._check_chunk(chunk)
+            for hasher in hashers.values():
+                hasher.update(chunk)
+        digests = {canon: hasher.digest() for canon, hasher in hashers.items()}
+        return self._sign_parsed(parsed, decision, digests)
+
+    def signed_message(
+        self, message: bytes, *, tenant: str | None = None, envelope_sender: str | None = None
+    ) -> bytes:
+        """Return a new bytes object: the signature fields followed by ``message``."""
+        results = self.sign(message, tenant=tenant, envelope_sender=envelope_sender)
+        return b"".join(r.header for r in results) + bytes(message)
+
+    @staticmethod
+    def _check_chunk(chunk: bytes) -> None:
+        if not isinstance(chunk, bytes | bytearray | memoryview):
+            raise TypeError(f"chunks must be bytes, not {type(chunk).__name__}")
+        if b"\0" in chunk:
+            raise MessageFormatError("NUL byte in the message", problem=MessageProblem.NUL_BYTE)
+
+    def _decide(
+        self, parsed: ParsedMessage, tenant: str | None, envelope_sender: str | None
+    ) -> SigningDecision:
+        decision = self.policy.decide(
+            SigningRequest(parsed.from_domain(), tenant, envelope_sender)
+        )
+        if not decision.signs:
+            raise SigningRefusedError(decision)
+        return decision
+
+    def _sign_parsed(
+        self,
+        parsed: ParsedMessage,
+        decision: SigningDecision,
+        digests: dict[Canon, bytes],
+    ) -> tuple[SignResult, ...]:
+        timestamp = int(self.clock().timestamp())
+        index = _index_fields(parsed.fields)
+        return tuple(
+            make_signature(
+                index,
+                spec,
+                digests[spec.canonicalization.body],
+                timestamp,
+                decision,
+                parsed.linesep,
+            )
+            for spec in decision.signatures
+        )
+
+
+__all__ = ["Signer", "find_body_start", "make_signature", "utc_now"]

@@ -1,0 +1,156 @@
+"""
+Every exception oxdkim raises, rooted in one base class.
+
+Commands raise (building a signer, a key ring or a policy; signing); evaluations return
+results (verification, alignment, audits). "No such record" is an answer, not an error.
+
+* OxDkimError
+  + ConfigurationError (also ValueError)    bad arguments: domain, selector, headers, limits
+    - NoActiveKeyError                      a key ring has no slot that may sign
+  + KeyLoadError (also ValueError)          unreadable, mismatched, too small or unsafe key
+    - WeakKeyError                          RSA key below the size minimum
+  + MessageFormatError (also ValueError)    the bytes are not a message we can sign
+    - FromHeaderError                       From is missing, repeated or not one plain mailbox
+    - MessageLimitError                     a configured size limit was exceeded
+  + PolicyError
+    - SigningRefusedError                   the policy decided not to sign; carries the decision
+  + SigningError                            the crypto backend failed; original is __cause__
+  + KeyRingError                            a rollover step's precondition does not hold
+  + KeyStoreError                           ring state or key files cannot be read or written
+  + DnsError
+    - DnsTempError                          timeout, SERVFAIL, REFUSED: try again later
+    - DnsPermError                          CNAME loop, too many hops, malformed answer
+  + RecordSyntaxError (also ValueError)     a DKIM key or DMARC record is malformed
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._results import SigningDecision
+
+
+class OxDkimError(Exception):
+    """Base class of every exception oxdkim raises on purpose."""
+
+
+class ConfigurationError(OxDkimError, ValueError):
+    """An argument used to build a signer, policy, key ring or limit is invalid."""
+
+
+class NoActiveKeyError(ConfigurationError):
+    """A key ring has no slot that may sign right now."""
+
+
+class KeyLoadError(OxDkimError, ValueError):
+    """
+    A private key cannot be used: unreadable, wrong type, mismatched or unsafe.
+
+    The message names the source (a file path, "PEM data") but never key material.
+    """
+
+    def __init__(self, message: str, *, source: str | None = None) -> None:
+        super().__init__(f"{source}: {message}" if source else message)
+        self.source = source
+
+
+class WeakKeyError(KeyLoadError):
+    """An RSA key is smaller than the minimum (1024 bits always, 2048 unless opted in)."""
+
+    def __init__(self, bits: int, minimum: int, *, source: str | None = None) -> None:
+        super().__init__(
+            f"RSA key has {bits} bits; the minimum is {minimum} (RFC 8301)", source=source
+        )
+        self.bits = bits
+        self.minimum = minimum
+
+
+class MessageProblem(enum.Enum):
+    """Why a message was refused, as a stable machine-readable code."""
+
+    NUL_BYTE = "nul-byte"
+    BARE_CR = "bare-cr"
+    NO_COLON = "no-colon"
+    BAD_FIELD_NAME = "bad-field-name"
+    LEADING_CONTINUATION = "leading-continuation"
+    EMPTY = "empty"
+    NO_FROM = "no-from"
+    MULTIPLE_FROM = "multiple-from"
+    MULTIPLE_ADDRESSES = "multiple-addresses"
+    NO_ADDRESS = "no-address"
+    GROUP = "group"
+    ROUTE = "route"
+    ENCODED_WORD = "encoded-word"
+    BAD_ADDRESS = "bad-address"
+    BAD_DOMAIN = "bad-domain"
+    DOMAIN_LITERAL = "domain-literal"
+    TOO_LARGE = "too-large"
+
+
+class MessageFormatError(OxDkimError, ValueError):
+    """The bytes are not an RFC 5322 message that oxdkim will sign."""
+
+    def __init__(self, message: str, *, problem: MessageProblem) -> None:
+        super().__init__(message)
+        self.problem = problem
+
+
+class FromHeaderError(MessageFormatError):
+    """The From field is missing, repeated, or does not plainly name one mailbox."""
+
+
+class MessageLimitError(MessageFormatError):
+    """The message exceeds a configured limit (header size, field count, ...)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, problem=MessageProblem.TOO_LARGE)
+
+
+class PolicyError(OxDkimError):
+    """A signing policy could not produce signatures."""
+
+
+class SigningRefusedError(PolicyError):
+    """The policy decided not to sign this message; ``decision`` says which policy and why."""
+
+    def __init__(self, decision: SigningDecision) -> None:
+        super().__init__(f"{decision.policy}: {decision.reason}")
+        self.decision = decision
+
+
+class SigningError(OxDkimError):
+    """The cryptographic backend failed to sign; the original exception is ``__cause__``."""
+
+
+class KeyRingError(OxDkimError):
+    """A key ring operation was refused because its precondition does not hold."""
+
+
+class KeyStoreError(OxDkimError):
+    """Key ring state or key files cannot be read or written safely."""
+
+
+class DnsError(OxDkimError):
+    """A DNS lookup failed; ``name`` is the queried name."""
+
+    def __init__(self, message: str, *, name: str) -> None:
+        super().__init__(f"{name}: {message}")
+        self.name = name
+
+
+class DnsTempError(DnsError):
+    """The answer is unknowable right now (timeout, SERVFAIL, REFUSED): retry later."""
+
+
+class DnsPermError(DnsError):
+    """The answer is permanently unusable (CNAME loop, too many hops, malformed data)."""
+
+
+class RecordSyntaxError(OxDkimError, ValueError):
+    """A DKIM key record, DKIM-Signature tag list or DMARC record is malformed."""
+
+    def __init__(self, message: str, *, tag: str | None = None) -> None:
+        super().__init__(message)
+        self.tag = tag

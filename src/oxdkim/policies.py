@@ -1,0 +1,203 @@
+"""
+Signing policies: small values that decide, per message, what to sign with.
+
+* :class:`DefaultGenericPolicy` signs as the provider's generic domain (not aligned).
+* :class:`LegacyBrandPolicy` signs as the From domain with the brand's key ring
+  (aligned), only for a domain the submitting tenant owns.
+* :class:`PerDomainPolicy` routes a domain to a policy of its own, else to a default.
+* :class:`RefusePolicy` never signs (a per-domain block).
+
+They compose instead of growing flags: ``LegacyBrandPolicy(..., fallback=generic)`` signs
+generic where aligned signing is not allowed. Every decision names the policy that made
+it and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+
+import attrs
+
+from ._crypto import SigningKey
+from ._domains import DomainSyntaxError, normalize_domain
+from ._keyring import KeyRing
+from ._results import (
+    DEFAULT_OPTIONS,
+    SignatureOptions,
+    SignatureSpec,
+    SigningDecision,
+    SigningRequest,
+)
+from .exceptions import ConfigurationError
+from .typing import SigningPolicy
+
+__all__ = [
+    "DefaultGenericPolicy",
+    "DomainOwnership",
+    "LegacyBrandPolicy",
+    "PerDomainPolicy",
+    "RefusePolicy",
+]
+
+
+def _domain(value: str) -> str:
+    try:
+        return normalize_domain(value)
+    except DomainSyntaxError as exc:
+        raise ConfigurationError(str(exc)) from None
+
+
+def _delegate(outer: str, why: str, inner: SigningDecision) -> SigningDecision:
+    return SigningDecision(f"{outer}>{inner.policy}", f"{why}; {inner.reason}", inner.signatures)
+
+
+@attrs.frozen
+class DefaultGenericPolicy:
+    """
+    Sign every message as the provider's generic domain and selector.
+
+    Customers need no DNS change; ``d=`` never matches the From domain, so DKIM is not
+    aligned and DMARC can pass only through aligned SPF.
+    """
+
+    domain: str = attrs.field(converter=_domain)
+    selector: str
+    key: SigningKey = attrs.field(repr=False)
+    options: SignatureOptions = DEFAULT_OPTIONS
+    name: str = "default-generic"
+    _spec: SignatureSpec = attrs.field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        spec = SignatureSpec(self.domain, self.selector, self.key, self.options)
+        object.__setattr__(self, "_spec", spec)
+
+    def decide(self, request: SigningRequest) -> SigningDecision:
+        """Always sign with the generic spec."""
+        return SigningDecision(
+            self.name,
+            f"generic signature d={self.domain} s={self._spec.selector} "
+            f"(not aligned with {request.from_domain})",
+            (self._spec,),
+        )
+
+
+def _ownership(value: Mapping[str, Iterable[str]] | DomainOwnership) -> DomainOwnership:
+    return value if isinstance(value, DomainOwnership) else DomainOwnership.from_tenants(value)
+
+
+@attrs.frozen
+class DomainOwnership:
+    """
+    Which tenant owns which domain. A domain has exactly one owner.
+
+    Matching is exact: owning ``example.com`` does not grant ``news.example.com``, which
+    needs its own delegation CNAMEs anyway.
+    """
+
+    owners: Mapping[str, str] = attrs.field(converter=lambda m: MappingProxyType(dict(m)))
+
+    @classmethod
+    def from_tenants(cls, tenants: Mapping[str, Iterable[str]]) -> DomainOwnership:
+        """
+        Build from ``{tenant: [domain, ...]}``.
+
+        Raises:
+            ConfigurationError: A domain listed for two tenants, or an invalid domain.
+        """
+        owners: dict[str, str] = {}
+        for tenant, domains in tenants.items():
+            if isinstance(domains, str):
+                raise ConfigurationError(f"tenant {tenant!r}: give a list of domains")
+            for raw in domains:
+                domain = _domain(raw)
+                if owners.get(domain, tenant) != tenant:
+                    raise ConfigurationError(
+                        f"domain {domain} is owned by both {owners[domain]!r} and {tenant!r}"
+                    )
+                owners[domain] = tenant
+        return cls(owners)
+
+    def owner_of(self, domain: str) -> str | None:
+        """The tenant that owns ``domain``, or ``None``."""
+        return self.owners.get(domain)
+
+
+@attrs.frozen
+class LegacyBrandPolicy:
+    """
+    Sign aligned: ``d=`` is the From domain, ``s=`` the ring's active slot.
+
+    One brand key signs for every brand domain, so this policy signs only when the
+    submitting tenant owns the From domain. Otherwise it refuses, or asks ``fallback``
+    (typically the brand's :class:`DefaultGenericPolicy`); it never puts another tenant's
+    domain in ``d=``.
+    """
+
+    ring: KeyRing
+    ownership: DomainOwnership = attrs.field(converter=_ownership)
+    options: SignatureOptions = DEFAULT_OPTIONS
+    fallback: SigningPolicy | None = None
+    name: str = "legacy-brand"
+
+    def decide(self, request: SigningRequest) -> SigningDecision:
+        """Sign aligned for the tenant's own domain; otherwise fall back or refuse."""
+        domain = request.from_domain
+        owner = self.ownership.owner_of(domain)
+        if owner is None:
+            return self._not_aligned(request, f"{domain} is not a domain of this brand")
+        if request.tenant is None:
+            return self._not_aligned(request, "no tenant given; aligned signing needs one")
+        if owner != request.tenant:
+            return self._not_aligned(
+                request, f"{domain} belongs to another tenant than {request.tenant!r}"
+            )
+        slots = self.ring.snapshot().signing_slots()
+        specs = tuple(
+            SignatureSpec(domain, slot.selector, slot.key, self.options)
+            for slot in slots
+            if slot.key is not None
+        )
+        selectors = ", ".join(spec.selector for spec in specs)
+        return SigningDecision(
+            self.name,
+            f"aligned signature d={domain} s={selectors}: tenant {owner!r} owns the domain",
+            specs,
+        )
+
+    def _not_aligned(self, request: SigningRequest, why: str) -> SigningDecision:
+        if self.fallback is None:
+            return SigningDecision.refuse(self.name, why)
+        return _delegate(self.name, why, self.fallback.decide(request))
+
+
+def _policies(value: Mapping[str, SigningPolicy]) -> Mapping[str, SigningPolicy]:
+    return MappingProxyType({_domain(domain): policy for domain, policy in value.items()})
+
+
+@attrs.frozen
+class PerDomainPolicy:
+    """A domain with a policy of its own uses it; every other domain gets ``default``."""
+
+    default: SigningPolicy
+    overrides: Mapping[str, SigningPolicy] = attrs.field(factory=dict, converter=_policies)
+    name: str = "per-domain"
+
+    def decide(self, request: SigningRequest) -> SigningDecision:
+        """Route to the domain's own policy or the default."""
+        own = self.overrides.get(request.from_domain)
+        if own is not None:
+            return _delegate(self.name, f"{request.from_domain} has its own policy", own.decide(request))
+        return _delegate(self.name, "brand default", self.default.decide(request))
+
+
+@attrs.frozen
+class RefusePolicy:
+    """Never sign; ``reason`` is reported in the refusal (e.g. a suspended domain)."""
+
+    reason: str = "signing is disabled for this domain"
+    name: str = "refuse"
+
+    def decide(self, request: SigningRequest) -> SigningDecision:
+        """Refuse."""
+        return SigningDecision.refuse(self.name, self.reason)

@@ -1,0 +1,74 @@
+"""
+The contracts that plug-ins implement, in one low module that everything may import.
+
+Implementations import this module, never the other way round.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from ._dnsanswers import CnameAnswer, TxtAnswer
+    from ._results import SigningDecision, SigningRequest
+
+__all__ = ["AsyncResolver", "Clock", "Resolver", "SigningPolicy"]
+
+Clock = Callable[[], datetime]
+"""A callable returning the current time as an aware :class:`~datetime.datetime`."""
+
+
+@runtime_checkable
+class SigningPolicy(Protocol):
+    """
+    **Protocol:** Decide whether and how to sign one message.
+
+    A policy is a value: it does no I/O and keeps no per-message state, so one instance
+    serves every thread. Everything it needs (keys, ownership tables) is given when it is
+    built, and invalid configuration is refused then, not per message.
+    """
+
+    @property
+    def name(self) -> str:
+        """Short name used in decisions and logs, e.g. ``"legacy-brand"``."""
+        ...
+
+    def decide(self, request: SigningRequest) -> SigningDecision:
+        """Return the signatures to make for ``request``, or a refusal with its reason."""
+        ...
+
+
+@runtime_checkable
+class Resolver(Protocol):
+    """
+    **Protocol:** Answer the DNS questions oxdkim asks, synchronously.
+
+    Names are lowercase A-labels without a trailing dot.
+
+    Raises:
+        DnsTempError: The answer is unknowable right now (timeout, SERVFAIL, REFUSED).
+        DnsPermError: The answer is permanently unusable (CNAME loop, too many hops).
+    """
+
+    def txt(self, name: str) -> TxtAnswer:
+        """TXT records at ``name``, following CNAMEs."""
+        ...
+
+    def cname(self, name: str) -> CnameAnswer:
+        """The CNAME record at ``name`` itself, not followed."""
+        ...
+
+
+@runtime_checkable
+class AsyncResolver(Protocol):
+    """**Protocol:** The asynchronous twin of :class:`Resolver`, with the same answers."""
+
+    async def txt(self, name: str) -> TxtAnswer:
+        """TXT records at ``name``, following CNAMEs."""
+        ...
+
+    async def cname(self, name: str) -> CnameAnswer:
+        """The CNAME record at ``name`` itself, not followed."""
+        ...
