@@ -1,0 +1,53 @@
+"""
+The ``oxdkim`` command line for operators.
+
+Each subcommand lives in its own module with a ``register(subparsers)`` function.
+Exit codes: 0 success, 1 the operation failed or was refused, 2 unusable input or usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from .._version import __version__
+from ..exceptions import OxDkimError
+from . import _demo, _keygen, _sign
+from ._common import EXIT_FAILED, EXIT_USAGE, CliError, error
+
+_COMMANDS = (_demo, _keygen, _sign)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with every subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="oxdkim",
+        description="DKIM signing, key rollover and DMARC readiness for mail providers.",
+    )
+    parser.add_argument("--version", action="version", version=f"oxdkim {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for command in _COMMANDS:
+        command.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except CliError as exc:
+        return error(str(exc), exc.code)
+    except OxDkimError as exc:
+        return error(f"{type(exc).__name__}: {exc}", EXIT_FAILED)
+    except KeyboardInterrupt:
+        return error("interrupted", EXIT_USAGE)
+    except BrokenPipeError:
+        return EXIT_FAILED
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

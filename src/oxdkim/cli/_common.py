@@ -1,0 +1,58 @@
+"""Small helpers shared by the subcommands: exit codes, errors, input and output."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A command-line problem to report on stderr with an exit code (no traceback)."""
+
+    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def error(message: str, code: int) -> int:
+    """Print ``message`` on stderr and return ``code``."""
+    print(f"oxdkim: error: {message}", file=sys.stderr)
+    return code
+
+
+def read_input(path: str | None) -> bytes:
+    """The bytes of ``path``, or of stdin for ``None`` or ``-``."""
+    if path is None or path == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def write_private_file(path: Path, data: bytes, *, overwrite: bool = False) -> None:
+    """
+    Write ``data`` to ``path`` with mode 0600 from the first byte, atomically.
+
+    The file is written to a temporary name in the same directory, flushed to disk, and
+    renamed over ``path``; readers never see a partial key.
+    """
+    if path.exists() and not overwrite:
+        raise CliError(f"{path} exists; use --force to replace it")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise CliError(f"cannot write {path}: {exc.strerror}", EXIT_FAILED) from None
