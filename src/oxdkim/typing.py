@@ -6,15 +6,17 @@ Implementations import this module, never the other way round.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from ._dnsanswers import CnameAnswer, TxtAnswer
+    from ._keyring import RingSnapshot
     from ._results import SigningDecision, SigningRequest
 
-__all__ = ["AsyncResolver", "Clock", "Resolver", "SigningPolicy"]
+__all__ = ["AsyncResolver", "Clock", "KeyStore", "Resolver", "SigningPolicy"]
 
 Clock = Callable[[], datetime]
 """A callable returning the current time as an aware :class:`~datetime.datetime`."""
@@ -71,4 +73,30 @@ class AsyncResolver(Protocol):
 
     async def cname(self, name: str) -> CnameAnswer:
         """The CNAME record at ``name`` itself, not followed."""
+        ...
+
+
+@runtime_checkable
+class KeyStore(Protocol):
+    """
+    **Protocol:** Keep a key ring's state and private keys between processes.
+
+    Raises:
+        KeyStoreError: The state or a key file cannot be read or written safely.
+    """
+
+    def load(self) -> RingSnapshot:
+        """Read the stored ring, keys included."""
+        ...
+
+    def save(self, snapshot: RingSnapshot) -> None:
+        """Store ``snapshot`` atomically: readers see the old state or the new, never a mix."""
+        ...
+
+    def locked(self) -> AbstractContextManager[None]:
+        """Hold the writer lock, so two rotators never race."""
+        ...
+
+    def version_token(self) -> Hashable:
+        """A cheap token that changes whenever the stored state changes."""
         ...
