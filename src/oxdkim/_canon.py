@@ -145,7 +145,11 @@ class BodyHasher:
         self._seen = True
 
     def update(self, chunk: bytes) -> None:
-        """Feed the next chunk of body bytes."""
+        """Feed the next chunk of body bytes (``bytes``, ``bytearray`` or ``memoryview``)."""
+        if type(chunk) is not bytes:
+            # Copy: a memoryview has no find methods, and a caller's reused read buffer
+            # must not be held as pending bytes.
+            chunk = bytes(chunk)
         data = self._pending + chunk if self._pending else chunk
         last_lf = data.rfind(b"\n")
         if last_lf < 0:
