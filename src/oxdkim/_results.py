@@ -48,6 +48,10 @@ NEVER_SIGNED_HEADERS = frozenset(
 """Trace and private fields that relays add, change or remove; signing them breaks mail."""
 
 _FIELD_NAME_CHARS = frozenset(chr(c) for c in range(33, 127)) - {":"}
+# RFC 5321 Dot-string characters (atext and "."), without "=" (dkim-quoted-printable).
+_IDENTITY_LOCAL_CHARS = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/?^_`{|}~."
+)
 
 
 def _domain(value: str) -> str:
@@ -142,13 +146,22 @@ class SignatureSpec:
 
     def __attrs_post_init__(self) -> None:
         if self.identity is not None:
-            _, at, domain = self.identity.rpartition("@")
-            if not at or any(c in self.identity for c in " \t\r\n;\0"):
+            local, at, domain = self.identity.rpartition("@")
+            if not at or not _IDENTITY_LOCAL_CHARS.issuperset(local):
+                # i= is dkim-quoted-printable ASCII (RFC 6376 §3.5): a raw "=", "@" or
+                # non-ASCII local part would be misread or crash when the tag is written.
                 raise ConfigurationError(f"invalid identity {self.identity!r}")
-            if not is_subdomain(_domain(domain), self.domain):
+            try:
+                identity_domain = normalize_domain(domain)
+            except DomainSyntaxError as exc:
+                raise ConfigurationError(f"invalid identity domain: {exc}") from None
+            if not is_subdomain(identity_domain, self.domain):
                 raise ConfigurationError(
                     f"identity {self.identity!r} is outside the signing domain {self.domain}"
                 )
+            # Written as A-label without a trailing dot, like d=, so verifiers that
+            # compare i= to d= as strings accept it.
+            object.__setattr__(self, "identity", f"{local}@{identity_domain}")
 
     @property
     def algorithm(self) -> Algorithm:
