@@ -106,7 +106,9 @@ class SigningKey:
         algorithm = Algorithm.parse(algorithm) if isinstance(algorithm, str) else algorithm
         if algorithm is Algorithm.ED25519_SHA256:
             return cls.from_private_key(ed25519.Ed25519PrivateKey.generate())
-        _check_rsa_size(bits, min(bits, RSA_DEFAULT_MIN_BITS), None)
+        # Asking for a 1024..2047-bit key is the opt-in; below 1024 is a WeakKeyError,
+        # not a complaint about a min_rsa_bits the caller never passed.
+        _check_rsa_size(bits, max(min(bits, RSA_DEFAULT_MIN_BITS), RSA_ABSOLUTE_MIN_BITS), None)
         if bits > 8192:
             raise ConfigurationError(f"RSA keys over 8192 bits are not supported (got {bits})")
         key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
