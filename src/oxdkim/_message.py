@@ -112,9 +112,15 @@ def find_body_start(message: bytes) -> tuple[int, int]:
     return lf + 1, lf + 2
 
 
-def parse_header_block(block: bytes, limits: MessageLimits = DEFAULT_LIMITS) -> list[HeaderField]:
+def parse_header_block(
+    block: bytes, limits: MessageLimits = DEFAULT_LIMITS, *, lenient: bool = False
+) -> list[HeaderField]:
     """
     Parse the header block (no empty line inside) into fields.
+
+    ``lenient`` is for reading inbound mail (verification) rather than mail to sign: a
+    bare CR inside a header line is kept as an ordinary byte, and an mbox ``From ``
+    separator on the first line is skipped (dkimpy reads both the same way).
 
     Raises:
         MessageFormatError: NUL or bare CR, a line without a colon, a bad field name, or a
@@ -128,6 +134,8 @@ def parse_header_block(block: bytes, limits: MessageLimits = DEFAULT_LIMITS) -> 
     lines = block.split(b"\n")
     if lines[-1] == b"":
         lines.pop()
+    if lenient and lines and lines[0].startswith(b"From "):
+        lines[0] = b""  # an mbox separator, not a field; skipped below
     fields: list[HeaderField] = []
     current: list[bytes] = []
     name = b""
@@ -137,7 +145,9 @@ def parse_header_block(block: bytes, limits: MessageLimits = DEFAULT_LIMITS) -> 
 
     for number, raw_line in enumerate(lines, start=1):
         line = raw_line[:-1] if raw_line.endswith(b"\r") else raw_line
-        if b"\r" in line:
+        if lenient and number == 1 and not line:
+            continue
+        if b"\r" in line and not lenient:
             raise MessageFormatError(
                 f"header line {number} contains a bare CR", problem=MessageProblem.BARE_CR
             )
@@ -152,9 +162,7 @@ def parse_header_block(block: bytes, limits: MessageLimits = DEFAULT_LIMITS) -> 
         if current:
             close()
             if len(fields) >= limits.max_header_fields:
-                raise MessageLimitError(
-                    f"more than {limits.max_header_fields} header fields"
-                )
+                raise MessageLimitError(f"more than {limits.max_header_fields} header fields")
         colon = line.find(b":")
         if colon < 0:
             raise MessageFormatError(
@@ -185,9 +193,14 @@ def detect_linesep(message: bytes) -> bytes:
     return b"\n" if first > 0 and message[first - 1] != 0x0D else b"\r\n"
 
 
-def parse_message(message: bytes, limits: MessageLimits = DEFAULT_LIMITS) -> ParsedMessage:
+def parse_message(
+    message: bytes, limits: MessageLimits = DEFAULT_LIMITS, *, lenient: bool = False
+) -> ParsedMessage:
     """
     Split ``message`` into header fields and body.
+
+    With ``lenient`` (for verifying inbound mail), NUL bytes are allowed in the body and
+    the header block is read as :func:`parse_header_block` describes.
 
     Raises:
         MessageFormatError: The header block is not RFC 5322 (see
@@ -202,7 +215,7 @@ def parse_message(message: bytes, limits: MessageLimits = DEFAULT_LIMITS) -> Par
     header_end, body_start = find_body_start(message)
     if header_end > limits.max_header_bytes:
         raise MessageLimitError(f"header block larger than {limits.max_header_bytes} bytes")
-    if b"\0" in message:
+    if b"\0" in (message[:header_end] if lenient else message):
         raise MessageFormatError("NUL byte in the message", problem=MessageProblem.NUL_BYTE)
-    fields = parse_header_block(message[:header_end], limits)
+    fields = parse_header_block(message[:header_end], limits, lenient=lenient)
     return ParsedMessage(tuple(fields), message[body_start:], detect_linesep(message))
