@@ -9,7 +9,7 @@ from __future__ import annotations
 from ._canon import Canon, Canonicalization
 from ._crypto import Algorithm, SigningKey
 from ._dnsanswers import CnameAnswer, DnsStatus, TxtAnswer
-from ._keyring import KeyRing, KeySlot, RingSnapshot, SlotState
+from ._keyring import KeyRing
 from ._message import MessageLimits
 from ._results import (
     DEFAULT_SIGNED_HEADERS,
@@ -19,6 +19,7 @@ from ._results import (
     SigningRequest,
     SignResult,
 )
+from ._ringstate import KeySlot, RingSnapshot, RolloverTimings, SlotState
 from ._signer import Signer
 from ._version import __version__
 from .exceptions import (
@@ -84,6 +85,7 @@ __all__ = [
     "RefusePolicy",
     "Resolver",
     "RingSnapshot",
+    "RolloverTimings",
     "SignResult",
     "SignatureOptions",
     "SignatureSpec",

@@ -183,9 +183,7 @@ class BodyHasher:
             tail = _compress_wsp(self._pending) if self._relaxed else self._pending
             self._pending = b""
             self._emit(tail + CRLF)
-        elif self._seen:
-            self._hash.update(CRLF)
-        elif not self._relaxed:
+        elif self._seen or not self._relaxed:
             self._hash.update(CRLF)
         self._blank = 0
         return self._hash.digest()

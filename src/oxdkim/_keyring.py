@@ -1,124 +1,76 @@
 """
-The key ring: two selector slots of one brand, exactly one of them signing.
+The key ring: a brand's two selector slots, at most one of them signing.
 
-Signers read one immutable :class:`RingSnapshot` per message; every change builds a new
-snapshot and swaps it in under a lock, so a signature never mixes the selector of one
-state with the key of another.
+:class:`KeyRing` holds the current :class:`~oxdkim._ringstate.RingSnapshot` and runs the
+rollover steps of :mod:`oxdkim._rollover` against it, atomically: signers read one
+snapshot per message, and a step builds a new snapshot and swaps it in under a lock, so
+a signature never mixes the selector of one state with the key of another. A ring kept
+in a :class:`~oxdkim.typing.KeyStore` persists each step before signers see it.
 """
 
 from __future__ import annotations
 
-import enum
 import threading
+import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import attrs
 
+from . import _rollover
+from ._clock import utc_now
 from ._crypto import Algorithm, SigningKey
-from ._domains import DomainSyntaxError, normalize_selector
-from .exceptions import ConfigurationError, NoActiveKeyError
+from ._ringstate import (
+    DEFAULT_SELECTORS,
+    KeySlot,
+    RingSnapshot,
+    RolloverTimings,
+    SlotState,
+    checked_selector,
+)
+from .exceptions import ConfigurationError, KeyRingError, RolloverRefusal
 
-DEFAULT_SELECTORS = ("mail1", "mail2")
-
-
-class SlotState(enum.Enum):
-    """Where a slot's key is in its life (RFC-neutral operator words)."""
-
-    STAGED = "staged"  # generated, not yet confirmed in DNS
-    PUBLISHED = "published"  # DNS serves it; not signing
-    ACTIVE = "active"  # signs new mail
-    RETIRING = "retiring"  # still published for mail in flight; not signing
-    REVOKED = "revoked"  # published with an empty p=
-
-
-def _selector(value: str) -> str:
-    try:
-        return normalize_selector(value)
-    except DomainSyntaxError as exc:
-        raise ConfigurationError(f"invalid selector: {exc}") from None
-
-
-@attrs.frozen
-class KeySlot:
-    """One selector and the key it holds, with the state of that key."""
-
-    selector: str = attrs.field(converter=_selector)
-    key: SigningKey | None
-    state: SlotState
-    since: datetime | None = None
-
-    def __attrs_post_init__(self) -> None:
-        if self.key is None and self.state is not SlotState.REVOKED:
-            raise ConfigurationError(f"slot {self.selector} has no key but is {self.state.value}")
-
-    def txt_record(self, algorithm: Algorithm) -> str:
-        """The TXT value DNS must serve for this slot (empty ``p=`` once revoked)."""
-        if self.key is None or self.state is SlotState.REVOKED:
-            return f"v=DKIM1; k={algorithm.key_type}; p="
-        return self.key.txt_record()
-
-
-@attrs.frozen
-class RingSnapshot:
-    """An immutable view of the ring: its slots, their keys and states, and a generation."""
-
-    algorithm: Algorithm
-    slots: tuple[KeySlot, ...]
-    generation: int = 0
-
-    def __attrs_post_init__(self) -> None:
-        selectors = [slot.selector for slot in self.slots]
-        if len(self.slots) != 2 or len(set(selectors)) != 2:
-            raise ConfigurationError(f"a key ring has two distinct selectors, got {selectors}")
-        for slot in self.slots:
-            if slot.key is not None and slot.key.algorithm is not self.algorithm:
-                raise ConfigurationError(
-                    f"slot {slot.selector} holds an {slot.key.algorithm.value} key "
-                    f"in an {self.algorithm.value} ring"
-                )
-        active = [slot for slot in self.slots if slot.state is SlotState.ACTIVE]
-        if len(active) != 1:
-            raise NoActiveKeyError(
-                f"a key ring needs exactly one active slot, found {len(active)}"
-            )
-
-    @property
-    def active(self) -> KeySlot:
-        """The slot that signs new mail."""
-        return next(slot for slot in self.slots if slot.state is SlotState.ACTIVE)
-
-    def slot(self, selector: str) -> KeySlot:
-        """The slot with ``selector``."""
-        for slot in self.slots:
-            if slot.selector == selector:
-                return slot
-        raise ConfigurationError(f"no slot with selector {selector!r}")
-
-    def signing_slots(self) -> tuple[KeySlot, ...]:
-        """The slots that sign a message now: the active one."""
-        return (self.active,)
-
-    def txt_records(self) -> dict[str, str]:
-        """Selector -> TXT value, for both slots."""
-        return {slot.selector: slot.txt_record(self.algorithm) for slot in self.slots}
+if TYPE_CHECKING:
+    from .typing import Clock, KeyStore, Resolver
 
 
 class KeyRing:
     """
     A brand's two-slot key ring, safe to read from many signing threads.
 
-    Build one with :meth:`generate` or :meth:`from_keys`.
+    Build one with :meth:`generate`, :meth:`from_keys` or :meth:`open` (a
+    :class:`~oxdkim.typing.KeyStore`). A ring opened from a store notices when another
+    process rotated it and reloads, at most once per ``reload_interval`` seconds.
     """
 
-    def __init__(self, snapshot: RingSnapshot) -> None:
+    def __init__(
+        self,
+        snapshot: RingSnapshot,
+        *,
+        store: KeyStore | None = None,
+        reload_interval: float = 1.0,
+        clock: Clock = utc_now,
+    ) -> None:
         self._snapshot = snapshot
+        self.clock = clock
         self._lock = threading.Lock()
+        self._store = store
+        self._reload_interval = reload_interval
+        self._next_check = time.monotonic() + reload_interval
+        self._token = store.version_token() if store is not None else None
 
     def __repr__(self) -> str:
         snap = self._snapshot
         slots = ", ".join(f"{s.selector}={s.state.value}" for s in snap.slots)
         return f"<KeyRing {snap.algorithm.value} generation={snap.generation} {slots}>"
+
+    @classmethod
+    def open(
+        cls, store: KeyStore, *, reload_interval: float = 1.0, clock: Clock = utc_now
+    ) -> KeyRing:
+        """Load the ring kept in ``store``."""
+        return cls(store.load(), store=store, reload_interval=reload_interval, clock=clock)
 
     @classmethod
     def from_keys(
@@ -127,29 +79,39 @@ class KeyRing:
         *,
         active: str,
         since: datetime | None = None,
+        key_host: str | None = None,
+        timings: RolloverTimings | None = None,
     ) -> KeyRing:
         """
-        A ring from two selector -> key entries; ``active`` names the signing selector,
-        the other slot is published and waiting.
+        A ring from two selector -> key entries, both already published in DNS;
+        ``active`` names the signing selector.
         """
         if len(keys) != 2:
             raise ConfigurationError(f"a key ring takes exactly two keys, got {len(keys)}")
         algorithms = {key.algorithm for key in keys.values()}
         if len(algorithms) != 1:
             raise ConfigurationError("both keys of a ring must use the same algorithm")
-        active = _selector(active)
+        active = checked_selector(active)
+        if active not in {checked_selector(selector) for selector in keys}:
+            raise ConfigurationError(f"active selector {active!r} is not one of the ring's")
         slots = tuple(
             KeySlot(
                 selector,
                 key,
-                SlotState.ACTIVE if _selector(selector) == active else SlotState.PUBLISHED,
+                SlotState.ACTIVE if checked_selector(selector) == active else SlotState.PUBLISHED,
                 since,
+                published_at=since,
             )
             for selector, key in keys.items()
         )
-        if active not in {slot.selector for slot in slots}:
-            raise ConfigurationError(f"active selector {active!r} is not one of the ring's")
-        return cls(RingSnapshot(algorithms.pop(), slots))
+        return cls(
+            RingSnapshot(
+                algorithms.pop(),
+                slots,
+                key_host,
+                timings or RolloverTimings(),
+            )
+        )
 
     @classmethod
     def generate(
@@ -159,14 +121,34 @@ class KeyRing:
         selectors: tuple[str, str] = DEFAULT_SELECTORS,
         bits: int = 2048,
         since: datetime | None = None,
+        key_host: str | None = None,
+        timings: RolloverTimings | None = None,
     ) -> KeyRing:
-        """A ring with two fresh keys; the first selector is active."""
+        """A ring with two fresh keys, both taken as published; the first one is active."""
         keys = {selector: SigningKey.generate(algorithm, bits=bits) for selector in selectors}
-        return cls.from_keys(keys, active=selectors[0], since=since)
+        return cls.from_keys(
+            keys, active=selectors[0], since=since, key_host=key_host, timings=timings
+        )
+
+    @property
+    def store(self) -> KeyStore | None:
+        """Where the ring is kept, if anywhere."""
+        return self._store
 
     def snapshot(self) -> RingSnapshot:
         """The current immutable view; read it once per message."""
+        if self._store is not None and time.monotonic() >= self._next_check:
+            self._maybe_reload()
         return self._snapshot
+
+    def _maybe_reload(self) -> None:
+        assert self._store is not None
+        with self._lock:
+            self._next_check = time.monotonic() + self._reload_interval
+            token = self._store.version_token()
+            if token != self._token:
+                self._snapshot = self._store.load()
+                self._token = token
 
     @property
     def algorithm(self) -> Algorithm:
@@ -174,17 +156,107 @@ class KeyRing:
         return self._snapshot.algorithm
 
     def txt_records(self) -> dict[str, str]:
-        """Selector -> TXT value DNS must serve, for both slots."""
-        return self._snapshot.txt_records()
+        """Selector -> TXT value DNS must serve."""
+        return self.snapshot().txt_records()
 
     def swap(self, change: Callable[[RingSnapshot], RingSnapshot]) -> RingSnapshot:
         """
         Replace the snapshot with ``change(current)`` atomically and return the new one.
 
-        ``change`` runs under the ring's lock; the result is validated (exactly one active
-        slot) by construction before it becomes visible to signers.
+        With a store, the writer lock is held, the latest stored state is read first (so
+        two rotators never overwrite each other) and the result is saved before signers
+        see it.
         """
         with self._lock:
-            new = change(self._snapshot)
-            self._snapshot = attrs.evolve(new, generation=self._snapshot.generation + 1)
-            return self._snapshot
+            if self._store is None:
+                new = attrs.evolve(change(self._snapshot), generation=self._snapshot.generation + 1)
+            else:
+                with self._store.locked():
+                    current = self._store.load()
+                    new = attrs.evolve(change(current), generation=current.generation + 1)
+                    self._store.save(new)
+                    self._token = self._store.version_token()
+            self._snapshot = new
+            return new
+
+    # --- rollover steps -------------------------------------------------------------
+
+    def _now(self, now: datetime | None) -> datetime:
+        return now if now is not None else self.clock()
+
+    def stage(
+        self, key: SigningKey, *, selector: str | None = None, now: datetime | None = None
+    ) -> RingSnapshot:
+        """Put ``key`` in ``selector`` (default: the slot that is not active) as staged."""
+        when = self._now(now)
+        return self.swap(
+            lambda s: _rollover.stage(
+                s,
+                checked_selector(selector) if selector else _rollover.default_stage_slot(s),
+                key,
+                when,
+            )
+        )
+
+    def record_name(self, selector: str, via_domain: str | None = None) -> str:
+        """
+        Where a verifier looks for ``selector``'s key: at the key host, or through the
+        CNAME of a customer domain when ``via_domain`` is given.
+        """
+        if via_domain is not None:
+            return f"{checked_selector(selector)}._domainkey.{via_domain}"
+        key_host = self._snapshot.key_host
+        if key_host is None:
+            raise KeyRingError(
+                "the ring has no key host; give one to check DNS publication",
+                reason=RolloverRefusal.NO_KEY_HOST,
+            )
+        return f"{checked_selector(selector)}._domainkey.{key_host}"
+
+    def confirm(
+        self,
+        selector: str,
+        resolver: Resolver,
+        *,
+        via_domain: str | None = None,
+        now: datetime | None = None,
+    ) -> RingSnapshot:
+        """
+        Check that DNS serves ``selector``'s staged key, then mark it published.
+
+        The query follows CNAMEs exactly as a verifier's would; with ``via_domain`` it
+        starts at that customer domain's delegation CNAME.
+
+        Raises:
+            KeyRingError: DNS serves nothing, several records, or another key.
+            DnsTempError: DNS could not answer now; try again.
+        """
+        name = self.record_name(selector, via_domain)
+        answer = resolver.txt(name)
+        when = self._now(now)
+        return self.swap(
+            lambda s: _rollover.confirm(s, checked_selector(selector), name, answer, when)
+        )
+
+    def activate(self, selector: str, *, now: datetime | None = None) -> RingSnapshot:
+        """Make ``selector`` sign new mail; the active slot starts retiring."""
+        when = self._now(now)
+        return self.swap(lambda s: _rollover.activate(s, checked_selector(selector), when))
+
+    def retire(self, selector: str, *, now: datetime | None = None) -> RingSnapshot:
+        """Stop signing with ``selector`` (see :func:`oxdkim._rollover.retire`)."""
+        when = self._now(now)
+        return self.swap(lambda s: _rollover.retire(s, checked_selector(selector), when))
+
+    def revoke(
+        self, selector: str, *, force: bool = False, now: datetime | None = None
+    ) -> RingSnapshot:
+        """Revoke ``selector``'s key after its retention window (``force``: now)."""
+        when = self._now(now)
+        return self.swap(
+            lambda s: _rollover.revoke(s, checked_selector(selector), when, force=force)
+        )
+
+    def status(self, *, now: datetime | None = None) -> tuple[_rollover.SlotStatus, ...]:
+        """Each slot's state and what its next step waits for."""
+        return _rollover.status(self.snapshot(), self._now(now))

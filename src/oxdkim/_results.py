@@ -8,6 +8,8 @@ is a :class:`~oxdkim.exceptions.ConfigurationError` when a policy is built, not 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import attrs
 
 from ._canon import Canonicalization
@@ -96,12 +98,14 @@ class SigningRequest:
 
     ``from_domain`` is normalized (the message parser guarantees it); ``tenant`` is the
     submitting account, as authenticated by the caller; ``envelope_sender`` is the SMTP
-    MAIL FROM address, when known.
+    MAIL FROM address, when known; ``now`` is the signing time (the signer's clock), so
+    a policy stays pure.
     """
 
     from_domain: str
     tenant: str | None = None
     envelope_sender: str | None = None
+    now: datetime | None = None
 
 
 @attrs.frozen

@@ -11,9 +11,10 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from ._canon import BodyHasher, Canon, body_hash, canonicalize_header
+from ._clock import utc_now
 from ._message import (
     DEFAULT_LIMITS,
     HeaderField,
@@ -35,11 +36,6 @@ from .typing import Clock, SigningPolicy
 
 _MAX_LINE = 78
 _B64_CHUNK = 64
-
-
-def utc_now() -> datetime:
-    """The default clock."""
-    return datetime.now(UTC)
 
 
 def _fold(items: list[list[str]]) -> tuple[str, int]:
@@ -204,7 +200,8 @@ class Signer:
     ) -> SigningDecision:
         """What the policy would do with ``message``, without signing."""
         parsed = parse_message(message, self.limits)
-        return self.policy.decide(SigningRequest(parsed.from_domain(), tenant, envelope_sender))
+        request = SigningRequest(parsed.from_domain(), tenant, envelope_sender, self.clock())
+        return self.policy.decide(request)
 
     def sign(
         self, message: bytes, *, tenant: str | None = None, envelope_sender: str | None = None
@@ -218,12 +215,13 @@ class Signer:
             SigningError: The crypto backend failed.
         """
         parsed = parse_message(message, self.limits)
-        decision = self._decide(parsed, tenant, envelope_sender)
+        now = self.clock()
+        decision = self._decide(parsed, tenant, envelope_sender, now)
         digests = {
             canon: body_hash(parsed.body, canon)
             for canon in {s.canonicalization.body for s in decision.signatures}
         }
-        return self._sign_parsed(parsed, decision, digests)
+        return self._sign_parsed(parsed, decision, digests, now)
 
     def sign_chunks(
         self,
@@ -249,12 +247,15 @@ class Signer:
         data = bytes(splitter.buffer)
         header_end, body_start = found or (len(data), len(data))
         if header_end > self.limits.max_header_bytes:
-            raise MessageLimitError(f"header block larger than {self.limits.max_header_bytes} bytes")
+            raise MessageLimitError(
+                f"header block larger than {self.limits.max_header_bytes} bytes"
+            )
         if not data.strip() and found is None:
             parse_message(data, self.limits)  # raises the "empty message" error
         fields = tuple(parse_header_block(data[:header_end], self.limits))
         parsed = ParsedMessage(fields, b"", detect_linesep(data))
-        decision = self._decide(parsed, tenant, envelope_sender)
+        now = self.clock()
+        decision = self._decide(parsed, tenant, envelope_sender, now)
         hashers = {
             canon: BodyHasher(canon)
             for canon in {s.canonicalization.body for s in decision.signatures}
@@ -267,7 +268,7 @@ class Signer:
             for hasher in hashers.values():
                 hasher.update(chunk)
         digests = {canon: hasher.digest() for canon, hasher in hashers.items()}
-        return self._sign_parsed(parsed, decision, digests)
+        return self._sign_parsed(parsed, decision, digests, now)
 
     def signed_message(
         self, message: bytes, *, tenant: str | None = None, envelope_sender: str | None = None
@@ -284,11 +285,14 @@ class Signer:
             raise MessageFormatError("NUL byte in the message", problem=MessageProblem.NUL_BYTE)
 
     def _decide(
-        self, parsed: ParsedMessage, tenant: str | None, envelope_sender: str | None
+        self,
+        parsed: ParsedMessage,
+        tenant: str | None,
+        envelope_sender: str | None,
+        now: datetime,
     ) -> SigningDecision:
-        decision = self.policy.decide(
-            SigningRequest(parsed.from_domain(), tenant, envelope_sender)
-        )
+        request = SigningRequest(parsed.from_domain(), tenant, envelope_sender, now)
+        decision = self.policy.decide(request)
         if not decision.signs:
             raise SigningRefusedError(decision)
         return decision
@@ -298,8 +302,9 @@ class Signer:
         parsed: ParsedMessage,
         decision: SigningDecision,
         digests: dict[Canon, bytes],
+        now: datetime,
     ) -> tuple[SignResult, ...]:
-        timestamp = int(self.clock().timestamp())
+        timestamp = int(now.timestamp())
         index = _index_fields(parsed.fields)
         return tuple(
             make_signature(

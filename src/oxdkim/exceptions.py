@@ -26,6 +26,7 @@ results (verification, alignment, audits). "No such record" is an answer, not an
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -124,8 +125,43 @@ class SigningError(OxDkimError):
     """The cryptographic backend failed to sign; the original exception is ``__cause__``."""
 
 
+class RolloverRefusal(enum.Enum):
+    """Why a rollover step was refused, as a stable machine-readable code."""
+
+    SLOT_BUSY = "slot-busy"
+    WRONG_ALGORITHM = "wrong-algorithm"
+    NOT_STAGED = "not-staged"
+    NOT_PUBLISHED = "not-published"
+    NO_KEY_HOST = "no-key-host"
+    DNS_MISSING = "dns-missing"
+    DNS_MISMATCH = "dns-mismatch"
+    DNS_AMBIGUOUS = "dns-ambiguous"
+    CACHE_WAIT = "cache-wait"
+    ALREADY_ACTIVE = "already-active"
+    NOT_SIGNING = "not-signing"
+    RETENTION = "retention"
+    NO_ACTIVE_LEFT = "no-active-left"
+    NOTHING_TO_REVOKE = "nothing-to-revoke"
+
+
 class KeyRingError(OxDkimError):
-    """A key ring operation was refused because its precondition does not hold."""
+    """
+    A rollover step was refused because its precondition does not hold.
+
+    ``reason`` is the machine-readable cause; ``not_before`` says when the step will be
+    allowed, when waiting is all it takes.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: RolloverRefusal,
+        not_before: datetime | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.not_before = not_before
 
 
 class KeyStoreError(OxDkimError):

@@ -29,7 +29,7 @@ from ._results import (
     SigningDecision,
     SigningRequest,
 )
-from .exceptions import ConfigurationError
+from .exceptions import ConfigurationError, NoActiveKeyError
 from .typing import SigningPolicy
 
 __all__ = [
@@ -82,6 +82,10 @@ class DefaultGenericPolicy:
         )
 
 
+def _frozen_mapping(value: Mapping[str, str]) -> Mapping[str, str]:
+    return MappingProxyType(dict(value))
+
+
 def _ownership(value: Mapping[str, Iterable[str]] | DomainOwnership) -> DomainOwnership:
     return value if isinstance(value, DomainOwnership) else DomainOwnership.from_tenants(value)
 
@@ -95,7 +99,7 @@ class DomainOwnership:
     needs its own delegation CNAMEs anyway.
     """
 
-    owners: Mapping[str, str] = attrs.field(converter=lambda m: MappingProxyType(dict(m)))
+    owners: Mapping[str, str] = attrs.field(converter=_frozen_mapping)
 
     @classmethod
     def from_tenants(cls, tenants: Mapping[str, Iterable[str]]) -> DomainOwnership:
@@ -123,6 +127,13 @@ class DomainOwnership:
         return self.owners.get(domain)
 
 
+def _rings(value: KeyRing | Iterable[KeyRing]) -> tuple[KeyRing, ...]:
+    rings = (value,) if isinstance(value, KeyRing) else tuple(value)
+    if not rings:
+        raise ConfigurationError("an aligned policy needs at least one key ring")
+    return rings
+
+
 @attrs.frozen
 class LegacyBrandPolicy:
     """
@@ -132,9 +143,12 @@ class LegacyBrandPolicy:
     submitting tenant owns the From domain. Otherwise it refuses, or asks ``fallback``
     (typically the brand's :class:`DefaultGenericPolicy`); it never puts another tenant's
     domain in ``d=``.
+
+    ``ring`` may be several rings (e.g. RSA and Ed25519 side by side): each adds its
+    signature. During a ring's dual-signing grace its retiring key signs too.
     """
 
-    ring: KeyRing
+    ring: tuple[KeyRing, ...] = attrs.field(converter=_rings)
     ownership: DomainOwnership = attrs.field(converter=_ownership)
     options: SignatureOptions = DEFAULT_OPTIONS
     fallback: SigningPolicy | None = None
@@ -152,17 +166,22 @@ class LegacyBrandPolicy:
             return self._not_aligned(
                 request, f"{domain} belongs to another tenant than {request.tenant!r}"
             )
-        slots = self.ring.snapshot().signing_slots()
-        specs = tuple(
-            SignatureSpec(domain, slot.selector, slot.key, self.options)
-            for slot in slots
-            if slot.key is not None
-        )
+        specs: list[SignatureSpec] = []
+        for ring in self.ring:
+            try:
+                slots = ring.snapshot().signing_slots(request.now)
+            except NoActiveKeyError:
+                return self._not_aligned(request, "the key ring has no active key yet")
+            specs += [
+                SignatureSpec(domain, slot.selector, slot.key, self.options)
+                for slot in slots
+                if slot.key is not None
+            ]
         selectors = ", ".join(spec.selector for spec in specs)
         return SigningDecision(
             self.name,
             f"aligned signature d={domain} s={selectors}: tenant {owner!r} owns the domain",
-            specs,
+            tuple(specs),
         )
 
     def _not_aligned(self, request: SigningRequest, why: str) -> SigningDecision:
@@ -187,7 +206,9 @@ class PerDomainPolicy:
         """Route to the domain's own policy or the default."""
         own = self.overrides.get(request.from_domain)
         if own is not None:
-            return _delegate(self.name, f"{request.from_domain} has its own policy", own.decide(request))
+            return _delegate(
+                self.name, f"{request.from_domain} has its own policy", own.decide(request)
+            )
         return _delegate(self.name, "brand default", self.default.decide(request))
 
 

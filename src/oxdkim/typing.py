@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from ._dnsanswers import CnameAnswer, TxtAnswer
-    from ._keyring import RingSnapshot
     from ._results import SigningDecision, SigningRequest
+    from ._ringstate import RingSnapshot
 
 __all__ = ["AsyncResolver", "Clock", "KeyStore", "Resolver", "SigningPolicy"]
 

@@ -68,7 +68,10 @@ def run(args: argparse.Namespace) -> int:
     for domains in TENANTS.values():
         for domain in domains:
             for selector in ring.txt_records():
-                name, target = key_record_name(selector, domain), key_record_name(selector, KEY_HOST)
+                name, target = (
+                    key_record_name(selector, domain),
+                    key_record_name(selector, KEY_HOST),
+                )
                 cnames[name] = target
                 records.append(DnsRecord(name, "CNAME", target))
     txt = {r.name: r.value for r in records if r.rtype == "TXT"}

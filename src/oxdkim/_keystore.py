@@ -1,0 +1,314 @@
+"""
+Key ring storage: a directory with the ring state (JSON) and the private keys (PEM).
+
+Layout::
+
+    ring.json                 state, schema version, generation (mode 0600)
+    keys/<selector>-<fp>.pem  one private key per file (mode 0600), named by fingerprint
+    .lock                     the writer lock (flock)
+
+Every write is atomic (temp file, fsync, rename, directory fsync): a process killed at
+any moment leaves either the old state or the new one. Key files are written before the
+state that names them and deleted only after a state that no longer names them is on
+disk, so a stored state always has its keys.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import json
+import os
+import stat
+import time
+from collections.abc import Hashable, Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from ._crypto import RSA_DEFAULT_MIN_BITS, Algorithm, SigningKey
+from ._ringstate import KeySlot, RingSnapshot, RolloverTimings, SlotState
+from .exceptions import ConfigurationError, KeyLoadError, KeyStoreError
+
+SCHEMA_VERSION = 1
+_STATE = "ring.json"
+_KEYS = "keys"
+_LOCK = ".lock"
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Write ``data`` to ``path`` atomically with ``mode`` from the first byte."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    _fsync_dir(path.parent)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def _parse_time(value: Any, where: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise KeyStoreError(f"{where}: invalid timestamp {value!r}") from None
+    if moment.tzinfo is None:
+        raise KeyStoreError(f"{where}: timestamp {value!r} has no time zone")
+    return moment
+
+
+class FileKeyStore:
+    """
+    A :class:`~oxdkim.typing.KeyStore` in one directory.
+
+    Args:
+        directory: The ring directory (created by :meth:`create`).
+        passphrase: Encrypts the PEM files when given (and is needed to read them).
+        min_rsa_bits: Refuse RSA keys below this size when loading (at least 1024).
+        lock_timeout: Seconds to wait for another rotator's writer lock.
+    """
+
+    def __init__(
+        self,
+        directory: str | Path,
+        *,
+        passphrase: bytes | None = None,
+        min_rsa_bits: int = RSA_DEFAULT_MIN_BITS,
+        lock_timeout: float = 10.0,
+    ) -> None:
+        self.directory = Path(directory)
+        self._passphrase = passphrase
+        self.min_rsa_bits = min_rsa_bits
+        self.lock_timeout = lock_timeout
+
+    def __repr__(self) -> str:
+        return f"<FileKeyStore {str(self.directory)!r}>"
+
+    @property
+    def state_path(self) -> Path:
+        """The ring state file."""
+        return self.directory / _STATE
+
+    @classmethod
+    def create(
+        cls,
+        directory: str | Path,
+        snapshot: RingSnapshot,
+        *,
+        passphrase: bytes | None = None,
+        min_rsa_bits: int = RSA_DEFAULT_MIN_BITS,
+    ) -> FileKeyStore:
+        """
+        Make a new ring directory (mode 0700) holding ``snapshot``.
+
+        Raises:
+            KeyStoreError: The directory already holds a ring, or cannot be written.
+        """
+        store = cls(directory, passphrase=passphrase, min_rsa_bits=min_rsa_bits)
+        try:
+            store.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            (store.directory / _KEYS).mkdir(mode=0o700, exist_ok=True)
+        except OSError as exc:
+            raise KeyStoreError(f"cannot create {directory}: {exc.strerror}") from None
+        if store.state_path.exists():
+            raise KeyStoreError(f"{store.state_path} exists: the directory already holds a ring")
+        with store.locked():
+            store.save(snapshot)
+        return store
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the exclusive writer lock (``flock`` on ``.lock``)."""
+        try:
+            fd = os.open(self.directory / _LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise KeyStoreError(
+                f"cannot open the lock in {self.directory}: {exc.strerror}"
+            ) from None
+        try:
+            deadline = time.monotonic() + self.lock_timeout
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except OSError as exc:
+                    if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                        raise
+                    if time.monotonic() >= deadline:
+                        raise KeyStoreError(
+                            f"another rotation holds the lock on {self.directory}"
+                        ) from None
+                    time.sleep(0.05)
+            yield
+        finally:
+            os.close(fd)
+
+    def version_token(self) -> Hashable:
+        """Changes whenever ``ring.json`` is replaced."""
+        try:
+            info = os.stat(self.state_path)
+        except FileNotFoundError:
+            return None
+        return (info.st_ino, info.st_mtime_ns, info.st_size)
+
+    # --- writing ---------------------------------------------------------------------
+
+    def _key_path(self, slot: KeySlot, key: SigningKey) -> Path:
+        return self.directory / _KEYS / f"{slot.selector}-{key.fingerprint}.pem"
+
+    def save(self, snapshot: RingSnapshot) -> None:
+        """Write the keys that are new, then the state, then drop keys no longer named."""
+        keys_dir = self.directory / _KEYS
+        try:
+            keys_dir.mkdir(mode=0o700, exist_ok=True)
+            slots = []
+            keep: set[str] = set()
+            for slot in snapshot.slots:
+                entry: dict[str, Any] = {
+                    "selector": slot.selector,
+                    "state": slot.state.value,
+                    "since": _iso(slot.since),
+                    "published_at": _iso(slot.published_at),
+                    "published_ttl": slot.published_ttl,
+                    "dual_sign_until": _iso(slot.dual_sign_until),
+                    "key_file": None,
+                    "fingerprint": None,
+                }
+                if slot.key is not None:
+                    path = self._key_path(slot, slot.key)
+                    if not path.exists():
+                        atomic_write(path, slot.key.private_pem(password=self._passphrase))
+                    entry["key_file"] = f"{_KEYS}/{path.name}"
+                    entry["fingerprint"] = slot.key.fingerprint
+                    keep.add(path.name)
+                slots.append(entry)
+            timings = snapshot.timings
+            state = {
+                "schema": SCHEMA_VERSION,
+                "algorithm": snapshot.algorithm.value,
+                "key_host": snapshot.key_host,
+                "generation": snapshot.generation,
+                "timings": {
+                    "record_ttl": timings.record_ttl.total_seconds(),
+                    "negative_ttl": timings.negative_ttl.total_seconds(),
+                    "retention": timings.retention.total_seconds(),
+                    "dual_sign": timings.dual_sign.total_seconds(),
+                },
+                "slots": slots,
+            }
+            atomic_write(self.state_path, json.dumps(state, indent=2).encode() + b"\n")
+            for path in keys_dir.glob("*.pem"):
+                if path.name not in keep:
+                    path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise KeyStoreError(f"cannot write the ring in {self.directory}: {exc}") from None
+
+    # --- reading ---------------------------------------------------------------------
+
+    def load(self) -> RingSnapshot:
+        """
+        Read the ring and its keys.
+
+        Raises:
+            KeyStoreError: No ring, unreadable or invalid state, a key file that is
+                missing, group/world-readable, or not the key the state names.
+            KeyLoadError: A key file that is truncated, encrypted without a passphrase,
+                or below the size minimum (the error names the file).
+        """
+        for _ in range(3):
+            token = self.version_token()
+            try:
+                return self._load_once()
+            except FileNotFoundError:
+                if self.version_token() == token:  # not a concurrent rotation: truly missing
+                    break
+        raise KeyStoreError(f"{self.directory}: the ring state names a key file that is missing")
+
+    def _load_once(self) -> RingSnapshot:
+        try:
+            raw = self.state_path.read_bytes()
+        except FileNotFoundError:
+            raise KeyStoreError(f"{self.directory} holds no key ring ({_STATE} missing)") from None
+        except OSError as exc:
+            raise KeyStoreError(f"cannot read {self.state_path}: {exc.strerror}") from None
+        try:
+            state = json.loads(raw)
+            if not isinstance(state, dict):
+                raise TypeError("not an object")
+        except (ValueError, TypeError) as exc:
+            raise KeyStoreError(f"{self.state_path} is not valid JSON ({exc})") from None
+        where = str(self.state_path)
+        if state.get("schema") != SCHEMA_VERSION:
+            raise KeyStoreError(
+                f"{where}: schema {state.get('schema')!r} is not {SCHEMA_VERSION}; "
+                "upgrade oxdkim or migrate the ring"
+            )
+        try:
+            timings = RolloverTimings(
+                **{k: timedelta(seconds=float(v)) for k, v in state["timings"].items()}
+            )
+            slots = tuple(self._load_slot(entry, where) for entry in state["slots"])
+            return RingSnapshot(
+                Algorithm(state["algorithm"]),
+                slots,
+                state.get("key_host"),
+                timings,
+                int(state["generation"]),
+            )
+        except (KeyError, TypeError, ValueError, ConfigurationError) as exc:
+            if isinstance(exc, KeyLoadError):
+                raise
+            raise KeyStoreError(f"{where}: invalid ring state ({exc})") from None
+
+    def _load_slot(self, entry: dict[str, Any], where: str) -> KeySlot:
+        key = None
+        if entry.get("key_file"):
+            key = self._load_key(self.directory / entry["key_file"], entry.get("fingerprint"))
+        return KeySlot(
+            entry["selector"],
+            key,
+            SlotState(entry["state"]),
+            _parse_time(entry.get("since"), where),
+            _parse_time(entry.get("published_at"), where),
+            entry.get("published_ttl"),
+            _parse_time(entry.get("dual_sign_until"), where),
+        )
+
+    def _load_key(self, path: Path, fingerprint: str | None) -> SigningKey:
+        info = os.stat(path)  # FileNotFoundError: retried by load()
+        if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise KeyStoreError(
+                f"{path} is readable by group or others (mode "
+                f"{stat.S_IMODE(info.st_mode):04o}); run chmod 600 on it"
+            )
+        key = SigningKey.from_file(path, password=self._passphrase, min_rsa_bits=self.min_rsa_bits)
+        if fingerprint is not None and key.fingerprint != fingerprint:
+            raise KeyStoreError(
+                f"{path} holds key {key.fingerprint}, but the ring state names {fingerprint}"
+            )
+        return key

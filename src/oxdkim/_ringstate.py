@@ -1,0 +1,198 @@
+"""
+The key ring's values: slots, their states, rollover timings, and the immutable snapshot.
+
+Signers read one :class:`RingSnapshot` per message. The steps that change it are pure
+functions in :mod:`oxdkim._rollover`; :class:`oxdkim._keyring.KeyRing` holds the current
+snapshot and swaps it atomically.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timedelta
+
+import attrs
+
+from ._crypto import Algorithm, SigningKey
+from ._domains import DomainSyntaxError, normalize_domain, normalize_selector
+from .exceptions import ConfigurationError, NoActiveKeyError
+
+DEFAULT_SELECTORS = ("mail1", "mail2")
+
+
+class SlotState(enum.Enum):
+    """Where a slot's key is in its life."""
+
+    EMPTY = "empty"  # no key
+    STAGED = "staged"  # generated; DNS not yet confirmed to serve it
+    PUBLISHED = "published"  # DNS serves it; not signing yet
+    ACTIVE = "active"  # signs new mail
+    RETIRING = "retiring"  # superseded; still published for mail in flight
+    REVOKED = "revoked"  # published with an empty p=
+
+
+def checked_selector(value: str) -> str:
+    try:
+        return normalize_selector(value)
+    except DomainSyntaxError as exc:
+        raise ConfigurationError(f"invalid selector: {exc}") from None
+
+
+def _optional_domain(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return normalize_domain(value, allow_underscore=True)
+    except DomainSyntaxError as exc:
+        raise ConfigurationError(f"invalid key host: {exc}") from None
+
+
+def _positive(instance: object, attribute: attrs.Attribute[timedelta], value: timedelta) -> None:
+    if value < timedelta(0):
+        raise ConfigurationError(f"{attribute.name} must not be negative")
+
+
+@attrs.frozen
+class RolloverTimings:
+    """
+    The waits that make a rollover safe.
+
+    Args:
+        record_ttl: TTL the key records are published with. Activation waits at least
+            this long after DNS was confirmed (longer if DNS showed a longer TTL), so
+            no receiver still holds an older answer.
+        negative_ttl: The key host zone's negative-caching TTL (SOA minimum): a receiver
+            that asked before the record existed may cache "no such record" this long.
+        retention: How long a superseded key stays published so mail in flight still
+            verifies (queues retry for about 5 days).
+        dual_sign: After an activation, the superseded key keeps signing beside the new
+            one this long (0 = off).
+    """
+
+    record_ttl: timedelta = attrs.field(default=timedelta(hours=1), validator=_positive)
+    negative_ttl: timedelta = attrs.field(default=timedelta(hours=1), validator=_positive)
+    retention: timedelta = attrs.field(default=timedelta(days=7), validator=_positive)
+    dual_sign: timedelta = attrs.field(default=timedelta(0), validator=_positive)
+
+
+@attrs.frozen
+class KeySlot:
+    """
+    One selector, the key it holds, its state and when things happened to it.
+
+    ``published_ttl`` is the TTL DNS showed when publication was confirmed;
+    ``dual_sign_until`` is set on a retiring slot that keeps signing beside the new one.
+    """
+
+    selector: str = attrs.field(converter=checked_selector)
+    key: SigningKey | None = None
+    state: SlotState = SlotState.EMPTY
+    since: datetime | None = None
+    published_at: datetime | None = None
+    published_ttl: int | None = None
+    dual_sign_until: datetime | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if (self.key is None) != (self.state in (SlotState.EMPTY, SlotState.REVOKED)):
+            raise ConfigurationError(
+                f"slot {self.selector}: a {self.state.value} slot "
+                f"{'needs' if self.key is None else 'cannot hold'} a key"
+            )
+
+    def txt_record(self, algorithm: Algorithm) -> str | None:
+        """The TXT value DNS must serve for this slot; empty ``p=`` once revoked."""
+        if self.state is SlotState.REVOKED:
+            return f"v=DKIM1; k={algorithm.key_type}; p="
+        return self.key.txt_record() if self.key is not None else None
+
+
+@attrs.frozen
+class RingSnapshot:
+    """
+    An immutable view of the ring: two slots, their keys and states, and a generation.
+
+    At most one slot is active; only the very first activation starts from none.
+    """
+
+    algorithm: Algorithm
+    slots: tuple[KeySlot, ...]
+    key_host: str | None = attrs.field(default=None, converter=_optional_domain)
+    timings: RolloverTimings = RolloverTimings()
+    generation: int = 0
+
+    def __attrs_post_init__(self) -> None:
+        selectors = [slot.selector for slot in self.slots]
+        if len(self.slots) != 2 or len(set(selectors)) != 2:
+            raise ConfigurationError(f"a key ring has two distinct selectors, got {selectors}")
+        for slot in self.slots:
+            if slot.key is not None and slot.key.algorithm is not self.algorithm:
+                raise ConfigurationError(
+                    f"slot {slot.selector} holds an {slot.key.algorithm.value} key "
+                    f"in an {self.algorithm.value} ring"
+                )
+        active = [slot for slot in self.slots if slot.state is SlotState.ACTIVE]
+        if len(active) > 1:
+            raise ConfigurationError("a key ring has at most one active slot")
+
+    @property
+    def active(self) -> KeySlot:
+        """
+        The slot that signs new mail.
+
+        Raises:
+            NoActiveKeyError: No key has been activated yet.
+        """
+        for slot in self.slots:
+            if slot.state is SlotState.ACTIVE:
+                return slot
+        raise NoActiveKeyError("the key ring has no active key yet")
+
+    @property
+    def has_active(self) -> bool:
+        """True once a key has been activated."""
+        return any(slot.state is SlotState.ACTIVE for slot in self.slots)
+
+    def slot(self, selector: str) -> KeySlot:
+        """The slot with ``selector``."""
+        for slot in self.slots:
+            if slot.selector == selector:
+                return slot
+        raise ConfigurationError(f"no slot with selector {selector!r}")
+
+    def other(self, selector: str) -> KeySlot:
+        """The slot that is not ``selector``."""
+        self.slot(selector)
+        return next(slot for slot in self.slots if slot.selector != selector)
+
+    def signing_slots(self, now: datetime | None = None) -> tuple[KeySlot, ...]:
+        """
+        The slots that sign a message at ``now``: the active one, then the retiring one
+        while its dual-signing grace lasts (only when ``now`` is given).
+
+        Raises:
+            NoActiveKeyError: No key has been activated yet.
+        """
+        slots = [self.active]
+        if now is not None:
+            slots += [
+                slot
+                for slot in self.slots
+                if slot.state is SlotState.RETIRING
+                and slot.dual_sign_until is not None
+                and now < slot.dual_sign_until
+            ]
+        return tuple(slots)
+
+    def txt_records(self) -> dict[str, str]:
+        """Selector -> TXT value for the slots that DNS must serve."""
+        records = {}
+        for slot in self.slots:
+            value = slot.txt_record(self.algorithm)
+            if value is not None:
+                records[slot.selector] = value
+        return records
+
+    def replace(self, slot: KeySlot) -> RingSnapshot:
+        """A copy with ``slot`` put in place of the slot with the same selector."""
+        slots = tuple(slot if s.selector == slot.selector else s for s in self.slots)
+        return attrs.evolve(self, slots=slots)
