@@ -166,7 +166,9 @@ class _HeaderSplitter:
         if lf >= 0:
             return lf + 1, lf + 2
         self._scanned = len(data)
-        if len(data) > self.limit:
+        # The header block ends after an LF that may be the last byte here, or the one
+        # before a trailing CR: only past limit + 1 bytes is it surely too large.
+        if len(data) > self.limit + 1:
             raise MessageLimitError(f"header block larger than {self.limit} bytes")
         return None
 
@@ -250,7 +252,9 @@ class Signer:
             raise MessageLimitError(
                 f"header block larger than {self.limits.max_header_bytes} bytes"
             )
-        if not data.strip() and found is None:
+        if not data.strip() and not any(bytes(chunk).strip() for chunk in iterator):
+            # Only line breaks and spaces, like sign()'s "empty message". (A whitespace
+            # header part that is followed by content fails below before any hashing.)
             parse_message(data, self.limits)  # raises the "empty message" error
         fields = tuple(parse_header_block(data[:header_end], self.limits))
         parsed = ParsedMessage(fields, b"", detect_linesep(data))
