@@ -7,7 +7,14 @@ what oxdkim renders, dnspython (and any DNS server) can load.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
+
 import attrs
+
+from ._crypto import SigningKey
+from ._ringstate import RingSnapshot
+from .exceptions import ConfigurationError
 
 MAX_STRING = 255
 
@@ -84,3 +91,67 @@ def render_zone(records: list[DnsRecord] | tuple[DnsRecord, ...], *, header: str
     lines = [f"; {line}" if line else ";" for line in header.splitlines()]
     lines += [record.zone_line() for record in records]
     return "\n".join(lines) + "\n"
+
+
+def ring_records(snapshot: RingSnapshot, *, ttl: int | None = None) -> list[DnsRecord]:
+    """
+    The TXT records at the key host for both slots of a ring (empty ``p=`` once revoked).
+
+    ``ttl`` defaults to the ring's ``record_ttl``, the value its activation waits assume.
+    """
+    if snapshot.key_host is None:
+        raise ConfigurationError("the ring has no key host to publish its records at")
+    ttl = ttl if ttl is not None else int(snapshot.timings.record_ttl.total_seconds())
+    records = []
+    for slot in snapshot.slots:
+        value = slot.txt_record(snapshot.algorithm)
+        if value is not None:
+            name = key_record_name(slot.selector, snapshot.key_host)
+            records.append(DnsRecord(name, "TXT", value, ttl, f"slot {slot.state.value}"))
+    return records
+
+
+def delegation_records(
+    domain: str, selectors: tuple[str, ...], key_host: str, *, ttl: int = 3600
+) -> list[DnsRecord]:
+    """The CNAMEs a customer domain publishes once: ``<s>._domainkey.<domain>`` -> key host."""
+    return [
+        DnsRecord(
+            key_record_name(selector, domain), "CNAME", key_record_name(selector, key_host), ttl
+        )
+        for selector in selectors
+    ]
+
+
+def brand_records(
+    *,
+    ring: RingSnapshot | None = None,
+    generic: tuple[str, str, SigningKey] | None = None,
+    legacy_domains: Iterable[str] = (),
+    ttl: int | None = None,
+    cname_ttl: int = 3600,
+) -> list[DnsRecord]:
+    """
+    Every record a brand needs: the generic key (``(domain, selector, key)``), the ring's
+    TXT records at the key host, and two CNAMEs per legacy customer domain.
+    """
+    records = []
+    if generic is not None:
+        domain, selector, key = generic
+        records.append(
+            DnsRecord(key_record_name(selector, domain), "TXT", key.txt_record(), ttl or 3600)
+        )
+    if ring is not None:
+        records += ring_records(ring, ttl=ttl)
+        selectors = tuple(slot.selector for slot in ring.slots)
+        for domain in legacy_domains:
+            assert ring.key_host is not None
+            records += delegation_records(domain, selectors, ring.key_host, ttl=cname_ttl)
+    elif legacy_domains:
+        raise ConfigurationError("legacy domains need a key ring to delegate to")
+    return records
+
+
+def records_json(records: Iterable[DnsRecord]) -> str:
+    """The records as a JSON array (stable key order)."""
+    return json.dumps([record.as_json() for record in records], indent=2)

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 
 from .._version import __version__
 from ..exceptions import OxDkimError
-from . import _demo, _keygen, _sign
+from . import _demo, _keygen, _records, _ring, _sign
 from ._common import EXIT_FAILED, EXIT_USAGE, CliError, error
 
-_COMMANDS = (_demo, _keygen, _sign)
+_COMMANDS = (_demo, _keygen, _sign, _ring, _records)
 
 
 def build_parser() -> argparse.ArgumentParser:

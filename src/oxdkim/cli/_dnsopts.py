@@ -1,0 +1,41 @@
+"""DNS options shared by the commands that read DNS: zone files or a name server."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..typing import Resolver
+from ._common import CliError
+
+
+def add_dns_options(parser: argparse.ArgumentParser) -> None:
+    """``--zone FILE`` (repeatable) or ``--nameserver HOST[:PORT]`` (repeatable)."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--zone",
+        action="append",
+        metavar="FILE",
+        help="answer DNS from this RFC 1035 zone file (repeatable; offline)",
+    )
+    group.add_argument(
+        "--nameserver",
+        action="append",
+        metavar="HOST[:PORT]",
+        help="ask this DNS server (repeatable; default: the system resolver)",
+    )
+    parser.add_argument(
+        "--dns-timeout", type=float, default=5.0, metavar="SECONDS", help="DNS lifetime"
+    )
+
+
+def make_resolver(args: argparse.Namespace) -> Resolver:
+    """The resolver the options ask for."""
+    from .. import resolvers  # noqa: PLC0415 - only commands that read DNS load dnspython
+
+    if args.zone:
+        return resolvers.ZoneFileResolver(*args.zone)
+    factory = getattr(resolvers, "DnspythonResolver", None)
+    if factory is None:  # pragma: no cover - during development only
+        raise CliError("querying a name server is not available in this build; use --zone")
+    resolver: Resolver = factory(nameservers=args.nameserver, timeout=args.dns_timeout)
+    return resolver

@@ -1,0 +1,75 @@
+"""``oxdkim records``: every DNS record a brand needs, as a zone fragment or JSON."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .._crypto import RSA_ABSOLUTE_MIN_BITS, SigningKey
+from .._keystore import FileKeyStore
+from .._records import brand_records, records_json, render_zone
+from ._common import EXIT_OK, CliError
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the subcommand."""
+    parser = subparsers.add_parser(
+        "records",
+        help="print the DNS records a brand must publish (zone fragment or JSON)",
+        description="Render the brand's records: the generic key, the key ring's TXT "
+        "records at the key host, and the two CNAMEs of every legacy customer domain.",
+    )
+    parser.add_argument("--ring", metavar="RING_DIR", help="the brand's key ring directory")
+    parser.add_argument(
+        "--generic",
+        metavar="DOMAIN:SELECTOR:KEYFILE",
+        help="the generic signing domain, selector and private key file",
+    )
+    parser.add_argument(
+        "--domain", action="append", default=[], help="a legacy customer domain (repeatable)"
+    )
+    parser.add_argument(
+        "--domains-file", type=Path, help="legacy customer domains, one per line (# comments)"
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a zone")
+    parser.set_defaults(func=run)
+
+
+def _domains(args: argparse.Namespace) -> list[str]:
+    domains = list(args.domain)
+    if args.domains_file:
+        try:
+            text = args.domains_file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise CliError(f"cannot read {args.domains_file}: {exc.strerror}") from None
+        for line in text.splitlines():
+            domain = line.split("#", 1)[0].strip()
+            if domain:
+                domains.append(domain)
+    return domains
+
+
+def run(args: argparse.Namespace) -> int:
+    """Collect and print."""
+    generic = None
+    if args.generic:
+        parts = args.generic.split(":", 2)
+        if len(parts) != 3:
+            raise CliError("--generic takes DOMAIN:SELECTOR:KEYFILE")
+        generic = (
+            parts[0],
+            parts[1],
+            SigningKey.from_file(parts[2], min_rsa_bits=RSA_ABSOLUTE_MIN_BITS),
+        )
+    ring = FileKeyStore(args.ring, min_rsa_bits=RSA_ABSOLUTE_MIN_BITS).load() if args.ring else None
+    if generic is None and ring is None:
+        raise CliError("give --ring and/or --generic")
+    records = brand_records(ring=ring, generic=generic, legacy_domains=_domains(args))
+    if args.json:
+        print(records_json(records))
+    else:
+        print(
+            render_zone(records, header="oxdkim records: publish these (names are absolute)"),
+            end="",
+        )
+    return EXIT_OK
