@@ -1,0 +1,24 @@
+"""
+Resolvers: the implementations of :class:`~oxdkim.typing.Resolver` and its async twin.
+
+* :class:`InMemoryZone`: records held in memory (from a dict and/or zone-file text);
+  can simulate temporary failures. For tests, fixtures, ``oxdkim demo``.
+* :class:`ZoneFileResolver`: RFC 1035 master files, parsed by dnspython.
+* :class:`InlineAsyncResolver`: one of the above, as an async resolver.
+
+Every resolver follows CNAME chains with the same logic (loop detection, a hop limit),
+joins each TXT record's strings without separators (RFC 6376 §3.6.2.2) and returns
+several TXT records sorted, leaving to the caller whether several records is an error.
+"""
+
+from __future__ import annotations
+
+from ._dnsmemory import InlineAsyncResolver, InMemoryZone, ZoneFileResolver
+from ._dnsresolve import DEFAULT_MAX_HOPS
+
+__all__ = [
+    "DEFAULT_MAX_HOPS",
+    "InMemoryZone",
+    "InlineAsyncResolver",
+    "ZoneFileResolver",
+]

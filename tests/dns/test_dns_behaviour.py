@@ -1,0 +1,149 @@
+"""
+One behaviour table, answered by every resolver: in memory, zone file, real server.
+
+The same questions about the same zones must give the same typed answers whichever
+resolver asks, so that tests run from memory mean what the network gives.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from behaviour_zones import SOA_MINIMUM, TTL, ZONES
+
+from oxdkim import CnameAnswer, DnsPermError, DnsStatus, TxtAnswer
+from oxdkim.resolvers import InMemoryZone, ZoneFileResolver
+from oxdkim.typing import Resolver
+
+NOERROR, NXDOMAIN, NODATA = DnsStatus.NOERROR, DnsStatus.NXDOMAIN, DnsStatus.NODATA
+E = "example.test"
+LOOP = DnsPermError
+
+
+def _txt(name: str, status: DnsStatus, records: tuple[bytes, ...] = (), *chain: str) -> TxtAnswer:
+    ttl = TTL if status is NOERROR else SOA_MINIMUM
+    return TxtAnswer(name=name, status=status, records=records, ttl=ttl, chain=chain)
+
+
+TXT_TABLE: list[tuple[str, TxtAnswer | type[Exception]]] = [
+    (f"one.{E}", _txt(f"one.{E}", NOERROR, (b"v=DKIM1; p=abc",))),
+    (f"multi.{E}", _txt(f"multi.{E}", NOERROR, (b"v=DKIM1; k=rsa; p=abc",))),
+    (f"two.{E}", _txt(f"two.{E}", NOERROR, (b"first", b"second"))),
+    (f"a-only.{E}", _txt(f"a-only.{E}", NODATA)),
+    (E, _txt(E, NODATA)),
+    (f"ent.{E}", _txt(f"ent.{E}", NODATA)),
+    (f"x.ent.{E}", _txt(f"x.ent.{E}", NOERROR, (b"below an empty non-terminal",))),
+    (f"nope.{E}", _txt(f"nope.{E}", NXDOMAIN)),
+    (f"deeper.nope.{E}", _txt(f"deeper.nope.{E}", NXDOMAIN)),
+    (f"alias.{E}", _txt(f"alias.{E}", NOERROR, (b"v=DKIM1; p=abc",), f"one.{E}")),
+    (
+        f"alias2.{E}",
+        _txt(f"alias2.{E}", NOERROR, (b"v=DKIM1; p=abc",), f"alias.{E}", f"one.{E}"),
+    ),
+    (
+        f"cross.{E}",
+        _txt(
+            f"cross.{E}",
+            NOERROR,
+            (b"v=DKIM1; k=ed25519; p=key",),
+            "sel._domainkey.keys.test",
+        ),
+    ),
+    (f"cross-nx.{E}", _txt(f"cross-nx.{E}", NXDOMAIN, (), "nothing.keys.test")),
+    (f"dangling.{E}", _txt(f"dangling.{E}", NXDOMAIN, (), f"missing.{E}")),
+    (f"to-a-only.{E}", _txt(f"to-a-only.{E}", NODATA, (), f"a-only.{E}")),
+    (f"loop1.{E}", LOOP),
+    (f"self.{E}", LOOP),
+    (f"long0.{E}", LOOP),
+    (
+        f"long2.{E}",
+        _txt(
+            f"long2.{E}",
+            NOERROR,
+            (b"v=DKIM1; p=abc",),
+            *[f"long{i}.{E}" for i in range(3, 10)],
+            f"one.{E}",
+        ),
+    ),
+    (f"q.wild.{E}", _txt(f"q.wild.{E}", NOERROR, (b"wildcard",))),
+    (f"a.b.wild.{E}", _txt(f"a.b.wild.{E}", NOERROR, (b"wildcard",))),
+    (f"wild.{E}", _txt(f"wild.{E}", NODATA)),
+    ("ONE.Example.Test.", _txt(f"one.{E}", NOERROR, (b"v=DKIM1; p=abc",))),
+]
+
+CNAME_TABLE: list[tuple[str, CnameAnswer]] = [
+    (f"alias.{E}", CnameAnswer(f"alias.{E}", NOERROR, f"one.{E}", TTL)),
+    (f"cross.{E}", CnameAnswer(f"cross.{E}", NOERROR, "sel._domainkey.keys.test", TTL)),
+    (f"loop1.{E}", CnameAnswer(f"loop1.{E}", NOERROR, f"loop2.{E}", TTL)),
+    (f"one.{E}", CnameAnswer(f"one.{E}", NODATA, None, SOA_MINIMUM)),
+    (f"ent.{E}", CnameAnswer(f"ent.{E}", NODATA, None, SOA_MINIMUM)),
+    (f"nope.{E}", CnameAnswer(f"nope.{E}", NXDOMAIN, None, SOA_MINIMUM)),
+]
+
+
+def dict_zone() -> InMemoryZone:
+    """The two zones of conftest.ZONES written as InMemoryZone's dict shorthand."""
+    cnames = {
+        f"alias.{E}": f"one.{E}",
+        f"alias2.{E}": f"alias.{E}",
+        f"cross.{E}": "sel._domainkey.keys.test",
+        f"cross-nx.{E}": "nothing.keys.test",
+        f"dangling.{E}": f"missing.{E}",
+        f"to-a-only.{E}": f"a-only.{E}",
+        f"loop1.{E}": f"loop2.{E}",
+        f"loop2.{E}": f"loop1.{E}",
+        f"self.{E}": f"self.{E}",
+    }
+    cnames.update({f"long{i}.{E}": f"long{i + 1}.{E}" for i in range(9)})
+    cnames[f"long9.{E}"] = f"one.{E}"
+    return InMemoryZone(
+        {
+            f"one.{E}": "v=DKIM1; p=abc",
+            f"multi.{E}": [("v=DKIM1; ", "k=rsa; ", "p=abc")],
+            f"two.{E}": ["second", "first"],
+            f"x.ent.{E}": "below an empty non-terminal",
+            f"*.wild.{E}": "wildcard",
+            "sel._domainkey.keys.test": "v=DKIM1; k=ed25519; p=key",
+        },
+        cname=cnames,
+        other=[(E, "SOA"), (f"a-only.{E}", "A"), ("keys.test", "SOA")],
+        ttl=TTL,
+        negative_ttl=SOA_MINIMUM,
+    )
+
+
+def zonefile_resolver(tmp_path: Path) -> ZoneFileResolver:
+    """ZoneFileResolver over the zones written to files, one file per zone."""
+    paths = []
+    for origin, text in ZONES.items():
+        path = tmp_path / f"{origin}.zone"
+        path.write_text(text)
+        paths.append(path)
+    return ZoneFileResolver(*paths)
+
+
+@pytest.fixture(params=["memory-dict", "memory-text", "zonefile"])
+def resolver(request: pytest.FixtureRequest, tmp_path: Path) -> Resolver:
+    """Every resolver over the behaviour zones."""
+    if request.param == "memory-dict":
+        return dict_zone()
+    if request.param == "memory-text":
+        return InMemoryZone(zone_text=ZONES.values())
+    return zonefile_resolver(tmp_path)
+
+
+@pytest.mark.parametrize(("name", "expected"), TXT_TABLE)
+def test_txt(resolver: Resolver, name: str, expected: TxtAnswer | type[Exception]) -> None:
+    """txt() gives the table's answer: records, NXDOMAIN, NODATA, chains, loop errors."""
+    if isinstance(expected, TxtAnswer):
+        assert expected == resolver.txt(name)
+    else:
+        with pytest.raises(expected):
+            resolver.txt(name)
+
+
+@pytest.mark.parametrize(("name", "expected"), CNAME_TABLE)
+def test_cname(resolver: Resolver, name: str, expected: CnameAnswer) -> None:
+    """cname() reports the CNAME at the name itself, NODATA beside other data, NXDOMAIN."""
+    assert expected == resolver.cname(name)
