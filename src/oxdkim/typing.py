@@ -13,10 +13,19 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from ._dnsanswers import CnameAnswer, TxtAnswer
+    from ._orgdomain import OrgDomain
     from ._results import SigningDecision, SigningRequest
     from ._ringstate import RingSnapshot
 
-__all__ = ["AsyncResolver", "Clock", "KeyStore", "Resolver", "SigningPolicy"]
+__all__ = [
+    "AsyncOrgDomainFinder",
+    "AsyncResolver",
+    "Clock",
+    "KeyStore",
+    "OrgDomainFinder",
+    "Resolver",
+    "SigningPolicy",
+]
 
 Clock = Callable[[], datetime]
 """A callable returning the current time as an aware :class:`~datetime.datetime`."""
@@ -99,4 +108,31 @@ class KeyStore(Protocol):
 
     def version_token(self) -> Hashable:
         """A cheap token that changes whenever the stored state changes."""
+        ...
+
+
+@runtime_checkable
+class OrgDomainFinder(Protocol):
+    """
+    **Protocol:** Find the organizational domain of a domain, synchronously.
+
+    Implementations: the RFC 9989 §4.10 DNS Tree Walk (the default) and the RFC 7489
+    §3.2 Public Suffix List rule. ``domain`` is lowercase A-labels without a trailing dot.
+
+    Raises:
+        DnsTempError: A DNS query the method needs failed temporarily.
+        DnsPermError: A DNS answer was permanently unusable.
+    """
+
+    def find(self, domain: str) -> OrgDomain:
+        """The organizational domain of ``domain`` and how it was found."""
+        ...
+
+
+@runtime_checkable
+class AsyncOrgDomainFinder(Protocol):
+    """**Protocol:** The asynchronous twin of :class:`OrgDomainFinder`, with the same answers."""
+
+    async def find(self, domain: str) -> OrgDomain:
+        """The organizational domain of ``domain`` and how it was found."""
         ...
