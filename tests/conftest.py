@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from dnsserver import DnsServer, find_knotd
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_VECTORS = ROOT.parent / "shared" / "vectors"
@@ -15,3 +20,38 @@ LOCAL_VECTORS = Path(__file__).resolve().parent / "vectors"
 def vectors_dir() -> Path:
     """The published test vectors (tests/vectors, a copy of ../shared/vectors)."""
     return LOCAL_VECTORS
+
+
+# --- a real DNS server (Knot DNS) for the integration tests; see tests/dnsserver.py ---
+
+
+@pytest.fixture(scope="session")
+def dns_server_factory(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[..., DnsServer]]:
+    """
+    Start real authoritative DNS servers: ``factory(zones, **options) -> DnsServer``.
+
+    ``zones`` maps an origin to master-file text (see ``dnsserver.make_zone``); options
+    are ``DnsServer``'s (``broken_zones``, ``port``). The server is running when returned
+    and usable as a context manager; every server still running is stopped at the end
+    of the session. Without ``knotd`` the test is skipped, or fails when
+    ``OXDKIM_REQUIRE_DNS_SERVER=1`` (as in CI).
+    """
+    knotd = find_knotd()
+    if knotd is None:
+        message = "knotd (Debian package 'knot') is not installed"
+        if os.environ.get("OXDKIM_REQUIRE_DNS_SERVER") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    servers: list[DnsServer] = []
+
+    def start(zones: Mapping[str, str | Path], **options: Any) -> DnsServer:
+        workdir = tmp_path_factory.mktemp("knotd")
+        server = DnsServer(zones, workdir=workdir, knotd=knotd, **options)
+        servers.append(server)
+        return server.start()
+
+    yield start
+    for server in servers:
+        server.stop()
