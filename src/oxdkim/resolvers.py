@@ -4,6 +4,8 @@ Resolvers: the implementations of :class:`~oxdkim.typing.Resolver` and its async
 * :class:`InMemoryZone`: records held in memory (from a dict and/or zone-file text);
   can simulate temporary failures. For tests, fixtures, ``oxdkim demo``.
 * :class:`ZoneFileResolver`: RFC 1035 master files, parsed by dnspython.
+* :class:`DnspythonResolver`, :class:`AsyncDnspythonResolver`: DNS servers over the
+  network (configurable nameservers, timeout, retries, EDNS, TCP fallback).
 * :class:`InlineAsyncResolver`: one of the above, as an async resolver.
 
 Every resolver follows CNAME chains with the same logic (loop detection, a hop limit),
@@ -14,10 +16,13 @@ several TXT records sorted, leaving to the caller whether several records is an 
 from __future__ import annotations
 
 from ._dnsmemory import InlineAsyncResolver, InMemoryZone, ZoneFileResolver
+from ._dnspython import AsyncDnspythonResolver, DnspythonResolver
 from ._dnsresolve import DEFAULT_MAX_HOPS
 
 __all__ = [
     "DEFAULT_MAX_HOPS",
+    "AsyncDnspythonResolver",
+    "DnspythonResolver",
     "InMemoryZone",
     "InlineAsyncResolver",
     "ZoneFileResolver",

@@ -7,14 +7,22 @@ resolver asks, so that tests run from memory mean what the network gives.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from behaviour_zones import SOA_MINIMUM, TTL, ZONES
 
+from dnsserver import DnsServer
 from oxdkim import CnameAnswer, DnsPermError, DnsStatus, TxtAnswer
-from oxdkim.resolvers import InMemoryZone, ZoneFileResolver
-from oxdkim.typing import Resolver
+from oxdkim.resolvers import (
+    AsyncDnspythonResolver,
+    DnspythonResolver,
+    InMemoryZone,
+    ZoneFileResolver,
+)
+from oxdkim.typing import AsyncResolver, Resolver
 
 NOERROR, NXDOMAIN, NODATA = DnsStatus.NOERROR, DnsStatus.NXDOMAIN, DnsStatus.NODATA
 E = "example.test"
@@ -123,14 +131,50 @@ def zonefile_resolver(tmp_path: Path) -> ZoneFileResolver:
     return ZoneFileResolver(*paths)
 
 
-@pytest.fixture(params=["memory-dict", "memory-text", "zonefile"])
+class AsyncAsSync:
+    """Runs an AsyncResolver's lookups in a fresh event loop, to share the table."""
+
+    def __init__(self, resolver: AsyncResolver) -> None:
+        self._resolver = resolver
+
+    def txt(self, name: str) -> TxtAnswer:
+        return asyncio.run(self._resolver.txt(name))
+
+    def cname(self, name: str) -> CnameAnswer:
+        return asyncio.run(self._resolver.cname(name))
+
+
+@pytest.fixture(scope="module")
+def behaviour_server(dns_server_factory: Callable[..., DnsServer]) -> Iterator[DnsServer]:
+    """Knot serving the behaviour zones."""
+    with dns_server_factory(ZONES) as server:
+        yield server
+
+
+@pytest.fixture(
+    params=[
+        "memory-dict",
+        "memory-text",
+        "memory-async",
+        "zonefile",
+        "dnspython",
+        "dnspython-async",
+    ]
+)
 def resolver(request: pytest.FixtureRequest, tmp_path: Path) -> Resolver:
-    """Every resolver over the behaviour zones."""
+    """Every resolver over the behaviour zones (the network ones ask a real Knot server)."""
     if request.param == "memory-dict":
         return dict_zone()
     if request.param == "memory-text":
         return InMemoryZone(zone_text=ZONES.values())
-    return zonefile_resolver(tmp_path)
+    if request.param == "memory-async":
+        return AsyncAsSync(dict_zone().as_async())
+    if request.param == "zonefile":
+        return zonefile_resolver(tmp_path)
+    server: DnsServer = request.getfixturevalue("behaviour_server")
+    if request.param == "dnspython":
+        return DnspythonResolver([server.nameserver], timeout=1.0)
+    return AsyncAsSync(AsyncDnspythonResolver([server.nameserver], timeout=1.0))
 
 
 @pytest.mark.parametrize(("name", "expected"), TXT_TABLE)
