@@ -225,6 +225,10 @@ class FileKeyStore:
             for path in keys_dir.glob("*.pem"):
                 if path.name not in keep:
                     path.unlink(missing_ok=True)
+            # Writers hold the lock, so a temp file now is a leftover of a killed writer.
+            for directory in (self.directory, keys_dir):
+                for path in directory.glob(".*.tmp"):
+                    path.unlink(missing_ok=True)
         except OSError as exc:
             raise KeyStoreError(f"cannot write the ring in {self.directory}: {exc}") from None
 

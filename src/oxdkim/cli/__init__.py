@@ -2,7 +2,9 @@
 The ``oxdkim`` command line for operators.
 
 Each subcommand lives in its own module with a ``register(subparsers)`` function.
-Exit codes: 0 success, 1 the operation failed or was refused, 2 unusable input or usage.
+Exit codes: 0 success; 1 the operation ran and failed or was refused (a policy refusal, a
+rollover precondition, a failed check); 2 unusable input: usage, configuration, key files,
+ring state, or a message that cannot be parsed.
 """
 
 from __future__ import annotations
@@ -12,10 +14,24 @@ import sys
 from collections.abc import Sequence
 
 from .._version import __version__
-from ..exceptions import OxDkimError
+from ..exceptions import (
+    ConfigurationError,
+    KeyLoadError,
+    KeyStoreError,
+    MessageFormatError,
+    OxDkimError,
+    RecordSyntaxError,
+)
 from . import _demo, _keygen, _records, _ring, _sign
 from ._common import EXIT_FAILED, EXIT_USAGE, CliError, error
 
+_UNUSABLE_INPUT = (
+    ConfigurationError,
+    KeyLoadError,
+    KeyStoreError,
+    MessageFormatError,
+    RecordSyntaxError,
+)
 _COMMANDS = (_demo, _keygen, _sign, _ring, _records)
 
 
@@ -40,6 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.func(args)
     except CliError as exc:
         return error(str(exc), exc.code)
+    except _UNUSABLE_INPUT as exc:
+        return error(f"{type(exc).__name__}: {exc}", EXIT_USAGE)
     except OxDkimError as exc:
         return error(f"{type(exc).__name__}: {exc}", EXIT_FAILED)
     except KeyboardInterrupt:
