@@ -104,7 +104,8 @@ def find_body_start(message: bytes) -> tuple[int, int]:
     if message.startswith(b"\n"):
         return 0, 1
     crlf = message.find(b"\n\r\n")
-    lf = message.find(b"\n\n")
+    # Only an LF-LF before the CRLF-CRLF matters: do not scan the whole body for one.
+    lf = message.find(b"\n\n", 0, crlf + 1) if crlf >= 0 else message.find(b"\n\n")
     if crlf < 0 and lf < 0:
         return len(message), len(message)
     if lf < 0 or (0 <= crlf < lf):
