@@ -48,7 +48,6 @@ _SPEC_ASCII = _spec_pattern(_VALCHAR_ASCII)
 _SPEC_UTF8 = _spec_pattern(_VALCHAR_UTF8)
 _ONLY_WS = re.compile(rb"\A" + _WS + rb"\Z")
 _LEADING_NAME = re.compile(rb"\A" + _WS + rb"([A-Za-z][A-Za-z0-9_]*)" + _WS + rb"=")
-_ANY_WS = re.compile(rb"[ \t\r\n]+")
 
 
 class TagList(Mapping[str, bytes]):
@@ -73,6 +72,13 @@ class TagList(Mapping[str, bytes]):
 
     def __len__(self) -> int:
         return len(self._values)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._values
+
+    def get(self, name: str, default: bytes | None = None) -> bytes | None:  # type: ignore[override]
+        """The value of ``name``, or ``default``."""
+        return self._values.get(name, default)
 
     def __repr__(self) -> str:
         return f"TagList({self._values!r})"
@@ -147,9 +153,7 @@ def _spec_error(spec: bytes, what: str, utf8: bool) -> RecordSyntaxError:
 
 def compact(value: bytes) -> bytes:
     """Remove all whitespace (SP, HTAB, CR, LF), as ``b=``, ``bh=`` and ``p=`` need."""
-    if b" " in value or b"\t" in value or b"\n" in value or b"\r" in value:
-        return _ANY_WS.sub(b"", value)
-    return value
+    return value.translate(None, b" \t\r\n")
 
 
 def split_list(value: bytes) -> list[bytes]:
