@@ -1,0 +1,743 @@
+"""
+DMARC evaluation: policy discovery, identifier alignment, result and disposition.
+
+:class:`DmarcAlignment` (sync) and :class:`AsyncDmarcAlignment` drive one sans-I/O plan
+(:func:`_evaluate`), which yields two kinds of requests, "TXT records at a name" and
+"organizational domain of a domain", and returns a :class:`DmarcResult`. The logic exists
+once; the two classes differ only in how they answer a request.
+
+Inputs (RFC 9989 §5.3.3):
+
+* the Author Domain: one domain, or the domains of every address of a From field that
+  holds several (such a message never passes; RFC 9989 §11.5, see :meth:`evaluate`);
+* DKIM: the ``d=`` of each signature, as plain domain strings (taken as passing) or as
+  objects with ``.domain`` (a verifier's results): if such an object also has a
+  ``.result`` whose token is not ``"pass"``, it is listed but never aligns;
+* SPF: the SPF result and the domain it was checked for (the MAIL FROM domain, or the
+  HELO domain for a null reverse-path, RFC 7208 §2.4).
+
+Every passing signature is checked (RFC 9989 §4.4.1): one aligned identifier is a pass.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Generator, Iterable, Sequence
+from typing import Protocol
+
+import attrs
+
+from ._dmarc_record import (
+    AlignmentMode,
+    DmarcLookup,
+    DmarcRecord,
+    LookupStatus,
+    Policy,
+    dmarc_name,
+)
+from ._dnsanswers import DnsStatus, TxtAnswer
+from ._domains import DomainSyntaxError, is_subdomain
+from ._orgdomain import (
+    OrgDomain,
+    drive,
+    drive_async,
+    normalize_dmarc_domain,
+    tree_walk,
+)
+from .exceptions import ConfigurationError, DnsError, DnsTempError
+from .typing import AsyncOrgDomainFinder, AsyncResolver, OrgDomainFinder, Resolver
+
+__all__ = [
+    "MAX_AUTHOR_DOMAINS",
+    "AlignmentReason",
+    "AsyncDmarcAlignment",
+    "DkimInput",
+    "DmarcAlignment",
+    "DmarcReason",
+    "DmarcResult",
+    "DmarcVerdict",
+    "Identifier",
+    "IdentifierAlignment",
+    "PolicySource",
+    "SpfCheck",
+    "SpfResult",
+]
+
+MAX_AUTHOR_DOMAINS = 8
+"""Distinct From domains evaluated for a multi-address From (RFC 9989 §11.5 advises a limit)."""
+
+
+class DmarcVerdict(enum.Enum):
+    """The DMARC result codes (RFC 9989 §9.2; the ``dmarc=`` values of RFC 8601)."""
+
+    PASS = "pass"  # noqa: S105
+    FAIL = "fail"
+    NONE = "none"
+    TEMPERROR = "temperror"
+    PERMERROR = "permerror"
+
+
+class DmarcReason(enum.Enum):
+    """Why the verdict is what it is, as a stable machine-readable code."""
+
+    ALIGNED = "aligned"
+    """An authenticated identifier is aligned with the Author Domain."""
+    NOT_ALIGNED = "not-aligned"
+    """A policy exists and no authenticated identifier is aligned."""
+    NO_POLICY = "no-policy"
+    """No DMARC policy record applies to the Author Domain (RFC 9989 §4.10.1)."""
+    MULTIPLE_RECORDS = "multiple-records"
+    """RFC 7489 §6.6.3 step 5: several DMARC records at the policy name."""
+    INVALID_RECORD = "invalid-record"
+    """The policy record has a bad ``p``/``sp``/``np`` and no valid ``rua`` (§4.10.1)."""
+    DNS_TEMPORARY = "dns-temporary"
+    """A DNS query needed for the verdict failed temporarily; try again later."""
+    DNS_PERMANENT = "dns-permanent"
+    """A DNS answer needed for the verdict was permanently unusable."""
+    NO_AUTHOR_DOMAIN = "no-author-domain"
+    """The From field gave no domain (RFC 9989 §5.3.1)."""
+    INVALID_AUTHOR_DOMAIN = "invalid-author-domain"
+    """The From domain is not a valid domain name."""
+    MULTIPLE_AUTHORS = "multiple-authors"
+    """The From field holds several addresses; never a pass (RFC 9989 §11.5)."""
+    TOO_MANY_AUTHORS = "too-many-authors"
+    """More than :data:`MAX_AUTHOR_DOMAINS` distinct From domains: evaluation refused."""
+
+
+class PolicySource(enum.Enum):
+    """The record tag the applied policy came from (RFC 9989 §4.10.1)."""
+
+    P = "p"
+    SP = "sp"
+    NP = "np"
+
+
+class Identifier(enum.Enum):
+    """The authenticated identifier kinds DMARC aligns (RFC 9989 §4.3)."""
+
+    DKIM = "dkim"
+    SPF = "spf"
+
+
+class AlignmentReason(enum.Enum):
+    """Why one identifier is or is not aligned with the Author Domain."""
+
+    IDENTICAL = "identical"
+    """Same domain: aligned in strict and relaxed mode."""
+    SAME_ORGANIZATIONAL_DOMAIN = "same-organizational-domain"
+    """Relaxed mode, same organizational domain (RFC 9989 §3.2.10.1)."""
+    DIFFERENT_ORGANIZATIONAL_DOMAIN = "different-organizational-domain"
+    """Relaxed mode, different organizational domains."""
+    STRICT_MISMATCH = "strict-mismatch"
+    """Strict mode and the domains differ (RFC 9989 §3.2.10.2)."""
+    PUBLIC_SUFFIX = "public-suffix"
+    """A public suffix has no organizational domain (RFC 7489 §3.1.1): only itself aligns."""
+    NOT_AUTHENTICATED = "not-authenticated"
+    """The SPF result or DKIM signature did not pass; only passing identifiers align."""
+    EMPTY_DOMAIN = "empty-domain"
+    """No domain was given; an empty domain never aligns."""
+    INVALID_DOMAIN = "invalid-domain"
+    """The domain is not a valid domain name."""
+    TEMPERROR = "temperror"
+    """The organizational domain could not be found: a DNS query failed temporarily."""
+    PERMERROR = "permerror"
+    """The organizational domain could not be found: a DNS answer was unusable."""
+
+
+class SpfResult(enum.Enum):
+    """SPF results (RFC 7208 §2.6); only ``pass`` authenticates the domain for DMARC."""
+
+    PASS = "pass"  # noqa: S105
+    FAIL = "fail"
+    SOFTFAIL = "softfail"
+    NEUTRAL = "neutral"
+    NONE = "none"
+    TEMPERROR = "temperror"
+    PERMERROR = "permerror"
+
+
+def _spf_result(value: SpfResult | str) -> SpfResult:
+    if isinstance(value, SpfResult):
+        return value
+    try:
+        return SpfResult(str(value).strip().lower())
+    except ValueError:
+        raise ConfigurationError(f"{value!r} is not an SPF result (RFC 7208 §2.6)") from None
+
+
+@attrs.frozen
+class SpfCheck:
+    """
+    The SPF result for a message and the domain SPF checked.
+
+    ``domain`` is the RFC5321.MailFrom domain, or the HELO domain when the reverse-path
+    was null (RFC 7208 §2.4); ``result`` accepts the enum or its token (``"pass"``).
+    """
+
+    result: SpfResult = attrs.field(converter=_spf_result)
+    domain: str | None
+
+
+class _HasDomain(Protocol):
+    @property
+    def domain(self) -> str | None: ...
+
+
+DkimInput = str | _HasDomain
+"""A DKIM ``d=`` domain (taken as a passing signature) or a verifier result with ``.domain``."""
+
+
+@attrs.frozen
+class IdentifierAlignment:
+    """
+    One authenticated identifier checked against the Author Domain.
+
+    Attributes:
+        identifier: DKIM or SPF.
+        domain: The identifier's domain as normalized (or as given, when invalid).
+        mode: The alignment mode the policy record asks for (relaxed without a record).
+        aligned: Whether it aligns.
+        reason: Why.
+        organizational_domain: The identifier's organizational domain, when it was needed.
+        alternative_aligned: In comparing mode, whether the other organizational-domain
+            method would align it; ``None`` outside comparing mode.
+    """
+
+    identifier: Identifier
+    domain: str
+    mode: AlignmentMode
+    aligned: bool
+    reason: AlignmentReason
+    organizational_domain: str | None = None
+    alternative_aligned: bool | None = None
+
+    @property
+    def disagrees(self) -> bool:
+        """The two organizational-domain methods give different alignment verdicts."""
+        return self.alternative_aligned is not None and self.alternative_aligned != self.aligned
+
+
+_A_R_DOMAIN = re.compile(r"\A[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?\Z")
+
+
+@attrs.frozen
+class DmarcResult:
+    """
+    The outcome of DMARC evaluation for one message (or one identity set).
+
+    Attributes:
+        verdict: pass, fail, none, temperror or permerror (RFC 9989 §9.2).
+        reason: Why, as a stable code.
+        author_domain: The From domain, normalized; ``None`` when there is none, or for
+            a multi-address From (see ``authors``).
+        organizational_domain: The Author Domain's organizational domain, when known.
+        policy_domain: Where the applicable policy record was found (RFC 9989 §3.2.5).
+        record: That record.
+        policy_source: Which tag supplies the policy: ``p`` for the Author Domain's own
+            record, ``sp`` for an existing subdomain, ``np`` for a non-existent one.
+        policy: The policy of that tag, whatever the verdict: what failing mail gets.
+        disposition: What the Domain Owner asks for *this* message: the policy, one step
+            milder under ``t=y``, when the verdict is fail; otherwise ``none``.
+        dkim: One entry per DKIM signature given, in order.
+        spf: The SPF identifier, when given.
+        lookups: The ``_dmarc`` lookups made to discover the policy.
+        authors: For a multi-address From, the evaluation of each distinct domain.
+        author_exists: ``False`` when the Author Domain was found not to exist (NXDOMAIN);
+            ``None`` when that was not checked (only ``np`` needs it).
+    """
+
+    verdict: DmarcVerdict
+    reason: DmarcReason
+    author_domain: str | None = None
+    organizational_domain: OrgDomain | None = None
+    policy_domain: str | None = None
+    record: DmarcRecord | None = None
+    policy_source: PolicySource | None = None
+    policy: Policy | None = None
+    disposition: Policy = Policy.NONE
+    dkim: tuple[IdentifierAlignment, ...] = ()
+    spf: IdentifierAlignment | None = None
+    lookups: tuple[DmarcLookup, ...] = ()
+    authors: tuple[DmarcResult, ...] = ()
+    author_exists: bool | None = None
+
+    @property
+    def passed(self) -> bool:
+        """True when the verdict is pass."""
+        return self.verdict is DmarcVerdict.PASS
+
+    @property
+    def identifiers(self) -> tuple[IdentifierAlignment, ...]:
+        """Every identifier checked: DKIM signatures first, then SPF."""
+        return self.dkim + ((self.spf,) if self.spf is not None else ())
+
+    @property
+    def disagreements(self) -> tuple[IdentifierAlignment, ...]:
+        """In comparing mode: identifiers the other method would align differently."""
+        found = tuple(i for i in self.identifiers if i.disagrees)
+        return found + tuple(i for part in self.authors for i in part.disagreements)
+
+    @property
+    def applied_policy(self) -> Policy | None:
+        """The policy after the ``t`` tag is processed (``policy.dmarc`` of RFC 9989 §9.1)."""
+        if self.policy is None or self.record is None:
+            return None
+        return self.policy.relaxed_one_step() if self.record.t else self.policy
+
+    def authentication_results(self) -> str:
+        """
+        The ``dmarc=`` method result for an Authentication-Results field (RFC 8601 §2.7).
+
+        Example: ``dmarc=fail header.from=example.com policy.dmarc=quarantine``. The
+        ``header.from`` and ``policy.dmarc`` properties are those registered by RFC 9989
+        §9.1. Every part is either an enum token or a validated A-label domain, so
+        nothing taken from a message can inject text into the field.
+        """
+        parts = [f"dmarc={self.verdict.value}"]
+        if self.author_domain is not None and _A_R_DOMAIN.match(self.author_domain):
+            parts.append(f"header.from={self.author_domain}")
+        applied = self.applied_policy
+        if applied is not None:
+            parts.append(f"policy.dmarc={applied.value}")
+        return " ".join(parts)
+
+
+# ---------------------------------------------------------------------------
+# The sans-I/O plan
+
+
+@attrs.frozen
+class _Txt:
+    name: str
+
+
+@attrs.frozen
+class _Org:
+    domain: str
+
+
+_Request = _Txt | _Org
+_Answer = TxtAnswer | OrgDomain
+
+
+def _txt(name: str) -> Generator[_Request, _Answer, TxtAnswer]:
+    answer = yield _Txt(name)
+    assert isinstance(answer, TxtAnswer)
+    return answer
+
+
+def _org(domain: str) -> Generator[_Request, _Answer, OrgDomain]:
+    answer = yield _Org(domain)
+    assert isinstance(answer, OrgDomain)
+    return answer
+
+
+def _error_verdict(exc: DnsError) -> tuple[DmarcVerdict, DmarcReason]:
+    if isinstance(exc, DnsTempError):
+        return DmarcVerdict.TEMPERROR, DmarcReason.DNS_TEMPORARY
+    return DmarcVerdict.PERMERROR, DmarcReason.DNS_PERMANENT
+
+
+def _result_token(item: object) -> str | None:
+    result = getattr(item, "result", None)
+    if result is None:
+        return None
+    value = getattr(result, "value", result)
+    return str(value).lower()
+
+
+@attrs.frozen
+class _Claim:
+    """One identifier as given: its kind, domain text, and whether it authenticated."""
+
+    identifier: Identifier
+    domain: str | None
+    passing: bool
+
+
+_MISSING = object()
+
+
+def _claims(dkim: Iterable[DkimInput], spf: SpfCheck | None) -> list[_Claim]:
+    claims: list[_Claim] = []
+    for item in dkim:
+        if isinstance(item, str):
+            claims.append(_Claim(Identifier.DKIM, item, True))
+            continue
+        domain = getattr(item, "domain", _MISSING)
+        if isinstance(domain, bytes):
+            domain = domain.decode("ascii", errors="replace")
+        if domain is not None and not isinstance(domain, str):
+            raise ConfigurationError(
+                f"a DKIM input must be a domain or have a .domain, not {type(item).__name__}"
+            )
+        token = _result_token(item)
+        claims.append(_Claim(Identifier.DKIM, domain, token in (None, "pass")))
+    if spf is not None:
+        claims.append(_Claim(Identifier.SPF, spf.domain, spf.result is SpfResult.PASS))
+    return claims
+
+
+class _Evaluation:
+    """State of one evaluation: the author's facts and an org-domain cache."""
+
+    def __init__(self, author: str, author_org: OrgDomain) -> None:
+        self.author = author
+        self.author_org = author_org
+        self.orgs: dict[str, OrgDomain | DnsError] = {author: author_org}
+
+    def align(
+        self, claim: _Claim, mode: AlignmentMode
+    ) -> Generator[_Request, _Answer, IdentifierAlignment]:
+        """Check one identifier (RFC 9989 §4.4, §4.10.2)."""
+
+        comparing = self.author_org.alternative is not None
+
+        def result(domain: str, aligned: bool, reason: AlignmentReason) -> IdentifierAlignment:
+            # These verdicts do not depend on the organizational-domain method.
+            alternative = aligned if comparing else None
+            return IdentifierAlignment(
+                claim.identifier, domain, mode, aligned, reason, None, alternative
+            )
+
+        if not claim.domain or not claim.domain.strip():
+            return result("", False, AlignmentReason.EMPTY_DOMAIN)
+        try:
+            domain = normalize_dmarc_domain(claim.domain)
+        except DomainSyntaxError:
+            return result(claim.domain, False, AlignmentReason.INVALID_DOMAIN)
+        if not claim.passing:
+            return result(domain, False, AlignmentReason.NOT_AUTHENTICATED)
+        if domain == self.author:
+            return result(domain, True, AlignmentReason.IDENTICAL)
+        if mode is AlignmentMode.STRICT:
+            return result(domain, False, AlignmentReason.STRICT_MISMATCH)
+        org = self.orgs.get(domain)
+        if org is None:
+            try:
+                org = yield from _org(domain)
+            except DnsError as exc:
+                org = exc
+            self.orgs[domain] = org
+        if isinstance(org, DnsError):
+            reason = (
+                AlignmentReason.TEMPERROR
+                if isinstance(org, DnsTempError)
+                else AlignmentReason.PERMERROR
+            )
+            return IdentifierAlignment(claim.identifier, domain, mode, False, reason)
+        aligned, reason = _relaxed(self.author_org, org)
+        alternative = None
+        if self.author_org.alternative is not None and org.alternative is not None:
+            alternative = _relaxed(self.author_org.alternative, org.alternative)[0]
+        return IdentifierAlignment(
+            claim.identifier, domain, mode, aligned, reason, org.organizational_domain, alternative
+        )
+
+
+def _relaxed(author: OrgDomain, other: OrgDomain) -> tuple[bool, AlignmentReason]:
+    """Relaxed alignment of two different domains from their organizational domains."""
+    if author.is_public_suffix or other.is_public_suffix:
+        return False, AlignmentReason.PUBLIC_SUFFIX
+    if author.organizational_domain == other.organizational_domain:
+        return True, AlignmentReason.SAME_ORGANIZATIONAL_DOMAIN
+    return False, AlignmentReason.DIFFERENT_ORGANIZATIONAL_DOMAIN
+
+
+@attrs.frozen
+class _Policy:
+    """Where the applicable policy record was found."""
+
+    lookup: DmarcLookup | None
+    subdomain: bool = False
+    lookups: tuple[DmarcLookup, ...] = ()
+    multiple: bool = False
+
+
+def _discover(author: str, org: OrgDomain) -> Generator[_Request, _Answer, _Policy]:
+    """
+    DMARC policy discovery (RFC 9989 §4.10.1), reusing the lookups of the author's walk.
+
+    With the tree walk, the Author Domain's own record applies, else the organizational
+    domain's, else the PSD's (the ``psd=y`` record the walk met). With a finder that makes
+    no DMARC queries (the PSL), this is RFC 7489 §6.6.3: the Author Domain's record, else
+    the organizational domain's; several records at the Author Domain end discovery.
+    """
+    walked = bool(org.lookups)
+    lookups = list(org.lookups)
+
+    def known(domain: str) -> Generator[_Request, _Answer, DmarcLookup | None]:
+        found = org.lookup_for(domain)
+        if found is None and not walked:
+            found = DmarcLookup.from_answer(domain, (yield from _txt(dmarc_name(domain))))
+            lookups.append(found)
+        return found
+
+    own = yield from known(author)
+    if own is not None and own.status is LookupStatus.FOUND:
+        return _Policy(own, False, tuple(lookups))
+    if own is not None and own.status is LookupStatus.MULTIPLE and not walked:
+        return _Policy(None, lookups=tuple(lookups), multiple=True)
+    candidates = [org.organizational_domain]
+    if walked and org.public_suffix_domain is not None:
+        candidates.append(org.public_suffix_domain)
+    for domain in candidates:
+        if domain == author:
+            continue
+        found = yield from known(domain)
+        if found is not None and found.status is LookupStatus.FOUND:
+            return _Policy(found, is_subdomain(author, domain), tuple(lookups))
+        if found is not None and found.status is LookupStatus.MULTIPLE and not walked:
+            return _Policy(None, lookups=tuple(lookups), multiple=True)
+    return _Policy(None, lookups=tuple(lookups))
+
+
+def _evaluate_author(
+    raw_author: str, claims: list[_Claim]
+) -> Generator[_Request, _Answer, DmarcResult]:
+    """Evaluate one Author Domain: discovery, alignment, verdict, policy."""
+    try:
+        author = normalize_dmarc_domain(raw_author)
+    except DomainSyntaxError:
+        return DmarcResult(DmarcVerdict.PERMERROR, DmarcReason.INVALID_AUTHOR_DOMAIN)
+    try:
+        author_org = yield from _org(author)
+        found = yield from _discover(author, author_org)
+    except DnsError as exc:
+        verdict, reason = _error_verdict(exc)
+        return DmarcResult(verdict, reason, author)
+    record = found.lookup.record if found.lookup is not None else None
+    usable = record if record is not None and record.usable else None
+    state = _Evaluation(author, author_org)
+    dkim: list[IdentifierAlignment] = []
+    spf: IdentifierAlignment | None = None
+    for claim in claims:
+        if claim.identifier is Identifier.DKIM:
+            mode = usable.adkim if usable else AlignmentMode.RELAXED
+            dkim.append((yield from state.align(claim, mode)))
+        else:
+            mode = usable.aspf if usable else AlignmentMode.RELAXED
+            spf = yield from state.align(claim, mode)
+    base = DmarcResult(
+        DmarcVerdict.NONE,
+        DmarcReason.NO_POLICY,
+        author,
+        author_org,
+        dkim=tuple(dkim),
+        spf=spf,
+        lookups=found.lookups,
+    )
+    if found.lookup is None or record is None:
+        reason = DmarcReason.MULTIPLE_RECORDS if found.multiple else DmarcReason.NO_POLICY
+        return attrs.evolve(base, reason=reason)
+    base = attrs.evolve(base, policy_domain=found.lookup.domain, record=record)
+    if usable is None:
+        return attrs.evolve(base, verdict=DmarcVerdict.PERMERROR, reason=DmarcReason.INVALID_RECORD)
+    identifiers = base.identifiers
+    if any(i.aligned for i in identifiers):
+        verdict, reason = DmarcVerdict.PASS, DmarcReason.ALIGNED
+    elif any(i.reason is AlignmentReason.TEMPERROR for i in identifiers):
+        verdict, reason = DmarcVerdict.TEMPERROR, DmarcReason.DNS_TEMPORARY
+    elif any(i.reason is AlignmentReason.PERMERROR for i in identifiers):
+        verdict, reason = DmarcVerdict.PERMERROR, DmarcReason.DNS_PERMANENT
+    else:
+        verdict, reason = DmarcVerdict.FAIL, DmarcReason.NOT_ALIGNED
+    exists: bool | None = None
+    if found.subdomain and usable.np is not None:
+        # np applies to a non-existent Author Domain (RFC 9989 §3.2.13, Appendix A.4):
+        # NXDOMAIN for any query type means nothing exists at or below the name.
+        try:
+            exists = (yield from _txt(author)).status is not DnsStatus.NXDOMAIN
+        except DnsError as exc:
+            if verdict is not DmarcVerdict.PASS:
+                verdict, reason = _error_verdict(exc)
+                return attrs.evolve(base, verdict=verdict, reason=reason)
+    tag, policy = usable.policy_for(subdomain=found.subdomain, exists=exists is not False)
+    result = attrs.evolve(
+        base,
+        verdict=verdict,
+        reason=reason,
+        policy_source=PolicySource(tag),
+        policy=policy,
+        author_exists=exists,
+    )
+    if verdict is DmarcVerdict.FAIL:
+        result = attrs.evolve(result, disposition=result.applied_policy or Policy.NONE)
+    return result
+
+
+_STRICTNESS = {Policy.NONE: 0, Policy.QUARANTINE: 1, Policy.REJECT: 2}
+
+
+def _evaluate(
+    authors: Sequence[str], claims: list[_Claim]
+) -> Generator[_Request, _Answer, DmarcResult]:
+    """The whole evaluation for one From field (one or several addresses)."""
+    if not authors or not all(a and a.strip() for a in authors):
+        return DmarcResult(DmarcVerdict.PERMERROR, DmarcReason.NO_AUTHOR_DOMAIN)
+    if len(authors) == 1:
+        return (yield from _evaluate_author(authors[0], claims))
+    distinct: list[str] = []
+    for author in authors:
+        key = author.strip().lower().rstrip(".")
+        if key not in distinct:
+            distinct.append(key)
+    if len(distinct) > MAX_AUTHOR_DOMAINS:
+        return DmarcResult(DmarcVerdict.PERMERROR, DmarcReason.TOO_MANY_AUTHORS)
+    parts: list[DmarcResult] = []
+    for author in distinct:
+        parts.append((yield from _evaluate_author(author, claims)))
+    return _combine(tuple(parts))
+
+
+def _combine(parts: tuple[DmarcResult, ...]) -> DmarcResult:
+    """
+    A multi-address From (RFC 9989 §11.5): never a pass.
+
+    Each distinct domain is evaluated as an Author Domain; if any has a policy the result
+    is fail, with the strictest disposition among the failing checks.
+    """
+    verdicts = {part.verdict for part in parts}
+    if DmarcVerdict.TEMPERROR in verdicts:
+        return DmarcResult(DmarcVerdict.TEMPERROR, DmarcReason.DNS_TEMPORARY, authors=parts)
+    if verdicts & {DmarcVerdict.PASS, DmarcVerdict.FAIL}:
+        failing = [p for p in parts if p.verdict is DmarcVerdict.FAIL]
+        worst = max(failing, key=lambda p: _STRICTNESS[p.disposition], default=None)
+        return DmarcResult(
+            DmarcVerdict.FAIL,
+            DmarcReason.MULTIPLE_AUTHORS,
+            policy_domain=worst.policy_domain if worst else None,
+            record=worst.record if worst else None,
+            policy_source=worst.policy_source if worst else None,
+            policy=worst.policy if worst else None,
+            disposition=worst.disposition if worst else Policy.NONE,
+            authors=parts,
+        )
+    if DmarcVerdict.PERMERROR in verdicts:
+        reason = next(p.reason for p in parts if p.verdict is DmarcVerdict.PERMERROR)
+        return DmarcResult(DmarcVerdict.PERMERROR, reason, authors=parts)
+    return DmarcResult(DmarcVerdict.NONE, DmarcReason.MULTIPLE_AUTHORS, authors=parts)
+
+
+def _authors(from_domain: str | Sequence[str] | None) -> list[str]:
+    if from_domain is None:
+        return []
+    if isinstance(from_domain, str):
+        return [from_domain]
+    return list(from_domain)
+
+
+# ---------------------------------------------------------------------------
+# Drivers
+
+
+class DmarcAlignment:
+    """
+    Evaluate DMARC for a message's identities through a :class:`~oxdkim.Resolver`.
+
+    Args:
+        resolver: Answers the ``_dmarc`` queries (and the existence check for ``np``).
+        finder: How to find organizational domains. ``None`` (the default) is the RFC
+            9989 tree walk over ``resolver``, sharing each evaluation's answers so that no
+            name is queried twice. Pass a :class:`~oxdkim.dmarc.PslFinder` for RFC 7489
+            behaviour (policy discovery then follows RFC 7489 §6.6.3 too), or a
+            :class:`~oxdkim.dmarc.ComparingFinder` to see where the two disagree.
+
+    One instance serves every thread if its resolver and finder do.
+    """
+
+    def __init__(self, resolver: Resolver, finder: OrgDomainFinder | None = None) -> None:
+        self._resolver = resolver
+        self._finder = finder
+
+    def evaluate(
+        self,
+        from_domain: str | Sequence[str] | None,
+        *,
+        dkim: Iterable[DkimInput] = (),
+        spf: SpfCheck | None = None,
+    ) -> DmarcResult:
+        """
+        DMARC result for one message.
+
+        Args:
+            from_domain: The RFC5322.From domain. For a From field with several
+                addresses pass every address's domain (a list, even if they repeat): the
+                result is then never a pass; each distinct domain is evaluated and the
+                strictest failing policy applies (RFC 9989 §11.5). ``None`` or an empty
+                list (no From domain) is permerror.
+            dkim: The ``d=`` of each DKIM signature, or verifier results with ``.domain``
+                (and ``.result``: non-``pass`` results never align).
+            spf: The SPF result and the domain it was checked for.
+
+        Returns:
+            The :class:`DmarcResult`; DNS failures become temperror/permerror, never
+            "no policy". A bad domain is a permerror (From) or an identifier that does not
+            align, not an exception.
+
+        Raises:
+            ConfigurationError: A ``dkim`` item is neither a string nor has ``.domain``,
+                or ``spf`` is not an :class:`SpfCheck`.
+        """
+        memo: dict[str, TxtAnswer | DnsError] = {}
+
+        def txt(name: str) -> TxtAnswer:
+            if name not in memo:
+                try:
+                    memo[name] = self._resolver.txt(name)
+                except DnsError as exc:
+                    memo[name] = exc
+            hit = memo[name]
+            if isinstance(hit, DnsError):
+                raise hit
+            return hit
+
+        def fetch(request: _Request) -> _Answer:
+            if isinstance(request, _Txt):
+                return txt(request.name)
+            if self._finder is not None:
+                return self._finder.find(request.domain)
+            return drive(tree_walk(request.domain), txt)
+
+        plan = _evaluate(_authors(from_domain), _claims(dkim, spf))
+        return drive(plan, fetch)
+
+
+class AsyncDmarcAlignment:
+    """The asynchronous twin of :class:`DmarcAlignment`; the same plan and results."""
+
+    def __init__(self, resolver: AsyncResolver, finder: AsyncOrgDomainFinder | None = None) -> None:
+        self._resolver = resolver
+        self._finder = finder
+
+    async def evaluate(
+        self,
+        from_domain: str | Sequence[str] | None,
+        *,
+        dkim: Iterable[DkimInput] = (),
+        spf: SpfCheck | None = None,
+    ) -> DmarcResult:
+        """DMARC result for one message; see :meth:`DmarcAlignment.evaluate`."""
+        memo: dict[str, TxtAnswer | DnsError] = {}
+
+        async def txt(name: str) -> TxtAnswer:
+            if name not in memo:
+                try:
+                    memo[name] = await self._resolver.txt(name)
+                except DnsError as exc:
+                    memo[name] = exc
+            hit = memo[name]
+            if isinstance(hit, DnsError):
+                raise hit
+            return hit
+
+        async def fetch(request: _Request) -> _Answer:
+            if isinstance(request, _Txt):
+                return await txt(request.name)
+            if self._finder is not None:
+                return await self._finder.find(request.domain)
+            return await drive_async(tree_walk(request.domain), txt)
+
+        plan = _evaluate(_authors(from_domain), _claims(dkim, spf))
+        return await drive_async(plan, fetch)
