@@ -6,11 +6,14 @@ Everything public is importable from here; the modules behind it are private.
 
 from __future__ import annotations
 
+from ._authres import render_authentication_results
 from ._canon import Canon, Canonicalization
 from ._crypto import Algorithm, SigningKey
 from ._dnsanswers import CnameAnswer, DnsStatus, TxtAnswer
 from ._keyring import KeyRing
+from ._keystore import FileKeyStore
 from ._message import MessageLimits
+from ._records import DnsRecord, brand_records, records_json, render_zone
 from ._results import (
     DEFAULT_SIGNED_HEADERS,
     SignatureOptions,
@@ -20,7 +23,9 @@ from ._results import (
     SignResult,
 )
 from ._ringstate import KeySlot, RingSnapshot, RolloverTimings, SlotState
+from ._rollover import SlotStatus
 from ._signer import Signer
+from ._verifier import AsyncVerifier, DkimReason, DkimResult, Verifier, VerifyResult
 from ._version import __version__
 from .exceptions import (
     ConfigurationError,
@@ -38,6 +43,7 @@ from .exceptions import (
     OxDkimError,
     PolicyError,
     RecordSyntaxError,
+    RolloverRefusal,
     SigningError,
     SigningRefusedError,
     WeakKeyError,
@@ -49,28 +55,34 @@ from .policies import (
     PerDomainPolicy,
     RefusePolicy,
 )
-from .typing import AsyncResolver, Clock, Resolver, SigningPolicy
+from .typing import AsyncResolver, Clock, KeyStore, Resolver, SigningPolicy
 
 __all__ = [
     "DEFAULT_SIGNED_HEADERS",
     "Algorithm",
     "AsyncResolver",
+    "AsyncVerifier",
     "Canon",
     "Canonicalization",
     "Clock",
     "CnameAnswer",
     "ConfigurationError",
     "DefaultGenericPolicy",
+    "DkimReason",
+    "DkimResult",
     "DnsError",
     "DnsPermError",
+    "DnsRecord",
     "DnsStatus",
     "DnsTempError",
     "DomainOwnership",
+    "FileKeyStore",
     "FromHeaderError",
     "KeyLoadError",
     "KeyRing",
     "KeyRingError",
     "KeySlot",
+    "KeyStore",
     "KeyStoreError",
     "LegacyBrandPolicy",
     "MessageFormatError",
@@ -85,6 +97,7 @@ __all__ = [
     "RefusePolicy",
     "Resolver",
     "RingSnapshot",
+    "RolloverRefusal",
     "RolloverTimings",
     "SignResult",
     "SignatureOptions",
@@ -97,7 +110,14 @@ __all__ = [
     "SigningRefusedError",
     "SigningRequest",
     "SlotState",
+    "SlotStatus",
     "TxtAnswer",
+    "Verifier",
+    "VerifyResult",
     "WeakKeyError",
     "__version__",
+    "brand_records",
+    "records_json",
+    "render_authentication_results",
+    "render_zone",
 ]
