@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -34,12 +35,12 @@ class Recording:
         return self.inner.cname(name)
 
 
-def zone(records: dict[str, str | list[str]] | None = None, **kwargs: Any) -> InMemoryZone:
+def zone(records: Mapping[str, Any] | None = None, **kwargs: Any) -> InMemoryZone:
     """An in-memory zone of TXT records (other names are NXDOMAIN)."""
     return InMemoryZone(records or {}, **kwargs)
 
 
-def recording(records: dict[str, str | list[str]] | None = None, **kwargs: Any) -> Recording:
+def recording(records: Mapping[str, Any] | None = None, **kwargs: Any) -> Recording:
     """A recording resolver over a fresh in-memory zone."""
     return Recording(zone(records, **kwargs))
 
