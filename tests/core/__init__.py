@@ -1,0 +1,1 @@
+"""Tests of the signing core: messages, canonicalization, keys, signer, policies."""
