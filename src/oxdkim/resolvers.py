@@ -6,6 +6,8 @@ Resolvers: the implementations of :class:`~oxdkim.typing.Resolver` and its async
 * :class:`ZoneFileResolver`: RFC 1035 master files, parsed by dnspython.
 * :class:`DnspythonResolver`, :class:`AsyncDnspythonResolver`: DNS servers over the
   network (configurable nameservers, timeout, retries, EDNS, TCP fallback).
+* :class:`CachingResolver`, :class:`AsyncCachingResolver`: a TTL-honouring, bounded
+  cache in front of any resolver (negative answers cached, temporary failures not).
 * :class:`InlineAsyncResolver`: one of the above, as an async resolver.
 
 Every resolver follows CNAME chains with the same logic (loop detection, a hop limit),
@@ -15,13 +17,17 @@ several TXT records sorted, leaving to the caller whether several records is an 
 
 from __future__ import annotations
 
+from ._dnscache import AnswerCache, AsyncCachingResolver, CachingResolver
 from ._dnsmemory import InlineAsyncResolver, InMemoryZone, ZoneFileResolver
 from ._dnspython import AsyncDnspythonResolver, DnspythonResolver
 from ._dnsresolve import DEFAULT_MAX_HOPS
 
 __all__ = [
     "DEFAULT_MAX_HOPS",
+    "AnswerCache",
+    "AsyncCachingResolver",
     "AsyncDnspythonResolver",
+    "CachingResolver",
     "DnspythonResolver",
     "InMemoryZone",
     "InlineAsyncResolver",

@@ -1,0 +1,216 @@
+"""
+A TTL-honouring, size-bounded answer cache in front of any resolver, sync or async.
+
+Both wrappers share one :class:`AnswerCache` (the logic); they differ only in whether
+they ``await`` the resolver behind them.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+
+from ._dnsanswers import CnameAnswer, DnsStatus, TxtAnswer
+from ._dnsresolve import check_name
+from .exceptions import ConfigurationError
+from .typing import AsyncResolver, Resolver
+
+Answer = TxtAnswer | CnameAnswer
+MonotonicClock = Callable[[], float]
+
+
+def _positive(answer: Answer) -> bool:
+    return answer.status is DnsStatus.NOERROR
+
+
+class AnswerCache:
+    """
+    Answers by ``(type, name)``, each kept until its TTL runs out, least recently used
+    evicted first when full. Thread-safe.
+
+    Args:
+        max_entries: Bound on the number of answers kept (LRU beyond it).
+        max_ttl: Cap on how long a positive answer is kept, in seconds.
+        max_negative_ttl: Cap for NXDOMAIN and NODATA (RFC 2308 §5 advises capping; a
+            short cap lets a newly published key be seen soon).
+        unknown_ttl: Seconds to keep an answer that carries no TTL (a negative answer
+            without an SOA).
+        clock: Monotonic seconds; inject a fake one in tests. A wall clock would let a
+            time change expire or revive every entry at once.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_entries: int = 10_000,
+        max_ttl: int = 86_400,
+        max_negative_ttl: int = 900,
+        unknown_ttl: int = 60,
+        clock: MonotonicClock = time.monotonic,
+    ) -> None:
+        for label, value, low in (
+            ("max_entries", max_entries, 1),
+            ("max_ttl", max_ttl, 0),
+            ("max_negative_ttl", max_negative_ttl, 0),
+            ("unknown_ttl", unknown_ttl, 0),
+        ):
+            if type(value) is not int or value < low:
+                raise ConfigurationError(f"{label} must be an integer >= {low}, not {value!r}")
+        self._max_entries = max_entries
+        self._max_ttl = max_ttl
+        self._max_negative_ttl = max_negative_ttl
+        self._unknown_ttl = unknown_ttl
+        self._clock = clock
+        self._entries: OrderedDict[tuple[str, str], tuple[float, Answer]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+    def get(self, rdtype: str, name: str) -> Answer | None:
+        """The cached answer, or None when absent or expired."""
+        key = (rdtype, name)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry[0] > self._clock():
+                self._entries.move_to_end(key)
+                self.hits += 1
+                return entry[1]
+            if entry is not None:
+                del self._entries[key]
+            self.misses += 1
+            return None
+
+    def put(self, rdtype: str, name: str, answer: Answer) -> None:
+        """Keep ``answer`` for its TTL, capped; a TTL of 0 means "do not cache"."""
+        cap = self._max_ttl if _positive(answer) else self._max_negative_ttl
+        ttl = min(self._unknown_ttl if answer.ttl is None else answer.ttl, cap)
+        if ttl <= 0:
+            return
+        key = (rdtype, name)
+        with self._lock:
+            self._entries[key] = (self._clock() + ttl, answer)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._max_entries:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget every answer."""
+        with self._lock:
+            self._entries.clear()
+
+
+class CachingResolver:
+    """
+    A :class:`~oxdkim.typing.Resolver` that remembers another resolver's answers.
+
+    Records are kept for their TTL, NXDOMAIN and NODATA for their negative TTL (RFC 2308),
+    both capped; the number of answers is bounded (least recently used evicted).
+    Temporary failures (:class:`~oxdkim.exceptions.DnsTempError`) and permanent errors are
+    never cached: the next lookup asks again. A cached answer is returned as it was
+    received (its ``ttl`` is not counted down). Thread-safe; two threads missing the same
+    name at once may both ask.
+
+    Args:
+        resolver: The resolver to ask on a miss.
+        cache: Share an :class:`AnswerCache` between resolvers, or pass its arguments
+            (``max_entries``, ``max_ttl``, ``max_negative_ttl``, ``unknown_ttl``,
+            ``clock``) to get a new one.
+    """
+
+    def __init__(
+        self,
+        resolver: Resolver,
+        *,
+        cache: AnswerCache | None = None,
+        max_entries: int = 10_000,
+        max_ttl: int = 86_400,
+        max_negative_ttl: int = 900,
+        unknown_ttl: int = 60,
+        clock: MonotonicClock = time.monotonic,
+    ) -> None:
+        self._resolver = resolver
+        self.cache = (
+            cache
+            if cache is not None  # an empty AnswerCache is falsy (it has a length)
+            else AnswerCache(
+                max_entries=max_entries,
+                max_ttl=max_ttl,
+                max_negative_ttl=max_negative_ttl,
+                unknown_ttl=unknown_ttl,
+                clock=clock,
+            )
+        )
+
+    def txt(self, name: str) -> TxtAnswer:
+        """TXT records at ``name``, following CNAMEs; from the cache when fresh."""
+        name = check_name(name)
+        cached = self.cache.get("TXT", name)
+        if isinstance(cached, TxtAnswer):
+            return cached
+        answer = self._resolver.txt(name)
+        self.cache.put("TXT", name, answer)
+        return answer
+
+    def cname(self, name: str) -> CnameAnswer:
+        """The CNAME record at ``name`` itself; from the cache when fresh."""
+        name = check_name(name)
+        cached = self.cache.get("CNAME", name)
+        if isinstance(cached, CnameAnswer):
+            return cached
+        answer = self._resolver.cname(name)
+        self.cache.put("CNAME", name, answer)
+        return answer
+
+
+class AsyncCachingResolver:
+    """The async twin of :class:`CachingResolver`, in front of an AsyncResolver."""
+
+    def __init__(
+        self,
+        resolver: AsyncResolver,
+        *,
+        cache: AnswerCache | None = None,
+        max_entries: int = 10_000,
+        max_ttl: int = 86_400,
+        max_negative_ttl: int = 900,
+        unknown_ttl: int = 60,
+        clock: MonotonicClock = time.monotonic,
+    ) -> None:
+        self._resolver = resolver
+        self.cache = (
+            cache
+            if cache is not None  # an empty AnswerCache is falsy (it has a length)
+            else AnswerCache(
+                max_entries=max_entries,
+                max_ttl=max_ttl,
+                max_negative_ttl=max_negative_ttl,
+                unknown_ttl=unknown_ttl,
+                clock=clock,
+            )
+        )
+
+    async def txt(self, name: str) -> TxtAnswer:
+        """TXT records at ``name``, following CNAMEs; from the cache when fresh."""
+        name = check_name(name)
+        cached = self.cache.get("TXT", name)
+        if isinstance(cached, TxtAnswer):
+            return cached
+        answer = await self._resolver.txt(name)
+        self.cache.put("TXT", name, answer)
+        return answer
+
+    async def cname(self, name: str) -> CnameAnswer:
+        """The CNAME record at ``name`` itself; from the cache when fresh."""
+        name = check_name(name)
+        cached = self.cache.get("CNAME", name)
+        if isinstance(cached, CnameAnswer):
+            return cached
+        answer = await self._resolver.cname(name)
+        self.cache.put("CNAME", name, answer)
+        return answer
