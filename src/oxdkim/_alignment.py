@@ -35,6 +35,7 @@ from ._dmarc_record import (
     LookupStatus,
     Policy,
     dmarc_name,
+    impossible_name,
 )
 from ._dnsanswers import DnsStatus, TxtAnswer
 from ._domains import DomainSyntaxError, is_subdomain
@@ -231,7 +232,7 @@ class DmarcResult:
         reason: Why, as a stable code.
         author_domain: The From domain, normalized; ``None`` when there is none, or for
             a multi-address From (see ``authors``).
-        organizational_domain: The Author Domain's organizational domain, when known.
+        author_org: How the Author Domain's organizational domain was found, when it was.
         policy_domain: Where the applicable policy record was found (RFC 9989 §3.2.5).
         record: That record.
         policy_source: Which tag supplies the policy: ``p`` for the Author Domain's own
@@ -250,7 +251,7 @@ class DmarcResult:
     verdict: DmarcVerdict
     reason: DmarcReason
     author_domain: str | None = None
-    organizational_domain: OrgDomain | None = None
+    author_org: OrgDomain | None = None
     policy_domain: str | None = None
     record: DmarcRecord | None = None
     policy_source: PolicySource | None = None
@@ -266,6 +267,11 @@ class DmarcResult:
     def passed(self) -> bool:
         """True when the verdict is pass."""
         return self.verdict is DmarcVerdict.PASS
+
+    @property
+    def organizational_domain(self) -> str | None:
+        """The Author Domain's organizational domain, when it was found."""
+        return None if self.author_org is None else self.author_org.organizational_domain
 
     @property
     def identifiers(self) -> tuple[IdentifierAlignment, ...]:
@@ -470,7 +476,9 @@ def _discover(author: str, org: OrgDomain) -> Generator[_Request, _Answer, _Poli
     def known(domain: str) -> Generator[_Request, _Answer, DmarcLookup | None]:
         found = org.lookup_for(domain)
         if found is None and not walked:
-            found = DmarcLookup.from_answer(domain, (yield from _txt(dmarc_name(domain))))
+            name = dmarc_name(domain)
+            answer = impossible_name(name) or (yield from _txt(name))
+            found = DmarcLookup.from_answer(domain, answer)
             lookups.append(found)
         return found
 

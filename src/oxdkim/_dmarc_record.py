@@ -43,6 +43,7 @@ __all__ = [
     "PsdFlag",
     "RecordProblem",
     "dmarc_name",
+    "impossible_name",
     "is_dmarc_record",
     "lookup_dmarc",
     "lookup_dmarc_async",
@@ -370,9 +371,23 @@ class LookupStatus(enum.Enum):
     MULTIPLE = "multiple"
 
 
+MAX_DNS_NAME = 253
+"""Longest name DNS can carry (RFC 1035 §2.3.4); a longer ``_dmarc`` name cannot exist."""
+
+
 def dmarc_name(domain: str) -> str:
     """The name that holds ``domain``'s policy record (RFC 9989 §4.5)."""
     return f"_dmarc.{domain}"
+
+
+def impossible_name(name: str) -> TxtAnswer | None:
+    """
+    The answer for a name too long to exist in DNS (NXDOMAIN), without asking; else ``None``.
+
+    A 250-character Author Domain is valid, but ``_dmarc.`` in front of it is not a DNS
+    name, so it holds no record: that is "no record", not a DNS error.
+    """
+    return TxtAnswer(name, DnsStatus.NXDOMAIN) if len(name) > MAX_DNS_NAME else None
 
 
 @attrs.frozen
@@ -418,9 +433,11 @@ def lookup_dmarc(resolver: Resolver, domain: str) -> DmarcLookup:
         DnsTempError: The answer is unknowable right now: never read as "no policy".
         DnsPermError: The resolver could not follow the answer (CNAME loop, ...).
     """
-    return DmarcLookup.from_answer(domain, resolver.txt(dmarc_name(domain)))
+    name = dmarc_name(domain)
+    return DmarcLookup.from_answer(domain, impossible_name(name) or resolver.txt(name))
 
 
 async def lookup_dmarc_async(resolver: AsyncResolver, domain: str) -> DmarcLookup:
     """The asynchronous twin of :func:`lookup_dmarc`."""
-    return DmarcLookup.from_answer(domain, await resolver.txt(dmarc_name(domain)))
+    name = dmarc_name(domain)
+    return DmarcLookup.from_answer(domain, impossible_name(name) or await resolver.txt(name))

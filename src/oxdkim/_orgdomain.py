@@ -27,7 +27,7 @@ from typing import TypeVar
 import attrs
 from publicsuffixlist import PublicSuffixList
 
-from ._dmarc_record import DmarcLookup, PsdFlag, dmarc_name
+from ._dmarc_record import DmarcLookup, PsdFlag, dmarc_name, impossible_name
 from ._dnsanswers import TxtAnswer
 from ._domains import DomainSyntaxError, normalize_domain
 from .exceptions import ConfigurationError, DnsError
@@ -205,7 +205,8 @@ def tree_walk(domain: str) -> Generator[str, TxtAnswer, OrgDomain]:
     """
     lookups: list[DmarcLookup] = []
     for target in walk_targets(domain):
-        answer = yield dmarc_name(target)
+        name = dmarc_name(target)
+        answer = impossible_name(name) or (yield name)
         lookup = DmarcLookup.from_answer(target, answer)
         lookups.append(lookup)
         if lookup.record is not None and lookup.record.psd is not PsdFlag.UNKNOWN:

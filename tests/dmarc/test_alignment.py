@@ -125,11 +125,7 @@ class TestAppendixB4:
         }
         assert case["expected_policy_domain"] == result.policy_domain
         assert DmarcVerdict.PASS is result.verdict
-        assert result.organizational_domain is not None
-        assert (
-            case["expected_org_domain"][case["author_domain"]]
-            == result.organizational_domain.organizational_domain
-        )
+        assert case["expected_org_domain"][case["author_domain"]] == result.organizational_domain
 
     def test_b43_dkim_alone_fails(self) -> None:
         """B.4.3 without SPF: mail.mega.bank.example is not aligned, so the verdict is fail."""
@@ -339,8 +335,32 @@ class TestPolicy:
         result = DmarcAlignment(zone(records)).evaluate("mail.giant.bank.example")
         assert "bank.example" == result.policy_domain
         assert (PolicySource.SP, Policy.QUARANTINE) == (result.policy_source, result.policy)
-        assert result.organizational_domain is not None
-        assert "giant.bank.example" == result.organizational_domain.organizational_domain
+        assert "giant.bank.example" == result.organizational_domain
+
+
+class TestDiscovery:
+    def test_organizational_domain_record_beats_a_closer_one(self) -> None:
+        """Policy comes from the Author Domain, else its organizational domain (§4.10.1)."""
+        records = {
+            "_dmarc.mail.example.com": "v=DMARC1; p=none",
+            "_dmarc.example.com": "v=DMARC1; p=reject",
+        }
+        result = DmarcAlignment(zone(records)).evaluate("a.mail.example.com")
+        assert ("example.com", "example.com") == (
+            result.organizational_domain,
+            result.policy_domain,
+        )
+        assert Policy.REJECT is result.policy
+
+    def test_name_too_long_for_dns_has_no_record(self) -> None:
+        """A _dmarc name over 253 characters cannot exist: no record, no query, no error."""
+        author = ".".join(["a" * 63] * 3) + "." + "b" * 55 + ".com"
+        assert 251 == len(author)
+        resolver = recording({"_dmarc.com": "v=DMARC1; p=reject; psd=y"})
+        result = DmarcAlignment(resolver).evaluate(author)
+        assert f"_dmarc.{author}" not in resolver.names
+        assert (DmarcVerdict.FAIL, "com") == (result.verdict, result.policy_domain)
+        assert (PolicySource.P, Policy.REJECT) == (result.policy_source, result.policy)
 
 
 class TestRecordsAndErrors:
@@ -433,8 +453,8 @@ class TestRecordsAndErrors:
             result.policy_source,
             result.policy,
         )
-        assert result.organizational_domain is not None
-        assert OrgDomainMethod.PUBLIC_SUFFIX_LIST is result.organizational_domain.method
+        assert result.author_org is not None
+        assert OrgDomainMethod.PUBLIC_SUFFIX_LIST is result.author_org.method
 
 
 class TestAuthors:

@@ -1,0 +1,111 @@
+"""
+DMARC: policy records, organizational domains, alignment and evaluation (RFC 9989, RFC 7489).
+
+Typical use::
+
+    from oxdkim.dmarc import DmarcAlignment, SpfCheck
+
+    dmarc = DmarcAlignment(resolver)                  # RFC 9989 tree walk
+    result = dmarc.evaluate(
+        "example.com",
+        dkim=["dkim.brandmail.example"],              # d= of each passing signature
+        spf=SpfCheck("pass", "bounces.example.com"),  # SPF result, MAIL FROM domain
+    )
+    result.verdict, result.disposition, result.authentication_results()
+
+Organizational domains come from the RFC 9989 DNS tree walk by default; pass
+``finder=PslFinder()`` for the RFC 7489 Public Suffix List rule, or
+``finder=ComparingFinder(TreeWalkFinder(resolver), PslFinder())`` to see where receivers
+of the two generations disagree (:attr:`DmarcResult.disagreements`).
+"""
+
+from __future__ import annotations
+
+from ._alignment import (
+    MAX_AUTHOR_DOMAINS,
+    AlignmentReason,
+    AsyncDmarcAlignment,
+    DkimInput,
+    DmarcAlignment,
+    DmarcReason,
+    DmarcResult,
+    DmarcVerdict,
+    Identifier,
+    IdentifierAlignment,
+    PolicySource,
+    SpfCheck,
+    SpfResult,
+)
+from ._dmarc_record import (
+    AlignmentMode,
+    DmarcLookup,
+    DmarcRecord,
+    FailureOption,
+    LookupStatus,
+    Policy,
+    PsdFlag,
+    RecordProblem,
+    dmarc_name,
+    is_dmarc_record,
+    lookup_dmarc,
+    lookup_dmarc_async,
+)
+from ._orgdomain import (
+    MAX_TREE_WALK_QUERIES,
+    AsyncComparingFinder,
+    AsyncFinderAdapter,
+    AsyncTreeWalkFinder,
+    ComparingFinder,
+    OrgDomain,
+    OrgDomainMethod,
+    OrgDomainRule,
+    PslFinder,
+    TreeWalkFinder,
+    select_organizational_domain,
+    tree_walk,
+    walk_targets,
+)
+from .typing import AsyncOrgDomainFinder, OrgDomainFinder
+
+__all__ = [
+    "MAX_AUTHOR_DOMAINS",
+    "MAX_TREE_WALK_QUERIES",
+    "AlignmentMode",
+    "AlignmentReason",
+    "AsyncComparingFinder",
+    "AsyncDmarcAlignment",
+    "AsyncFinderAdapter",
+    "AsyncOrgDomainFinder",
+    "AsyncTreeWalkFinder",
+    "ComparingFinder",
+    "DkimInput",
+    "DmarcAlignment",
+    "DmarcLookup",
+    "DmarcReason",
+    "DmarcRecord",
+    "DmarcResult",
+    "DmarcVerdict",
+    "FailureOption",
+    "Identifier",
+    "IdentifierAlignment",
+    "LookupStatus",
+    "OrgDomain",
+    "OrgDomainFinder",
+    "OrgDomainMethod",
+    "OrgDomainRule",
+    "Policy",
+    "PolicySource",
+    "PsdFlag",
+    "PslFinder",
+    "RecordProblem",
+    "SpfCheck",
+    "SpfResult",
+    "TreeWalkFinder",
+    "dmarc_name",
+    "is_dmarc_record",
+    "lookup_dmarc",
+    "lookup_dmarc_async",
+    "select_organizational_domain",
+    "tree_walk",
+    "walk_targets",
+]
