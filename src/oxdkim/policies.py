@@ -82,8 +82,17 @@ class DefaultGenericPolicy:
         )
 
 
-def _frozen_mapping(value: Mapping[str, str]) -> Mapping[str, str]:
-    return MappingProxyType(dict(value))
+def _owner_table(value: Mapping[str, str]) -> Mapping[str, str]:
+    """Normalize the domain keys (checked at build time) and refuse a domain owned twice."""
+    owners: dict[str, str] = {}
+    for raw, tenant in value.items():
+        domain = _domain(raw)
+        if owners.get(domain, tenant) != tenant:
+            raise ConfigurationError(
+                f"domain {domain} is owned by both {owners[domain]!r} and {tenant!r}"
+            )
+        owners[domain] = tenant
+    return MappingProxyType(owners)
 
 
 def _ownership(value: Mapping[str, Iterable[str]] | DomainOwnership) -> DomainOwnership:
@@ -99,7 +108,7 @@ class DomainOwnership:
     needs its own delegation CNAMEs anyway.
     """
 
-    owners: Mapping[str, str] = attrs.field(converter=_frozen_mapping)
+    owners: Mapping[str, str] = attrs.field(converter=_owner_table)
 
     @classmethod
     def from_tenants(cls, tenants: Mapping[str, Iterable[str]]) -> DomainOwnership:

@@ -337,3 +337,15 @@ def test_policy_options_reach_the_signature(ring: KeyRing):
     found = tags(result.header)
     assert "from:subject" == found["h"]
     assert int(found["t"]) + 60 == int(found["x"])
+
+
+def test_direct_ownership_table_normalized_and_checked(ring: KeyRing):
+    """A DomainOwnership built directly normalizes its domains and refuses bad or doubled ones."""
+    ownership = DomainOwnership({"Acme.Example.": "acme"})
+    assert "acme" == ownership.owner_of("acme.example")
+    decision = LegacyBrandPolicy(ring, ownership).decide(SigningRequest("acme.example", "acme"))
+    assert ("acme.example",) == tuple(spec.domain for spec in decision.signatures)
+    with pytest.raises(ConfigurationError):
+        DomainOwnership({"bad;domain.example": "acme"})
+    with pytest.raises(ConfigurationError):
+        DomainOwnership({"a.example": "acme", "A.EXAMPLE.": "globex"})
