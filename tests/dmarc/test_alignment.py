@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -33,6 +34,7 @@ from oxdkim._orgdomain import (
     TreeWalkFinder,
 )
 from oxdkim._verifier import DkimResult
+from oxdkim.resolvers import ZoneFileResolver
 
 from .helpers import PSL_SNAPSHOT, as_async, load_cases, recording, zone
 
@@ -361,6 +363,27 @@ class TestDiscovery:
         assert f"_dmarc.{author}" not in resolver.names
         assert (DmarcVerdict.FAIL, "com") == (result.verdict, result.policy_domain)
         assert (PolicySource.P, Policy.REJECT) == (result.policy_source, result.policy)
+
+
+class TestZoneFile:
+    def test_records_from_a_master_file(self, tmp_path: Path) -> None:
+        """Records read from an RFC 1035 master file give the Appendix B.4.3 answers."""
+        path = tmp_path / "bank.zone"
+        path.write_text(
+            "$ORIGIN bank.example.\n"
+            "@ 3600 IN SOA ns.bank.example. host.bank.example. 1 3600 600 86400 300\n"
+            '_dmarc 3600 IN TXT "v=DMARC1; p=reject; psd=y"\n'
+            '_dmarc.giant 3600 IN TXT "v=DMARC1; " "p=reject; sp=quarantine"\n'
+            'mail.giant 3600 IN TXT "v=spf1 -all"\n',
+            "utf-8",
+        )
+        dmarc = DmarcAlignment(ZoneFileResolver(path))
+        spf = SpfCheck("pass", "mail.giant.bank.example")
+        result = dmarc.evaluate("giant.bank.example", dkim=["mail.mega.bank.example"], spf=spf)
+        assert (DmarcVerdict.PASS, "giant.bank.example") == (result.verdict, result.policy_domain)
+        assert [False, True] == [i.aligned for i in result.identifiers]
+        failing = dmarc.evaluate("mail.giant.bank.example", dkim=["mail.mega.bank.example"])
+        assert (PolicySource.SP, Policy.QUARANTINE) == (failing.policy_source, failing.disposition)
 
 
 class TestRecordsAndErrors:
