@@ -33,7 +33,7 @@ ED = rfc8463_ed25519()
 RSA = rfc8463_rsa()
 RECORDS = records_for((DOMAIN, "ed", ED), (DOMAIN, "rsa", RSA))
 SETTINGS = settings(
-    max_examples=60,
+    max_examples=120,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -134,7 +134,7 @@ def chunkings(draw: st.DrawFn, spaced_colon: bool = True) -> tuple[bytes, list[b
     return message, [message[a:b] for a, b in itertools.pairwise(bounds)]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=chunkings(), ed_canon=CANONS, rsa_canon=CANONS)
 def test_chunked_equals_whole(
     data: tuple[bytes, list[bytes]], ed_canon: Canonicalization, rsa_canon: Canonicalization
