@@ -111,6 +111,7 @@ class DnsServer:
         self.workdir = Path(workdir)
         self.zones: dict[str, str] = {}
         self.broken_zones = tuple(z.rstrip(".").lower() for z in broken_zones)
+        self._fixed_port = port is not None
         self.port = port or free_port()
         self.host = "127.0.0.1"
         self._process: subprocess.Popen[bytes] | None = None
@@ -146,7 +147,22 @@ class DnsServer:
             self.restart()
 
     def start(self) -> DnsServer:
-        """Start the server and wait until every (unbroken) zone answers."""
+        """
+        Start the server and wait until every (unbroken) zone answers.
+
+        A port chosen here that another process took in the meantime is replaced by a
+        new free one (first start only; a restart keeps its port).
+        """
+        for _ in range(5):
+            try:
+                return self._start_once()
+            except DnsServerError as exc:
+                if self._fixed_port or "cannot bind" not in str(exc):
+                    raise
+                self.port = free_port()
+        return self._start_once()
+
+    def _start_once(self) -> DnsServer:
         if self.running:
             return self
         self._write_files()
@@ -163,6 +179,7 @@ class DnsServer:
         except BaseException:
             self.stop()
             raise
+        self._fixed_port = True  # clients now know this port: keep it on restart
         return self
 
     def stop(self) -> None:

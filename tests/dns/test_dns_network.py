@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import dns.flags
@@ -173,6 +174,34 @@ def test_async_stopped_server_gives_temporary_failure(stoppable: DnsServer) -> N
     assert (b"v=DKIM1; p=up",) == asyncio.run(resolver.txt("key.up.test")).records
 
 
+def test_concurrent_lookups_from_threads(server: DnsServer, big_key: str) -> None:
+    """One sync resolver shared by eight threads answers every lookup correctly."""
+    resolver = DnspythonResolver([server.nameserver], timeout=2.0)
+    names = ["key._domainkey.big.test", "alias.big.test", "nothing.big.test"] * 10
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(resolver.txt, names))
+    statuses = {a.name: a.status for a in answers}
+    assert {
+        "key._domainkey.big.test": DnsStatus.NOERROR,
+        "alias.big.test": DnsStatus.NOERROR,
+        "nothing.big.test": DnsStatus.NXDOMAIN,
+    } == statuses
+    assert all(a.records == (big_key.encode(),) for a in answers if a.records)
+
+
+def test_many_concurrent_async_lookups(server: DnsServer) -> None:
+    """Two hundred concurrent async lookups all get their answer."""
+    resolver = AsyncDnspythonResolver([server.nameserver], timeout=2.0)
+
+    async def run() -> list[TxtAnswer]:
+        names = [f"n{i}.big.test" for i in range(199)] + ["short.big.test"]
+        return await asyncio.gather(*(resolver.txt(n) for n in names))
+
+    answers = asyncio.run(run())
+    assert 199 == sum(a.status is DnsStatus.NXDOMAIN for a in answers)
+    assert (b"v=DKIM1; p=",) == answers[-1].records
+
+
 def test_dead_first_server_falls_over_to_the_next(stoppable: DnsServer) -> None:
     """With a dead server listed first, the lookup is answered by the second one."""
     dead = f"127.0.0.1:{free_port()}"
@@ -180,7 +209,7 @@ def test_dead_first_server_falls_over_to_the_next(stoppable: DnsServer) -> None:
     assert (b"v=DKIM1; p=up",) == resolver.txt("key.up.test").records
 
 
-def test_nameserver_ipv6_loopback_with_port(stoppable: DnsServer) -> None:
+def test_nameserver_ipv6_loopback_with_port() -> None:
     """An IPv6 nameserver in brackets is accepted; nothing listens, so DnsTempError."""
     port = free_port()
     resolver = DnspythonResolver([f"[::1]:{port}"], timeout=0.2, retries=0)
