@@ -41,10 +41,6 @@ def _b(text: str) -> bytes:
     return text.encode("utf-8")
 
 
-def b64sha256(data: bytes) -> str:
-    return base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
-
-
 def dkimpy_body(body: bytes, canon: Canon) -> bytes:
     """dkimpy's body canonicalization after its parser's line-ending normalization."""
     normalized = b"\r\n".join(re.split(b"\r?\n", body))

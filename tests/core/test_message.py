@@ -22,11 +22,6 @@ from .helpers import fixed_clock
 P = MessageProblem
 
 
-def fields_of(message: bytes) -> list[tuple[bytes, bytes]]:
-    """(name, raw) of every parsed field."""
-    return [(f.name, f.raw) for f in parse_message(message).fields]
-
-
 def test_crlf_message_split():
     """A CRLF message splits at the first empty line; the body is the bytes after it."""
     parsed = parse_message(b"From: a@example.com\r\nSubject: hi\r\n\r\nline 1\r\n\r\nline 2\r\n")
