@@ -41,7 +41,8 @@ class InMemoryZone:
     tested. Several TXT records at a name are all returned, sorted; deciding that
     several key records is an error belongs to the caller (the verifier).
 
-    Thread-safe: the records never change after construction.
+    Thread-safe: the records never change after construction (only the set of failing
+    names is replaced, atomically).
 
     Args:
         txt: TXT records by name: a string is one record, a list holds several
@@ -50,7 +51,7 @@ class InMemoryZone:
         other: ``(name, type)`` pairs of other records, so that a name exists (NODATA)
             without TXT.
         zone_text: RFC 1035 master-file texts to add (names relative to the root unless
-            the text sets ``$ORIGIN``); needs dnspython.
+            the text sets ``$ORIGIN``).
         ttl: TTL of the records given in ``txt`` and ``cname``.
         negative_ttl: Negative-caching TTL where no SOA record encloses the name.
         failing: Names whose lookups raise :class:`~oxdkim.exceptions.DnsTempError`.

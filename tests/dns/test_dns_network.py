@@ -135,7 +135,7 @@ def test_async_refused_and_servfail(server: DnsServer) -> None:
     """The async resolver maps REFUSED and SERVFAIL to DnsTempError too."""
     resolver = AsyncDnspythonResolver([server.nameserver], timeout=1.0)
 
-    async def lookups() -> list[BaseException | TxtAnswer]:
+    async def lookups() -> tuple[BaseException | TxtAnswer, ...]:
         return await asyncio.gather(
             resolver.txt("x.elsewhere.test"),
             resolver.txt("x.broken.test"),
