@@ -6,6 +6,7 @@ Signing policies: small values that decide, per message, what to sign with.
   (aligned), only for a domain the submitting tenant owns.
 * :class:`PerDomainPolicy` routes a domain to a policy of its own, else to a default.
 * :class:`RefusePolicy` never signs (a per-domain block).
+* :class:`TenantGuard` checks any policy's decisions against the table of owners.
 
 They compose instead of growing flags: ``LegacyBrandPolicy(..., fallback=generic)`` signs
 generic where aligned signing is not allowed. Every decision names the policy that made
@@ -20,7 +21,7 @@ from types import MappingProxyType
 import attrs
 
 from ._crypto import SigningKey
-from ._domains import DomainSyntaxError, normalize_domain
+from ._domains import DomainSyntaxError, is_subdomain, normalize_domain
 from ._keyring import KeyRing
 from ._results import (
     DEFAULT_OPTIONS,
@@ -38,6 +39,7 @@ __all__ = [
     "LegacyBrandPolicy",
     "PerDomainPolicy",
     "RefusePolicy",
+    "TenantGuard",
 ]
 
 
@@ -205,7 +207,13 @@ def _policies(value: Mapping[str, SigningPolicy]) -> Mapping[str, SigningPolicy]
 
 @attrs.frozen
 class PerDomainPolicy:
-    """A domain with a policy of its own uses it; every other domain gets ``default``."""
+    """
+    A domain with a policy of its own uses it; every other domain gets ``default``.
+
+    The table routes by From domain only, not by tenant: wrap the result in a
+    :class:`TenantGuard` so that an override signing as the domain itself cannot be used by
+    another tenant.
+    """
 
     default: SigningPolicy
     overrides: Mapping[str, SigningPolicy] = attrs.field(factory=dict, converter=_policies)
@@ -231,3 +239,44 @@ class RefusePolicy:
     def decide(self, request: SigningRequest) -> SigningDecision:
         """Refuse."""
         return SigningDecision.refuse(self.name, self.reason)
+
+
+@attrs.frozen
+class TenantGuard:
+    """
+    Check every decision of ``inner``: no signature may carry a ``d=`` that another
+    tenant owns, or the From domain (or a parent of it) unless the submitting tenant owns
+    it.
+
+    :class:`LegacyBrandPolicy` already signs aligned only for the tenant's own domains;
+    the guard makes the same promise for any composition (a per-domain override, a custom
+    policy), so one table of owners protects the whole brand. On a violation it asks
+    ``fallback`` (whose decision is checked too) or refuses.
+    """
+
+    inner: SigningPolicy
+    ownership: DomainOwnership = attrs.field(converter=_ownership)
+    fallback: SigningPolicy | None = None
+    name: str = "tenant-guard"
+
+    def _violation(self, request: SigningRequest, decision: SigningDecision) -> str | None:
+        for spec in decision.signatures:
+            owner = self.ownership.owner_of(spec.domain)
+            if owner is not None and owner != request.tenant:
+                return f"d={spec.domain} belongs to another tenant than {request.tenant!r}"
+            if owner is None and is_subdomain(request.from_domain, spec.domain):
+                return f"d={spec.domain} aligns with the From domain but no tenant owns it"
+        return None
+
+    def decide(self, request: SigningRequest) -> SigningDecision:
+        """The inner decision if it is safe; otherwise the fallback's, or a refusal."""
+        decision = self.inner.decide(request)
+        why = self._violation(request, decision)
+        if why is None:
+            return decision
+        why = f"{decision.policy} wanted to sign, but {why}"
+        if self.fallback is not None:
+            second = self.fallback.decide(request)
+            if self._violation(request, second) is None:
+                return _delegate(self.name, why, second)
+        return SigningDecision.refuse(self.name, why)
