@@ -789,12 +789,32 @@ def format_report(report: dict[str, Any]) -> str:
     for t in report["targets"]:
         measured = "-" if t["measured"] is None else f"{t['measured']:,.2f}{t['unit']}"
         out.append(f"  {t['status']:<12} {t['description']}: measured {measured}")
+    noisy = _noisy_rows(report)
+    if noisy:
+        out.append(
+            "\nnoisy (a contender's rounds differ by more than 20%; rerun on an idle machine): "
+            + ", ".join(noisy)
+        )
     checks = report["checks"]
     out.append(
         f"\nchecks: {sum(c['verified'] for c in checks)}/{len(checks)} signatures verified "
         f"(DKIM ones by dkimpy); run took {report['elapsed_seconds']} s"
     )
     return "\n".join(out)
+
+
+def _noisy_rows(report: dict[str, Any], limit: float = 1.2) -> list[str]:
+    """Rows where some contender's fastest round beat its slowest by more than ``limit``."""
+    noisy = []
+    for section in ("sign", "verify"):
+        rows = report[section] if section == "sign" else report[section]["rows"]
+        for row in rows:
+            if any(r["max"] > limit * r["min"] for r in row["rates"].values()):
+                noisy.append(f"{section} {row['size']} {row['algorithm']}")
+    canon = report["canon"]["mb_per_s"]
+    if any(r["max"] > limit * r["min"] for r in canon.values()):
+        noisy.append("canon")
+    return noisy
 
 
 def plot(report: dict[str, Any], path: Path) -> bool:
