@@ -179,9 +179,12 @@ def _pct(value: str) -> int:
 
 
 def _ri(value: str) -> int:
-    if not value.isascii() or not value.isdigit() or int(value) > _MAX_RI:
+    # Python's int() refuses more than 4300 digits (leading zeros count) with a
+    # ValueError that must not escape a record parser: check the length first.
+    digits = value.lstrip("0") or "0"
+    if not value.isascii() or not value.isdigit() or len(digits) > 10 or int(digits) > _MAX_RI:
         raise _InvalidValueError("must be an unsigned 32-bit integer")
-    return int(value)
+    return int(digits)
 
 
 def _rf(value: str) -> tuple[str, ...]:
