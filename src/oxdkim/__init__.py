@@ -6,13 +6,24 @@ Everything public is importable from here; the modules behind it are private.
 
 from __future__ import annotations
 
+from ._alignment import (
+    AsyncDmarcAlignment,
+    DmarcAlignment,
+    DmarcReason,
+    DmarcResult,
+    DmarcVerdict,
+    SpfCheck,
+    SpfResult,
+)
 from ._authres import render_authentication_results
 from ._canon import Canon, Canonicalization
 from ._crypto import Algorithm, SigningKey
+from ._dmarc_record import DmarcRecord
 from ._dnsanswers import CnameAnswer, DnsStatus, TxtAnswer
 from ._keyring import KeyRing
 from ._keystore import FileKeyStore
 from ._message import MessageLimits
+from ._orgdomain import AsyncTreeWalkFinder, ComparingFinder, OrgDomain, PslFinder, TreeWalkFinder
 from ._records import DnsRecord, brand_records, records_json, render_zone
 from ._results import (
     DEFAULT_SIGNED_HEADERS,
@@ -54,22 +65,28 @@ from .policies import (
     LegacyBrandPolicy,
     PerDomainPolicy,
     RefusePolicy,
+    TenantGuard,
 )
-from .typing import AsyncResolver, Clock, KeyStore, Resolver, SigningPolicy
 
 __all__ = [
     "DEFAULT_SIGNED_HEADERS",
     "Algorithm",
-    "AsyncResolver",
+    "AsyncDmarcAlignment",
+    "AsyncTreeWalkFinder",
     "AsyncVerifier",
     "Canon",
     "Canonicalization",
-    "Clock",
     "CnameAnswer",
+    "ComparingFinder",
     "ConfigurationError",
     "DefaultGenericPolicy",
     "DkimReason",
     "DkimResult",
+    "DmarcAlignment",
+    "DmarcReason",
+    "DmarcRecord",
+    "DmarcResult",
+    "DmarcVerdict",
     "DnsError",
     "DnsPermError",
     "DnsRecord",
@@ -82,7 +99,6 @@ __all__ = [
     "KeyRing",
     "KeyRingError",
     "KeySlot",
-    "KeyStore",
     "KeyStoreError",
     "LegacyBrandPolicy",
     "MessageFormatError",
@@ -90,12 +106,13 @@ __all__ = [
     "MessageLimits",
     "MessageProblem",
     "NoActiveKeyError",
+    "OrgDomain",
     "OxDkimError",
     "PerDomainPolicy",
     "PolicyError",
+    "PslFinder",
     "RecordSyntaxError",
     "RefusePolicy",
-    "Resolver",
     "RingSnapshot",
     "RolloverRefusal",
     "RolloverTimings",
@@ -106,11 +123,14 @@ __all__ = [
     "SigningDecision",
     "SigningError",
     "SigningKey",
-    "SigningPolicy",
     "SigningRefusedError",
     "SigningRequest",
     "SlotState",
     "SlotStatus",
+    "SpfCheck",
+    "SpfResult",
+    "TenantGuard",
+    "TreeWalkFinder",
     "TxtAnswer",
     "Verifier",
     "VerifyResult",

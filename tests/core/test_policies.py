@@ -17,10 +17,10 @@ from oxdkim import (
     SignatureOptions,
     Signer,
     SigningKey,
-    SigningPolicy,
     SigningRefusedError,
     SigningRequest,
 )
+from oxdkim.typing import SigningPolicy
 
 from .helpers import dkimpy_verify, fixed_clock, records_for, tags
 
