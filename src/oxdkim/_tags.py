@@ -76,10 +76,6 @@ class TagList(Mapping[str, bytes]):
     def __contains__(self, name: object) -> bool:
         return name in self._values
 
-    def get(self, name: str, default: bytes | None = None) -> bytes | None:  # type: ignore[override]
-        """The value of ``name``, or ``default``."""
-        return self._values.get(name, default)
-
     def __repr__(self) -> str:
         return f"TagList({self._values!r})"
 
