@@ -90,7 +90,8 @@ def _parse_rsa(der: bytes) -> rsa.RSAPublicKey:
             tag="p",
         )
     numbers = key.public_numbers()
-    if numbers.e < 3 or numbers.e % 2 == 0:
+    # cryptography refuses these already; kept so no backend can hand us e=1.
+    if numbers.e < 3 or numbers.e % 2 == 0:  # pragma: no cover
         raise RecordSyntaxError("key record: the RSA public exponent is invalid", tag="p")
     if key.key_size > RSA_MAX_BITS:
         raise RecordSyntaxError(

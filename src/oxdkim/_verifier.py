@@ -65,6 +65,7 @@ _QP_HEX = re.compile(rb"=([0-9A-Fa-f]{2})")
 _H_LIST = re.compile(rb"\A[\x21-\x39\x3b-\x7e]+(?:[ \t\r\n]*:[ \t\r\n]*[\x21-\x39\x3b-\x7e]+)*\Z")
 _MAX_NAME = 253
 _R = TypeVar("_R", Resolver, AsyncResolver)
+_SIMPLE = Canonicalization(Canon.SIMPLE, Canon.SIMPLE)
 
 DEFAULT_CLOCK_SKEW = timedelta(minutes=5)
 """Tolerance for ``t=``/``x=``: OpenDKIM's default ClockDrift (see :class:`Verifier`)."""
@@ -211,7 +212,7 @@ class _Sig:
         self.algorithm: Algorithm | None = None
         self.auid: str | None = None
         self.auid_domain = ""
-        self.canon = Canonicalization()
+        self.canon = _SIMPLE  # the c= default (RFC 6376 §3.5)
         self.headers: list[bytes] = []
         self.bh = b""
         self.b = b""
@@ -623,7 +624,8 @@ class _Core:
         try:
             if isinstance(public_key, rsa.RSAPublicKey):
                 public_key.verify(sig.b, digest, _PKCS1V15, _PREHASHED_SHA256)
-            elif public_key is not None:
+            else:
+                assert public_key is not None  # _check_key refused keyless records
                 public_key.verify(sig.b, digest)
         except (InvalidSignature, ValueError):
             raise _CheckError(

@@ -154,6 +154,49 @@ def test_clock_skew_is_configurable(rsa_key: SigningKey) -> None:
     assert DkimReason.TIMESTAMP_IN_FUTURE == verdict.reason
 
 
+def test_missing_c_means_simple_simple(any_key: SigningKey) -> None:
+    """Without c=, both canonicalizations are simple (RFC 6376 §3.5)."""
+    tags = base_tags(any_key)
+    del tags["c"]
+    signed = craft(MESSAGE, any_key, tags)
+    record = any_key.txt_record().encode()
+    assert dkim.verify(signed, dnsfunc=lambda name, timeout=5: record)
+    assert DkimResult.PASS == _verify(signed, key_zone(any_key)).result
+    refolded = signed.replace(b"Subject: The quarterly   report", b"Subject: The quarterly report")
+    assert DkimReason.BAD_SIGNATURE == _verify(refolded, key_zone(any_key)).reason
+
+
+def test_empty_b_is_malformed(rsa_key: SigningKey) -> None:
+    """A b= with no value is permerror / malformed-signature, with no query."""
+    signed = craft(MESSAGE, rsa_key, base_tags(rsa_key))
+    start = signed.index(b"\tb=") + 3
+    empty = signed[:start] + signed[signed.index(b"\r\n", start) :]
+    resolver = key_zone(rsa_key)
+    verdict = _verify(empty, resolver)
+    assert (DkimResult.PERMERROR, DkimReason.MALFORMED_SIGNATURE) == (
+        verdict.result,
+        verdict.reason,
+    )
+    assert "b= is empty" in verdict.message
+    assert 0 == _queries(resolver)
+
+
+def test_identity_with_invalid_domain_is_malformed(rsa_key: SigningKey) -> None:
+    """An i= whose domain is not a domain is malformed, not 'outside d='."""
+    signed = craft(MESSAGE, rsa_key, base_tags(rsa_key, i="joe@exa_mple.com"))
+    assert DkimReason.MALFORMED_SIGNATURE == _verify(signed, key_zone(rsa_key)).reason
+
+
+def test_negative_clock_skew_is_refused(rsa_key: SigningKey) -> None:
+    """clock_skew must not be negative."""
+    from datetime import timedelta
+
+    from oxdkim import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="clock_skew"):
+        Verifier(key_zone(rsa_key), clock_skew=timedelta(seconds=-1))
+
+
 @pytest.mark.parametrize("missing", ["v", "a", "b", "bh", "d", "h", "s"])
 def test_missing_required_tag(rsa_key: SigningKey, missing: str) -> None:
     """Each required tag (RFC 6376 §3.5) missing gives missing-tag, with no query."""
@@ -491,6 +534,30 @@ def test_body_is_hashed_once_per_canonicalization_and_length(
     results = Verifier(key_zone(rsa_key), clock=fixed_clock()).verify(signed)
     assert [True] * 4 == [r.passed for r in results]
     assert 2 == len(calls)
+
+
+def test_body_lengths_share_one_canonical_body(
+    rsa_key: SigningKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two l= values with the same c= hash two prefixes of one canonical body."""
+    import oxdkim._verifier as verifier_module
+
+    calls: list[object] = []
+    real = verifier_module.canonicalize_body
+
+    def counting(body: bytes, canon: object) -> bytes:
+        calls.append(canon)
+        return real(body, canon)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(verifier_module, "canonicalize_body", counting)
+    signed = craft(MESSAGE, rsa_key, base_tags(rsa_key, l="5"))
+    signed = craft(signed, rsa_key, base_tags(rsa_key, l="20"))
+    results = Verifier(key_zone(rsa_key), clock=fixed_clock(), allow_body_length=True).verify(
+        signed
+    )
+    assert [True, True] == [r.passed for r in results]
+    assert [20, 5] == [r.body_length for r in results]
+    assert 1 == len(calls)
 
 
 def test_same_key_name_is_queried_once(rsa_key: SigningKey) -> None:

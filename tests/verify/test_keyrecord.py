@@ -110,6 +110,15 @@ def test_rsa_exponent_one_is_refused(rsa1024_key: SigningKey) -> None:
         parse_key_record(b"k=rsa; p=" + base64.b64encode(der))
 
 
+def test_oversized_rsa_key_is_refused() -> None:
+    """An RSA modulus over 16384 bits (OpenSSL's limit) is refused at parse time."""
+    n = (1 << 16399) | 1
+    body = _der_int(n) + _der_int(65537)
+    der = b"\x30" + _der_len(len(body)) + body
+    with pytest.raises(RecordSyntaxError, match="larger than 16384"):
+        parse_key_record(b"p=" + base64.b64encode(der))
+
+
 def test_empty_p_means_revoked() -> None:
     """p= with no value (RFC 6376 §3.6.1) is a revoked key, not an error."""
     record = parse_key_record(b"v=DKIM1; k=rsa; p=")

@@ -39,6 +39,11 @@ def test_value_span_covers_the_whitespace_around_the_value() -> None:
     assert b"a=1; b=; c=2" == data[:start] + data[end:]
 
 
+def test_repr_shows_the_tags() -> None:
+    """The repr lists names and values, for debugging."""
+    assert "TagList({'a': b'1'})" == repr(parse_tag_list(b"a=1"))
+
+
 def test_tag_names_are_case_sensitive() -> None:
     """'V' and 'v' are different tags (RFC 6376 §3.2)."""
     assert {"V": b"1", "v": b"2"} == dict(parse_tag_list(b"V=1; v=2"))
