@@ -654,6 +654,16 @@ def machine_info() -> dict[str, Any]:
             check=True,
             timeout=5,
         ).stdout.strip()
+        # The editable install runs the working tree: say when src/ differs from HEAD.
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--", "src"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=5,
+        ).stdout.strip()
+        if dirty:
+            commit += "+dirty"
     except (OSError, subprocess.SubprocessError):
         pass
     return {
