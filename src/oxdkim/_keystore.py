@@ -24,7 +24,7 @@ import stat
 import time
 from collections.abc import Hashable, Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ._crypto import RSA_DEFAULT_MIN_BITS, Algorithm, SigningKey
@@ -172,7 +172,7 @@ class FileKeyStore:
         """Changes whenever ``ring.json`` is replaced."""
         try:
             info = os.stat(self.state_path)
-        except FileNotFoundError:
+        except OSError:  # missing, or the directory is not one: load() says which
             return None
         return (info.st_ino, info.st_mtime_ns, info.st_size)
 
@@ -284,7 +284,14 @@ class FileKeyStore:
                 timings,
                 int(state["generation"]),
             )
-        except (KeyError, TypeError, ValueError, ConfigurationError) as exc:
+        except (
+            KeyError,
+            TypeError,
+            ValueError,
+            AttributeError,  # a JSON value of the wrong kind (a list where an object goes)
+            OverflowError,  # a duration too large for timedelta
+            ConfigurationError,
+        ) as exc:
             if isinstance(exc, KeyLoadError):
                 raise
             raise KeyStoreError(f"{where}: invalid ring state ({exc})") from None
@@ -292,7 +299,9 @@ class FileKeyStore:
     def _load_slot(self, entry: dict[str, Any], where: str) -> KeySlot:
         key = None
         if entry.get("key_file"):
-            key = self._load_key(self.directory / entry["key_file"], entry.get("fingerprint"))
+            key = self._load_key(
+                self._named_key_path(entry["key_file"], where), entry.get("fingerprint")
+            )
         return KeySlot(
             entry["selector"],
             key,
@@ -303,8 +312,20 @@ class FileKeyStore:
             _parse_time(entry.get("dual_sign_until"), where),
         )
 
+    def _named_key_path(self, name: object, where: str) -> Path:
+        """The key file a state names; only ``keys/<file>.pem`` inside this directory."""
+        parts = PurePosixPath(name).parts if isinstance(name, str) else ()
+        if len(parts) != 2 or parts[0] != _KEYS or not parts[1].endswith(".pem"):
+            raise KeyStoreError(f"{where}: key_file {name!r} is not keys/<name>.pem")
+        return self.directory / _KEYS / parts[1]
+
     def _load_key(self, path: Path, fingerprint: str | None) -> SigningKey:
-        info = os.stat(path)  # FileNotFoundError: retried by load()
+        try:
+            info = os.stat(path)
+        except FileNotFoundError:
+            raise  # retried by load(): a concurrent rotation may have replaced it
+        except OSError as exc:
+            raise KeyStoreError(f"cannot read {path}: {exc.strerror}") from None
         if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
             raise KeyStoreError(
                 f"{path} is readable by group or others (mode "

@@ -7,6 +7,13 @@ typed result it gives now.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from oxdkim import FileKeyStore, KeyRing, KeyStoreError
 from oxdkim._dmarc_record import DmarcRecord
 
 
@@ -26,3 +33,72 @@ def test_dmarc_ri_leading_zeros_do_not_count():
     """Leading zeros are digits like any other: ``ri=`` 6000 zeros then 5 is 5."""
     assert 5 == DmarcRecord.parse_lenient("v=DMARC1; p=none; ri=" + "0" * 6000 + "5").ri
     assert 4294967295 == DmarcRecord.parse_lenient("v=DMARC1; p=none; ri=04294967295").ri
+
+
+# -- key store: a hand-edited or corrupted ring.json ------------------------------------
+
+
+def _stored_ring(tmp_path: Path) -> tuple[Path, dict[str, Any]]:
+    directory = tmp_path / "ring"
+    ring = KeyRing.generate("ed25519-sha256", key_host="keys.brand.example")
+    FileKeyStore.create(directory, ring.snapshot())
+    return directory, json.loads((directory / "ring.json").read_text())
+
+
+@pytest.mark.parametrize(
+    ("where", "value"),
+    [
+        pytest.param("slots.0", None, id="slot-is-null"),
+        pytest.param("slots.0", [], id="slot-is-a-list"),
+        pytest.param("timings", None, id="timings-is-null"),
+        pytest.param("timings.retention", 1e300, id="duration-overflows-timedelta"),
+        pytest.param("key_host", [], id="key-host-is-a-list"),
+    ],
+)
+def test_ring_state_of_the_wrong_shape_is_a_key_store_error(
+    tmp_path: Path, where: str, value: object
+):
+    """
+    A ring.json whose values have the wrong JSON type is a KeyStoreError.
+
+    Found by the random-input property: AttributeError (``None.get``, ``[].endswith``)
+    and OverflowError (``timedelta(seconds=1e300)``) escaped ``FileKeyStore.load``.
+    """
+    directory, state = _stored_ring(tmp_path)
+    parent: Any = state
+    *path, last = where.split(".")
+    for part in path:
+        parent = parent[int(part)] if isinstance(parent, list) else parent[part]
+    if isinstance(parent, list):
+        parent[int(last)] = value
+    else:
+        parent[last] = value
+    (directory / "ring.json").write_text(json.dumps(state))
+    with pytest.raises(KeyStoreError):
+        FileKeyStore(directory).load()
+
+
+@pytest.mark.parametrize(
+    "key_file",
+    ["/etc/passwd", "../outside.pem", "keys/../../outside.pem", "keys/sub/x.pem", "ring.json"],
+)
+def test_ring_state_cannot_name_a_key_file_outside_keys(tmp_path: Path, key_file: str):
+    """A key_file that leaves the ring's keys/ directory is refused before it is opened."""
+    directory, state = _stored_ring(tmp_path)
+    (tmp_path / "outside.pem").write_bytes(b"not read")
+    state["slots"][0]["key_file"] = key_file
+    (directory / "ring.json").write_text(json.dumps(state))
+    with pytest.raises(KeyStoreError, match="key_file"):
+        FileKeyStore(directory).load()
+
+
+def test_ring_directory_that_is_a_file_is_a_key_store_error(tmp_path: Path):
+    """
+    A ring "directory" that is a regular file is a KeyStoreError.
+
+    Found by running ``oxdkim records --ring FILE``: NotADirectoryError escaped.
+    """
+    path = tmp_path / "not-a-directory"
+    path.write_bytes(b"\x00random")
+    with pytest.raises(KeyStoreError):
+        FileKeyStore(path).load()
