@@ -17,6 +17,14 @@ from ._alignment import (
 )
 from ._authres import render_authentication_results
 from ._canon import Canon, Canonicalization
+from ._config import (
+    BrandConfig,
+    Config,
+    ConfigFileError,
+    ConfigProblem,
+    load_config,
+    signer_from_config,
+)
 from ._crypto import Algorithm, SigningKey
 from ._dmarc_record import DmarcRecord
 from ._dnsanswers import CnameAnswer, DnsStatus, TxtAnswer
@@ -74,10 +82,14 @@ __all__ = [
     "AsyncDmarcAlignment",
     "AsyncTreeWalkFinder",
     "AsyncVerifier",
+    "BrandConfig",
     "Canon",
     "Canonicalization",
     "CnameAnswer",
     "ComparingFinder",
+    "Config",
+    "ConfigFileError",
+    "ConfigProblem",
     "ConfigurationError",
     "DefaultGenericPolicy",
     "DkimReason",
@@ -137,7 +149,9 @@ __all__ = [
     "WeakKeyError",
     "__version__",
     "brand_records",
+    "load_config",
     "records_json",
     "render_authentication_results",
     "render_zone",
+    "signer_from_config",
 ]

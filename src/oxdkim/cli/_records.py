@@ -9,6 +9,7 @@ from .._crypto import RSA_ABSOLUTE_MIN_BITS, SigningKey
 from .._keystore import FileKeyStore
 from .._records import brand_records, records_json, render_zone
 from ._common import EXIT_OK, CliError
+from ._configopts import add_config_options, load
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,6 +33,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--domains-file", type=Path, help="legacy customer domains, one per line (# comments)"
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a zone")
+    add_config_options(parser)
     parser.set_defaults(func=run)
 
 
@@ -51,6 +53,14 @@ def _domains(args: argparse.Namespace) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     """Collect and print."""
+    chosen = load(args)
+    if chosen is not None:
+        _, brand = chosen
+        if brand.generic_key and not args.generic:
+            args.generic = f"{brand.generic_domain}:{brand.generic_selector}:{brand.generic_key}"
+        if brand.ring and not args.ring:
+            args.ring = str(brand.ring)
+        args.domain = [*args.domain, *brand.legacy_domains]
     generic = None
     if args.generic:
         parts = args.generic.split(":", 2)
@@ -63,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         )
     ring = FileKeyStore(args.ring, min_rsa_bits=RSA_ABSOLUTE_MIN_BITS).load() if args.ring else None
     if generic is None and ring is None:
-        raise CliError("give --ring and/or --generic")
+        raise CliError("give --config, or --ring and/or --generic")
     records = brand_records(ring=ring, generic=generic, legacy_domains=_domains(args))
     if args.json:
         print(records_json(records))

@@ -16,6 +16,7 @@ from .._records import ring_records
 from .._ringstate import DEFAULT_SELECTORS, KeySlot, RingSnapshot, RolloverTimings, SlotState
 from ..exceptions import KeyRingError
 from ._common import EXIT_FAILED, EXIT_OK, CliError
+from ._configopts import add_config_options, load
 from ._dnsopts import add_dns_options, make_resolver
 
 _STEPS = ("init", "status", "stage", "confirm", "activate", "retire", "revoke")
@@ -50,7 +51,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     steps = ring.add_subparsers(dest="step", metavar="STEP", required=True)
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("directory", metavar="RING_DIR", help="the ring directory")
+    common.add_argument(
+        "directory", metavar="RING_DIR", nargs="?", help="the ring directory (or --config)"
+    )
     common.add_argument(
         "--now", type=_moment, help="act as if it were this ISO 8601 time (drills, tests)"
     )
@@ -62,6 +65,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     common.add_argument(
         "--allow-1024", action="store_true", help="accept RSA keys of 1024 to 2047 bits"
     )
+    add_config_options(common)
     helps = {
         "init": "create a ring directory and stage its first key",
         "status": "show each slot, its state, since when, and what the next step waits for",
@@ -76,7 +80,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         for step in _STEPS
     }
     init = parsers["init"]
-    init.add_argument("--key-host", required=True, help="zone holding the brand's key records")
+    init.add_argument("--key-host", help="zone holding the brand's key records (or --config)")
     init.add_argument(
         "--algorithm", choices=[a.value for a in Algorithm], default=Algorithm.RSA_SHA256.value
     )
@@ -100,6 +104,26 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--force", action="store_true", help="skip the retention window (compromised key)"
     )
     ring.set_defaults(func=run)
+
+
+def _apply_config(args: argparse.Namespace) -> None:
+    """Take the ring directory, key host and key options from the brand's configuration."""
+    chosen = load(args)
+    if chosen is not None:
+        _, brand = chosen
+        if brand.ring is None:
+            raise CliError(f"brand {brand.name} has no ring directory configured")
+        args.directory = args.directory or str(brand.ring)
+        if args.step == "init" and not args.key_host:
+            args.key_host = brand.key_host
+        if brand.passphrase_env and not args.passphrase_env:
+            args.passphrase_env = brand.passphrase_env
+        if brand.min_rsa_bits < RSA_DEFAULT_MIN_BITS:
+            args.allow_1024 = True
+    if not args.directory:
+        raise CliError("give RING_DIR or --config")
+    if args.step == "init" and not args.key_host:
+        raise CliError("ring init needs --key-host (or --config with key_host)")
 
 
 def _store(args: argparse.Namespace) -> FileKeyStore:
@@ -139,6 +163,7 @@ def _print_records(snapshot: RingSnapshot) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run one rollover step."""
+    _apply_config(args)
     now: datetime = args.now or datetime.now(UTC)
     if args.step == "init":
         selectors = tuple(s.strip() for s in args.selectors.split(","))

@@ -7,12 +7,14 @@ import sys
 from datetime import UTC, datetime
 
 from .._canon import Canonicalization
+from .._clock import utc_now
 from .._crypto import RSA_ABSOLUTE_MIN_BITS, RSA_DEFAULT_MIN_BITS, Algorithm, SigningKey
 from .._results import DEFAULT_SIGNED_HEADERS, SignatureOptions
-from .._signer import Signer, utc_now
+from .._signer import Signer
 from ..policies import DefaultGenericPolicy
 from ..typing import Clock
 from ._common import EXIT_OK, CliError, read_input
+from ._configopts import add_config_options, load
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -24,9 +26,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "the message bytes are otherwise unchanged.",
     )
     parser.add_argument("file", nargs="?", metavar="FILE", help="message file (default stdin)")
-    parser.add_argument("--key", required=True, help="private key PEM file")
-    parser.add_argument("--domain", required=True, help="signing domain (d=)")
-    parser.add_argument("--selector", required=True, help="selector (s=)")
+    parser.add_argument("--key", help="private key PEM file")
+    parser.add_argument("--domain", help="signing domain (d=)")
+    parser.add_argument("--selector", help="selector (s=)")
+    add_config_options(parser)
+    parser.add_argument("--tenant", help="with --config: the submitting tenant")
+    parser.add_argument("--envelope-sender", help="with --config: the SMTP MAIL FROM")
     parser.add_argument(
         "--algorithm",
         choices=[a.value for a in Algorithm],
@@ -53,7 +58,21 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    """Load the key, build a one-signature policy, sign, write."""
+    """Load the key (or the brand), build the policy, sign, write."""
+    clock = _clock(args)
+    chosen = load(args)
+    if chosen is not None:
+        if args.key or args.domain or args.selector:
+            raise CliError("give either --config or --key/--domain/--selector, not both")
+        signer = Signer(chosen[0].policy(args.brand), clock=clock)
+        signed = signer.signed_message(
+            read_input(args.file), tenant=args.tenant, envelope_sender=args.envelope_sender
+        )
+        sys.stdout.buffer.write(signed)
+        sys.stdout.buffer.flush()
+        return EXIT_OK
+    if not (args.key and args.domain and args.selector):
+        raise CliError("give --key, --domain and --selector (or --config)")
     min_bits = RSA_ABSOLUTE_MIN_BITS if args.allow_1024 else RSA_DEFAULT_MIN_BITS
     key = SigningKey.from_file(args.key, min_rsa_bits=min_bits)
     if args.algorithm and Algorithm(args.algorithm) is not key.algorithm:
@@ -67,14 +86,17 @@ def run(args: argparse.Namespace) -> int:
         expires_in=args.expire,
     )
     policy = DefaultGenericPolicy(args.domain, args.selector, key, options)
-    clock: Clock = utc_now
-    if args.timestamp is not None:
-        if args.timestamp < 0:
-            raise CliError("--timestamp must not be negative")
-        fixed = datetime.fromtimestamp(args.timestamp, UTC)
-        clock = lambda: fixed  # noqa: E731
     message = read_input(args.file)
     signed = Signer(policy, clock=clock).signed_message(message)
     sys.stdout.buffer.write(signed)
     sys.stdout.buffer.flush()
     return EXIT_OK
+
+
+def _clock(args: argparse.Namespace) -> Clock:
+    if args.timestamp is None:
+        return utc_now
+    if args.timestamp < 0:
+        raise CliError("--timestamp must not be negative")
+    fixed = datetime.fromtimestamp(args.timestamp, UTC)
+    return lambda: fixed

@@ -1,0 +1,454 @@
+"""
+Brand configuration: one TOML file describes the brands, their modes, keys, tenants and
+per-domain overrides, and builds a ready :class:`~oxdkim.Signer` in one call.
+
+Validation collects every problem with its place in the file (``brands.acme.tenants.t1[2]``)
+instead of stopping at the first, so an operator fixes a file in one pass.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tomllib
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from ._canon import Canonicalization
+from ._crypto import RSA_ABSOLUTE_MIN_BITS, RSA_DEFAULT_MIN_BITS, SigningKey
+from ._domains import DomainSyntaxError, normalize_domain, normalize_selector
+from ._keyring import KeyRing
+from ._keystore import FileKeyStore
+from ._results import DEFAULT_SIGNED_HEADERS, SignatureOptions
+from ._signer import Signer
+from .exceptions import ConfigurationError, OxDkimError
+from .policies import (
+    DefaultGenericPolicy,
+    DomainOwnership,
+    LegacyBrandPolicy,
+    PerDomainPolicy,
+    RefusePolicy,
+    TenantGuard,
+)
+from .typing import SigningPolicy
+
+MODES = ("generic", "legacy")
+OVERRIDES = ("generic", "legacy", "refuse")
+FALLBACKS = ("generic", "refuse")
+
+
+@attrs.frozen
+class ConfigProblem:
+    """One problem in a configuration file: where (a dotted path) and what."""
+
+    place: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.place}: {self.message}"
+
+
+class ConfigFileError(ConfigurationError):
+    """A configuration file has problems; ``problems`` lists every one with its place."""
+
+    def __init__(self, path: str, problems: list[ConfigProblem]) -> None:
+        lines = "\n".join(f"  {problem}" for problem in problems)
+        noun = "problem" if len(problems) == 1 else "problems"
+        super().__init__(f"{path}: {len(problems)} {noun}:\n{lines}")
+        self.path = path
+        self.problems = tuple(problems)
+
+
+@attrs.frozen
+class ResolverConfig:
+    """How oxdkim reads DNS: name servers, or zone files for offline work."""
+
+    nameservers: tuple[str, ...] | None = None
+    timeout: float = 5.0
+    zone_files: tuple[Path, ...] = ()
+
+
+@attrs.frozen
+class BrandConfig:
+    """One brand, validated. Paths are absolute (resolved against the file's folder)."""
+
+    name: str
+    mode: str
+    generic_domain: str | None
+    generic_selector: str | None
+    generic_key: Path | None
+    key_host: str | None
+    ring: Path | None
+    fallback: str
+    spf_include: str | None
+    tenants: Mapping[str, tuple[str, ...]]
+    domains: Mapping[str, str]
+    options: SignatureOptions
+    min_rsa_bits: int
+    passphrase_env: str | None
+
+    @property
+    def legacy_domains(self) -> tuple[str, ...]:
+        """Every tenant domain that signs aligned (by default or by override)."""
+        found = []
+        for domains in self.tenants.values():
+            for domain in domains:
+                mode = self.domains.get(domain, self.mode)
+                if mode == "legacy":
+                    found.append(domain)
+        return tuple(found)
+
+
+class _Checker:
+    """Reads a TOML table with typed getters, recording problems instead of raising."""
+
+    def __init__(self) -> None:
+        self.problems: list[ConfigProblem] = []
+
+    def problem(self, place: str, message: str) -> None:
+        self.problems.append(ConfigProblem(place, message))
+
+    def unknown_keys(self, table: Mapping[str, Any], place: str, known: set[str]) -> None:
+        for key in table:
+            if key not in known:
+                hint = ", ".join(sorted(known))
+                self.problem(f"{place}.{key}", f"unknown setting (known: {hint})")
+
+    def get(
+        self, table: Mapping[str, Any], key: str, place: str, kind: type | tuple[type, ...]
+    ) -> Any:
+        value = table.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) and kind in (int, float):
+            self.problem(f"{place}.{key}", f"must be a number, not {value!r}")
+            return None
+        if not isinstance(value, kind):
+            names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
+            self.problem(f"{place}.{key}", f"must be a {names}, not {type(value).__name__}")
+            return None
+        return value
+
+    def convert(self, place: str, value: Any, convert: Callable[[Any], Any]) -> Any:
+        if value is None:
+            return None
+        try:
+            return convert(value)
+        except (DomainSyntaxError, ConfigurationError, ValueError) as exc:
+            self.problem(place, str(exc))
+            return None
+
+
+def _path(base: Path, value: str | None) -> Path | None:
+    if value is None:
+        return None
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else base / path
+
+
+def _brand(check: _Checker, name: str, table: Any, base: Path) -> BrandConfig | None:
+    place = f"brands.{name}"
+    if not isinstance(table, dict):
+        check.problem(place, "must be a table")
+        return None
+    known = {
+        "mode", "generic_domain", "generic_selector", "generic_key", "key_host", "ring",
+        "fallback", "spf_include", "tenants", "domains", "canonicalization", "headers",
+        "oversign", "expire", "min_rsa_bits", "passphrase_env",
+    }  # fmt: skip
+    check.unknown_keys(table, place, known)
+    mode = check.get(table, "mode", place, str) or "generic"
+    if mode not in MODES:
+        check.problem(f"{place}.mode", f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+    fallback = check.get(table, "fallback", place, str) or "generic"
+    if fallback not in FALLBACKS:
+        check.problem(f"{place}.fallback", f"use one of {', '.join(FALLBACKS)}")
+    generic_domain = check.convert(
+        f"{place}.generic_domain", check.get(table, "generic_domain", place, str), normalize_domain
+    )
+    generic_selector = check.convert(
+        f"{place}.generic_selector",
+        check.get(table, "generic_selector", place, str),
+        normalize_selector,
+    )
+    generic_key = _path(base, check.get(table, "generic_key", place, str))
+    key_host = check.convert(
+        f"{place}.key_host",
+        check.get(table, "key_host", place, str),
+        lambda v: normalize_domain(v, allow_underscore=True),
+    )
+    ring = _path(base, check.get(table, "ring", place, str))
+    spf_include = check.convert(
+        f"{place}.spf_include",
+        check.get(table, "spf_include", place, str),
+        lambda v: normalize_domain(v, allow_underscore=True),
+    )
+    generic_parts = [generic_domain, generic_selector, generic_key]
+    wants_generic = mode == "generic" or fallback == "generic"
+    if wants_generic and not all(generic_parts):
+        for key, value in zip(
+            ("generic_domain", "generic_selector", "generic_key"), generic_parts, strict=True
+        ):
+            if not value and key not in table:
+                check.problem(f"{place}.{key}", "required for generic signing (mode or fallback)")
+    tenants = _tenants(check, table.get("tenants", {}), place)
+    domains = _overrides(check, table.get("domains", {}), place)
+    wants_legacy = mode == "legacy" or "legacy" in domains.values()
+    if wants_legacy:
+        for key, value in (("key_host", key_host), ("ring", ring)):
+            if value is None and key not in table:
+                check.problem(f"{place}.{key}", "required for aligned (legacy) signing")
+    options = _options(check, table, place)
+    bits = check.get(table, "min_rsa_bits", place, int) or RSA_DEFAULT_MIN_BITS
+    if bits < RSA_ABSOLUTE_MIN_BITS:
+        check.problem(f"{place}.min_rsa_bits", f"must be at least {RSA_ABSOLUTE_MIN_BITS}")
+    return BrandConfig(
+        name=name,
+        mode=mode,
+        generic_domain=generic_domain,
+        generic_selector=generic_selector,
+        generic_key=generic_key,
+        key_host=key_host,
+        ring=ring,
+        fallback=fallback,
+        spf_include=spf_include,
+        tenants=tenants,
+        domains=domains,
+        options=options or SignatureOptions(),
+        min_rsa_bits=bits,
+        passphrase_env=check.get(table, "passphrase_env", place, str),
+    )
+
+
+def _tenants(check: _Checker, table: Any, place: str) -> dict[str, tuple[str, ...]]:
+    place = f"{place}.tenants"
+    if not isinstance(table, dict):
+        check.problem(place, "must be a table of tenant = [domains]")
+        return {}
+    tenants: dict[str, tuple[str, ...]] = {}
+    owner_of: dict[str, str] = {}
+    for tenant, domains in table.items():
+        if not isinstance(domains, list):
+            check.problem(f"{place}.{tenant}", "must be a list of domains")
+            continue
+        normalized = []
+        for index, raw in enumerate(domains):
+            where = f"{place}.{tenant}[{index}]"
+            if not isinstance(raw, str):
+                check.problem(where, "must be a string")
+                continue
+            domain = check.convert(where, raw, normalize_domain)
+            if domain is None:
+                continue
+            if domain in owner_of and owner_of[domain] != tenant:
+                check.problem(where, f"{domain} is also owned by tenant {owner_of[domain]!r}")
+                continue
+            owner_of[domain] = tenant
+            normalized.append(domain)
+        tenants[tenant] = tuple(normalized)
+    return tenants
+
+
+def _overrides(check: _Checker, table: Any, place: str) -> dict[str, str]:
+    place = f"{place}.domains"
+    if not isinstance(table, dict):
+        check.problem(place, 'must be a table of "domain" = "generic" | "legacy" | "refuse"')
+        return {}
+    overrides = {}
+    for raw, mode in table.items():
+        where = f'{place}."{raw}"'
+        domain = check.convert(where, raw, normalize_domain)
+        if not isinstance(mode, str) or mode not in OVERRIDES:
+            check.problem(where, f"must be one of {', '.join(OVERRIDES)}, not {mode!r}")
+            continue
+        if domain is not None:
+            overrides[domain] = mode
+    return overrides
+
+
+def _options(check: _Checker, table: Mapping[str, Any], place: str) -> SignatureOptions | None:
+    canonicalization = check.convert(
+        f"{place}.canonicalization",
+        check.get(table, "canonicalization", place, str),
+        Canonicalization.parse,
+    )
+    headers = check.get(table, "headers", place, list)
+    oversign = check.get(table, "oversign", place, bool)
+    expire = check.get(table, "expire", place, int)
+    try:
+        return SignatureOptions(
+            canonicalization=canonicalization or Canonicalization(),
+            headers=tuple(headers) if headers is not None else DEFAULT_SIGNED_HEADERS,
+            oversign=True if oversign is None else oversign,
+            expires_in=expire or None,
+        )
+    except (ConfigurationError, TypeError, AttributeError) as exc:
+        check.problem(f"{place}.headers" if headers is not None else place, str(exc))
+        return None
+
+
+def _resolver(check: _Checker, table: Any, base: Path) -> ResolverConfig:
+    if not isinstance(table, dict):
+        check.problem("resolver", "must be a table")
+        return ResolverConfig()
+    check.unknown_keys(table, "resolver", {"nameservers", "timeout", "zone_files"})
+    nameservers = check.get(table, "nameservers", "resolver", list)
+    timeout = check.get(table, "timeout", "resolver", (int, float))
+    zones = check.get(table, "zone_files", "resolver", list) or []
+    if timeout is not None and timeout <= 0:
+        check.problem("resolver.timeout", "must be positive")
+    return ResolverConfig(
+        tuple(str(n) for n in nameservers) if nameservers else None,
+        float(timeout or 5.0),
+        tuple(p for p in (_path(base, str(z)) for z in zones) if p is not None),
+    )
+
+
+@attrs.frozen
+class Config:
+    """A validated configuration file: its brands and resolver settings."""
+
+    path: Path
+    brands: Mapping[str, BrandConfig]
+    resolver: ResolverConfig
+
+    def brand(self, name: str | None = None) -> BrandConfig:
+        """The brand called ``name``; may be omitted when the file has exactly one."""
+        if name is None:
+            if len(self.brands) != 1:
+                raise ConfigurationError(
+                    f"{self.path} has {len(self.brands)} brands; name one of "
+                    f"{', '.join(sorted(self.brands))}"
+                )
+            return next(iter(self.brands.values()))
+        try:
+            return self.brands[name]
+        except KeyError:
+            known = ", ".join(sorted(self.brands)) or "none"
+            raise ConfigurationError(f"{self.path}: no brand {name!r} (brands: {known})") from None
+
+    def policy(self, name: str | None = None) -> SigningPolicy:
+        """Build the brand's signing policy (loads keys and the ring)."""
+        return build_policy(self.brand(name))
+
+    def signer(self, name: str | None = None) -> Signer:
+        """Build a ready :class:`~oxdkim.Signer` for the brand."""
+        return Signer(self.policy(name))
+
+
+def _passphrase(brand: BrandConfig) -> bytes | None:
+    if brand.passphrase_env is None:
+        return None
+    value = os.environ.get(brand.passphrase_env)
+    if value is None:
+        raise ConfigurationError(
+            f"brands.{brand.name}.passphrase_env: environment variable "
+            f"{brand.passphrase_env} is not set"
+        )
+    return value.encode()
+
+
+@contextlib.contextmanager
+def _at(place: str) -> Iterator[None]:
+    """Re-raise key and ring loading errors with their place in the file."""
+    try:
+        yield
+    except OxDkimError as exc:
+        raise ConfigurationError(f"{place}: {exc}") from exc
+
+
+def build_policy(brand: BrandConfig) -> SigningPolicy:
+    """
+    The brand's policy: a per-domain table over the brand default, inside a tenant guard.
+
+    Raises:
+        ConfigurationError: A key file or the ring cannot be loaded (the message names the
+            setting and the file).
+    """
+    passphrase = _passphrase(brand)
+    generic: SigningPolicy | None = None
+    if brand.generic_key is not None:
+        assert brand.generic_domain is not None
+        assert brand.generic_selector is not None
+        with _at(f"brands.{brand.name}.generic_key"):
+            key = SigningKey.from_file(
+                brand.generic_key, password=passphrase, min_rsa_bits=brand.min_rsa_bits
+            )
+        generic = DefaultGenericPolicy(
+            brand.generic_domain, brand.generic_selector, key, brand.options
+        )
+    ownership = DomainOwnership.from_tenants(brand.tenants)
+    legacy: SigningPolicy | None = None
+    if brand.ring is not None:
+        store = FileKeyStore(brand.ring, passphrase=passphrase, min_rsa_bits=brand.min_rsa_bits)
+        with _at(f"brands.{brand.name}.ring"):
+            ring = KeyRing.open(store)
+        legacy = LegacyBrandPolicy(
+            ring,
+            ownership,
+            brand.options,
+            fallback=generic if brand.fallback == "generic" else None,
+        )
+    chosen = {"generic": generic, "legacy": legacy}
+    default = chosen[brand.mode]
+    if default is None:
+        raise ConfigurationError(f"brands.{brand.name}: mode {brand.mode} is not configured")
+    overrides: dict[str, SigningPolicy] = {}
+    for domain, mode in brand.domains.items():
+        policy = (
+            RefusePolicy("signing is disabled for this domain")
+            if mode == "refuse"
+            else chosen[mode]
+        )
+        if policy is None:
+            raise ConfigurationError(
+                f'brands.{brand.name}.domains."{domain}": {mode} is not configured'
+            )
+        overrides[domain] = policy
+    routed: SigningPolicy = PerDomainPolicy(default, overrides) if overrides else default
+    fallback = generic if brand.fallback == "generic" else None
+    return TenantGuard(routed, ownership, fallback=fallback)
+
+
+def load_config(path: str | os.PathLike[str]) -> Config:
+    """
+    Read and validate a configuration file.
+
+    Raises:
+        ConfigFileError: Every problem found, each with its place in the file.
+    """
+    file = Path(path)
+    try:
+        raw = file.read_bytes()
+    except OSError as exc:
+        raise ConfigFileError(
+            str(file), [ConfigProblem("(file)", exc.strerror or str(exc))]
+        ) from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigFileError(str(file), [ConfigProblem("(syntax)", str(exc))]) from None
+    check = _Checker()
+    check.unknown_keys(data, "(top level)", {"brands", "resolver"})
+    base = file.resolve().parent
+    resolver = _resolver(check, data.get("resolver", {}), base)
+    brands_table = data.get("brands", {})
+    brands: dict[str, BrandConfig] = {}
+    if not isinstance(brands_table, dict) or not brands_table:
+        check.problem("brands", "define at least one brand: [brands.NAME]")
+    else:
+        for name, table in brands_table.items():
+            brand = _brand(check, name, table, base)
+            if brand is not None:
+                brands[name] = brand
+    if check.problems:
+        raise ConfigFileError(str(file), check.problems)
+    return Config(file, brands, resolver)
+
+
+def signer_from_config(path: str | os.PathLike[str], brand: str | None = None) -> Signer:
+    """Read the file and build the brand's :class:`~oxdkim.Signer`: one call."""
+    return load_config(path).signer(brand)

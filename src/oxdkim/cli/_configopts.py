@@ -1,0 +1,23 @@
+"""``--config FILE [--brand NAME]``: the options of every command that needs a brand."""
+
+from __future__ import annotations
+
+import argparse
+
+from .._config import BrandConfig, Config, load_config
+
+
+def add_config_options(parser: argparse.ArgumentParser, *, required: bool = False) -> None:
+    """Add ``--config`` and ``--brand``."""
+    parser.add_argument(
+        "--config", metavar="FILE", required=required, help="brand configuration file (TOML)"
+    )
+    parser.add_argument("--brand", help="brand in the file (needed when it has several)")
+
+
+def load(args: argparse.Namespace) -> tuple[Config, BrandConfig] | None:
+    """The file and brand the options name, or ``None`` without ``--config``."""
+    if not args.config:
+        return None
+    config = load_config(args.config)
+    return config, config.brand(args.brand)
