@@ -85,9 +85,16 @@ def _headers(value: tuple[str, ...] | list[str]) -> tuple[str, ...]:
     return tuple(names)
 
 
+MAX_EXPIRES_IN = 100 * 366 * 86400
+"""Longest ``expires_in`` (about a century): ``x=`` then keeps to the 12 digits verifiers
+read (RFC 6376 §3.5); a longer value would give signatures that verifiers refuse."""
+
+
 def _expiry(value: int | None) -> int | None:
     if value is not None and value <= 0:
         raise ConfigurationError("expires_in must be a positive number of seconds")
+    if value is not None and value > MAX_EXPIRES_IN:
+        raise ConfigurationError(f"expires_in must be at most {MAX_EXPIRES_IN} seconds")
     return value
 
 

@@ -8,13 +8,29 @@ typed result it gives now.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from oxdkim import FileKeyStore, KeyRing, KeyStoreError
+from oxdkim import (
+    ConfigurationError,
+    DefaultGenericPolicy,
+    DkimResult,
+    FileKeyStore,
+    KeyRing,
+    KeyStoreError,
+    SignatureOptions,
+    Signer,
+    SigningKey,
+    Verifier,
+)
 from oxdkim._dmarc_record import DmarcRecord
+from oxdkim._results import MAX_EXPIRES_IN
+from oxdkim.resolvers import InMemoryZone
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 def test_dmarc_ri_with_thousands_of_digits_is_a_problem_not_a_crash():
@@ -102,3 +118,30 @@ def test_ring_directory_that_is_a_file_is_a_key_store_error(tmp_path: Path):
     path.write_bytes(b"\x00random")
     with pytest.raises(KeyStoreError):
         FileKeyStore(path).load()
+
+
+# -- signing options -------------------------------------------------------------------
+
+
+def test_expiry_longer_than_a_century_is_refused():
+    """
+    ``expires_in`` beyond MAX_EXPIRES_IN is a ConfigurationError.
+
+    Found by running ``oxdkim sign --expire 99999999999999999999999``: the signer wrote
+    an ``x=`` of 23 digits, which oxdkim's own verifier (like others, RFC 6376 §3.5 allows
+    12 digits) refuses as malformed.
+    """
+    with pytest.raises(ConfigurationError):
+        SignatureOptions(expires_in=MAX_EXPIRES_IN + 1)
+
+
+def test_longest_expiry_still_verifies():
+    """A signature made with the longest allowed ``expires_in`` verifies with oxdkim's Verifier."""
+    key = SigningKey.from_ed25519_seed(bytes(range(32)))
+    options = SignatureOptions(expires_in=MAX_EXPIRES_IN)
+    signer = Signer(DefaultGenericPolicy("example.com", "s", key, options), clock=lambda: NOW)
+    message = b"From: a@example.com\r\nSubject: x\r\n\r\nbody\r\n"
+    signed = signer.signed_message(message)
+    zone = InMemoryZone({"s._domainkey.example.com": key.txt_record()})
+    [result] = Verifier(zone, clock=lambda: NOW).verify(signed)
+    assert DkimResult.PASS == result.result
