@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from datetime import timedelta
+from pathlib import Path
 
 import dkim
 import nacl.signing
@@ -19,7 +20,7 @@ from oxdkim import (
 )
 from oxdkim._verifier import AsyncVerifier, DkimReason, DkimResult, Verifier
 
-from .support import DOMAIN, KEY_NAME, MESSAGE, SELECTOR, fixed_clock, key_zone, zone
+from .support import DOMAIN, KEY_NAME, MESSAGE, SELECTOR, VECTORS, fixed_clock, key_zone, zone
 
 CANONICALIZATIONS = ["simple/simple", "simple/relaxed", "relaxed/simple", "relaxed/relaxed"]
 
@@ -205,3 +206,30 @@ def test_oxdkim_signatures_verify_with_dkimpy_and_oxdkim_alike(any_key: SigningK
         theirs = dkim.verify(message, dnsfunc=lambda name, timeout=5: record)
         ours = verifier.verify(message)[0].passed
         assert theirs == ours
+
+
+DKIMPY_INPUTS = sorted(
+    p for p in (VECTORS / "dkimpy" / "inputs").iterdir() if p.name != "test_nofrom.message"
+)
+
+
+@pytest.mark.parametrize("path", DKIMPY_INPUTS, ids=[p.name for p in DKIMPY_INPUTS])
+@pytest.mark.parametrize("canon", CANONICALIZATIONS)
+def test_dkimpy_signs_its_own_inputs_and_oxdkim_verifies(
+    rsa_key: SigningKey, path: Path, canon: str
+) -> None:
+    """dkimpy's test inputs (LF endings, an mbox message) signed by dkimpy verify as pass."""
+    message = path.read_bytes()
+    header_c, body_c = canon.encode().split(b"/")
+    header = dkim.sign(
+        message,
+        SELECTOR.encode(),
+        DOMAIN.encode(),
+        rsa_key.private_pem(),
+        canonicalize=(header_c, body_c),
+    )
+    # message.mbox carries a kitterman.com signature of its own (no key here): the new
+    # one is on top.
+    result, *older = Verifier(key_zone(rsa_key)).verify(header + message)
+    assert DkimResult.PASS == result.result, result.message
+    assert [DkimReason.NO_KEY] * len(older) == [r.reason for r in older]
