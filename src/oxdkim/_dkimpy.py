@@ -7,30 +7,30 @@ used where an independent check is worth more than speed, e.g. in ``oxdkim demo`
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import dkim
 
+from .exceptions import DnsError
+from .typing import Resolver
 
-def dkimpy_verifies(
-    message: bytes, txt: Mapping[str, str], cnames: Mapping[str, str] | None = None
-) -> bool:
-    """
-    True when dkimpy verifies the first DKIM-Signature of ``message``.
 
-    DNS is answered from ``txt`` (name -> record value) after following ``cnames``
-    (name -> target); names are lowercase without a trailing dot.
+def dkimpy_verifies(message: bytes, resolver: Resolver, index: int = 0) -> bool:
     """
-    aliases = cnames or {}
+    True when dkimpy verifies the ``index``-th DKIM-Signature of ``message``.
+
+    dkimpy's DNS questions are answered by ``resolver`` (CNAMEs followed); a DNS failure
+    counts as "does not verify".
+    """
 
     def dnsfunc(name: bytes | str, timeout: int = 5) -> bytes | None:
         del timeout
-        key = (name.decode("ascii") if isinstance(name, bytes) else name).lower().rstrip(".")
-        for _ in range(8):
-            if key not in aliases:
-                break
-            key = aliases[key]
-        value = txt.get(key)
-        return value.encode("ascii") if value is not None else None
+        text = name.decode("ascii") if isinstance(name, bytes) else name
+        try:
+            answer = resolver.txt(text.lower().rstrip("."))
+        except DnsError:
+            return None
+        return answer.records[0] if len(answer.records) == 1 else None
 
-    return bool(dkim.verify(message, dnsfunc=dnsfunc))
+    try:
+        return bool(dkim.DKIM(message).verify(idx=index, dnsfunc=dnsfunc))
+    except dkim.DKIMException:
+        return False

@@ -1,35 +1,48 @@
 """
 ``oxdkim demo``: the main job on an embedded default, with nothing to configure.
 
-It builds a brand in memory (a generic key and a two-slot ring), signs sample mail in
-both modes, checks each signature with dkimpy against the DNS records oxdkim rendered,
-shows tenant isolation, and prints the records each domain must publish.
+A brand is built in memory (a generic key, a two-slot ring, an in-memory DNS zone with the
+provider's records and three customer domains: one delegated correctly, one not, one
+without DMARC). Sample mail is signed in both modes, verified by oxdkim (and by dkimpy as an
+independent second opinion), evaluated for DMARC, a key rollover runs in simulated time,
+and the records each domain must publish are printed. Every step checks what it expects;
+the exit code is 0 only when every expectation held.
 """
 
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from .._alignment import DmarcAlignment, SpfCheck
 from .._crypto import Algorithm, SigningKey
 from .._dkimpy import dkimpy_verifies
 from .._keyring import KeyRing
-from .._records import DnsRecord, key_record_name, render_zone
+from .._records import DnsRecord, brand_records, render_zone
+from .._ringstate import RolloverTimings
 from .._signer import Signer
+from .._verifier import Verifier
 from ..exceptions import SigningRefusedError
 from ..policies import DefaultGenericPolicy, LegacyBrandPolicy
+from ..resolvers import InMemoryZone
 from ._common import EXIT_FAILED, EXIT_OK
 
 GENERIC_DOMAIN = "dkim.brandmail.example"
 KEY_HOST = "keys.brandmail.example"
-TENANTS = {"acme": ["acme.example"], "globex": ["globex.example"]}
+BOUNCE_DOMAIN = "bounce.brandmail.example"
+TENANTS = {"acme": ["acme.example"], "globex": ["globex.example"], "initech": ["initech.example"]}
+DMARC = {"acme.example": "v=DMARC1; p=reject", "globex.example": "v=DMARC1; p=quarantine"}
+DELEGATED = ("acme.example", "initech.example")  # globex.example forgot its CNAMEs
+START = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the subcommand."""
     parser = subparsers.add_parser(
         "demo",
-        help="sign and verify sample mail in both modes, all in memory",
+        help="sign, verify and evaluate sample mail in both modes; all in memory",
         description="Run oxdkim end to end on an embedded default: keys, DNS and messages "
         "are made in memory; nothing to configure, no network.",
     )
@@ -39,68 +52,220 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=Algorithm.RSA_SHA256.value,
         help="algorithm of the demo keys (default rsa-sha256)",
     )
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(func=run)
 
 
-def _message(sender: str, subject: str) -> bytes:
-    return (
-        f"From: {sender}\r\nTo: someone@receiver.example\r\nSubject: {subject}\r\n"
-        "Date: Sat, 28 Nov 2026 12:00:00 +0000\r\n"
-        f"Message-ID: <{abs(hash(subject))}@demo.oxdkim>\r\n\r\n"
-        "Hello from the oxdkim demo.  \r\n"
-    ).encode()
+class _Clock:
+    """Simulated time, so the rollover's waits take no real time."""
+
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class _Demo:
+    def __init__(self, algorithm: Algorithm) -> None:
+        self.clock = _Clock()
+        self.generic_key = SigningKey.generate(algorithm)
+        self.ring = KeyRing.generate(
+            algorithm,
+            key_host=KEY_HOST,
+            since=START - timedelta(days=30),
+            timings=RolloverTimings(),
+        )
+        self.ring.clock = self.clock
+        self.generic = DefaultGenericPolicy(GENERIC_DOMAIN, "gen1", self.generic_key)
+        self.aligned = LegacyBrandPolicy(self.ring, TENANTS, fallback=self.generic)
+        self.checks: list[dict[str, Any]] = []
+        self.publish()
+
+    def records(self) -> list[DnsRecord]:
+        return brand_records(
+            ring=self.ring.snapshot(),
+            generic=(GENERIC_DOMAIN, "gen1", self.generic_key),
+            legacy_domains=DELEGATED,
+        )
+
+    def publish(self) -> None:
+        """Serve what oxdkim renders (minus globex's CNAMEs), plus DMARC records."""
+        extra = [DnsRecord(f"_dmarc.{d}", "TXT", v) for d, v in DMARC.items()]
+        extra += [
+            DnsRecord(d, "TXT", "v=spf1 include:_spf.brandmail.example -all") for d in TENANTS
+        ]
+        self.dns = InMemoryZone(zone_text=render_zone([*self.records(), *extra]))
+        self.verifier = Verifier(self.dns, clock=self.clock)
+        self.dmarc = DmarcAlignment(self.dns)
+
+    def expect(self, what: str, ok: bool, **data: Any) -> None:
+        self.checks.append({"check": what, "ok": ok, **data})
+
+    def message(self, sender: str, subject: str) -> bytes:
+        return (
+            f"From: {sender}\r\nTo: someone@receiver.example\r\nSubject: {subject}\r\n"
+            f"Date: {self.clock.now.strftime('%a, %d %b %Y %H:%M:%S +0000')}\r\n"
+            f"Message-ID: <{len(self.checks)}.{subject.replace(' ', '-')}@demo.oxdkim>\r\n"
+            "\r\nHello from the oxdkim demo.  \r\n"
+        ).encode()
+
+    def sign_and_check(
+        self, policy: Any, domain: str, tenant: str, *, dkim: str, dmarc: str
+    ) -> dict[str, Any]:
+        """Sign, verify, evaluate DMARC; compare with what the demo expects."""
+        message = self.message(f"User <user@{domain}>", f"{policy.name} {domain}")
+        [signed] = Signer(policy, clock=self.clock).sign(message, tenant=tenant)
+        whole = signed.header + message
+        [verified] = self.verifier.verify(whole)
+        result = self.dmarc.evaluate(domain, dkim=[verified], spf=SpfCheck("pass", BOUNCE_DOMAIN))
+        second = dkimpy_verifies(whole, self.dns) if verified.passed else None
+        row = {
+            "domain": domain,
+            "tenant": tenant,
+            "d": signed.domain,
+            "s": signed.selector,
+            "policy": signed.policy,
+            "dkim": verified.result.value,
+            "dkim_reason": verified.reason.value if verified.reason else None,
+            "dkimpy_agrees": second,
+            "dmarc": result.verdict.value,
+            "dmarc_reason": result.reason.value,
+            "disposition": result.disposition.value,
+        }
+        ok = verified.result.value == dkim and result.verdict.value == dmarc
+        self.expect(f"{policy.name} {domain}", ok and second is not False, **row)
+        return row
+
+
+def _rollover(demo: _Demo) -> list[dict[str, Any]]:
+    """Rotate mail1 -> mail2 in simulated time; old and new mail verify while published."""
+    steps: list[dict[str, Any]] = []
+    before = demo.message("User <user@acme.example>", "before rollover")
+    [old] = Signer(demo.aligned, clock=demo.clock).sign(before, tenant="acme")
+    old_mail = old.header + before
+
+    def note(step: str) -> None:
+        [check] = demo.verifier.verify(old_mail)
+        steps.append(
+            {
+                "step": step,
+                "time": demo.clock.now.isoformat(),
+                "states": {s.selector: s.state.value for s in demo.ring.snapshot().slots},
+                "old_mail": check.result.value,
+                "old_reason": check.reason.value if check.reason else None,
+            }
+        )
+
+    note("start: mail1 signs")
+    demo.ring.revoke("mail2")  # mail2 held a key that never signed
+    demo.ring.stage(SigningKey.generate(demo.ring.algorithm), selector="mail2")
+    demo.publish()
+    note("staged a new key in mail2 and published it")
+    demo.ring.confirm("mail2", demo.dns, via_domain="acme.example")
+    note("confirmed: DNS serves it through acme.example's CNAME")
+    demo.clock.now += timedelta(hours=2)
+    demo.ring.activate("mail2")
+    demo.publish()
+    note("2 h later (TTL + negative TTL): mail2 signs, mail1 retires")
+    after = demo.sign_and_check(demo.aligned, "acme.example", "acme", dkim="pass", dmarc="pass")
+    steps.append({"step": "new mail is signed with mail2", "d": after["d"], "s": after["s"]})
+    demo.clock.now += timedelta(days=7)
+    demo.ring.revoke("mail1")
+    demo.publish()
+    note("7 days later (retention): mail1 revoked, p= empty")
+    still_ok = all(s.get("old_mail", "pass") == "pass" for s in steps[:-1])
+    revoked = steps[-1]["old_reason"] == "key-revoked"
+    demo.expect("old mail verifies until its key is revoked", still_ok and revoked)
+    demo.expect("new mail signs with the new slot", after["s"] == "mail2")
+    return steps
 
 
 def run(args: argparse.Namespace) -> int:
-    """Build the brand, sign, verify, explain."""
-    now = datetime.now(UTC)
-    algorithm = Algorithm(args.algorithm)
-    generic_key = SigningKey.generate(algorithm)
-    ring = KeyRing.generate(algorithm, since=now)
-    generic = DefaultGenericPolicy(GENERIC_DOMAIN, "gen1", generic_key)
-    aligned = Signer(LegacyBrandPolicy(ring, TENANTS, fallback=generic))
-    strict = Signer(LegacyBrandPolicy(ring, TENANTS))
-
-    records = [DnsRecord(key_record_name("gen1", GENERIC_DOMAIN), "TXT", generic_key.txt_record())]
-    for selector, value in ring.txt_records().items():
-        records.append(DnsRecord(key_record_name(selector, KEY_HOST), "TXT", value))
-    cnames: dict[str, str] = {}
-    for domains in TENANTS.values():
-        for domain in domains:
-            for selector in ring.txt_records():
-                name, target = (
-                    key_record_name(selector, domain),
-                    key_record_name(selector, KEY_HOST),
-                )
-                cnames[name] = target
-                records.append(DnsRecord(name, "CNAME", target))
-    txt = {r.name: r.value for r in records if r.rtype == "TXT"}
-
-    print(f"oxdkim demo: a brand in memory, {algorithm.value} keys")
-    print(f"  generic signing domain  d={GENERIC_DOMAIN} s=gen1")
-    print(f"  aligned key ring        {', '.join(ring.txt_records())} at {KEY_HOST}")
-    print(f"  tenants                 {TENANTS}\n")
-
-    failures = 0
-    cases = [
-        ("generic mode", Signer(generic), "Alice <alice@acme.example>", None),
-        ("aligned mode", aligned, "Alice <alice@acme.example>", "acme"),
-        ("other tenant's domain, falls back", aligned, "Eve <eve@acme.example>", "globex"),
+    """Build the brand, sign, verify, evaluate, rotate, explain."""
+    demo = _Demo(Algorithm(args.algorithm))
+    generic_rows = [
+        demo.sign_and_check(demo.generic, d, t, dkim="pass", dmarc=e)
+        for d, t, e in (
+            ("acme.example", "acme", "fail"),
+            ("globex.example", "globex", "fail"),
+            ("initech.example", "initech", "none"),
+        )
     ]
-    for title, signer, sender, tenant in cases:
-        message = _message(sender, title)
-        result = signer.sign(message, tenant=tenant)[0]
-        ok = dkimpy_verifies(result.header + message, txt, cnames)
-        failures += not ok
-        print(f"{title}: From {sender} (tenant {tenant or '-'})")
-        print(f"  d={result.domain} s={result.selector}  [{result.policy}] {result.reason}")
-        print(f"  verified by dkimpy against the rendered DNS: {'pass' if ok else 'FAIL'}\n")
+    aligned_rows = [
+        demo.sign_and_check(demo.aligned, d, t, dkim=k, dmarc=e)
+        for d, t, k, e in (
+            ("acme.example", "acme", "pass", "pass"),
+            ("globex.example", "globex", "permerror", "fail"),
+            ("initech.example", "initech", "pass", "none"),
+        )
+    ]
+    spoof = demo.sign_and_check(demo.aligned, "acme.example", "globex", dkim="pass", dmarc="fail")
+    demo.expect("another tenant's domain falls back to generic", spoof["d"] == GENERIC_DOMAIN)
     try:
-        strict.sign(_message("Eve <eve@acme.example>", "refused"), tenant="globex")
-        failures += 1
+        Signer(LegacyBrandPolicy(demo.ring, TENANTS)).sign(
+            demo.message("Eve <eve@acme.example>", "spoof"), tenant="globex"
+        )
+        refused = None
     except SigningRefusedError as exc:
-        print(f"without a fallback the same message is refused: {exc}\n")
+        refused = str(exc)
+    demo.expect("without a fallback it is refused", refused is not None)
+    rollover = _rollover(demo)
+    records = demo.records()
+    report = {
+        "algorithm": args.algorithm,
+        "generic": generic_rows,
+        "aligned": aligned_rows,
+        "isolation": {"fallback": spoof, "refused": refused},
+        "rollover": rollover,
+        "records": [r.as_json() for r in records],
+        "checks": demo.checks,
+        "ok": all(c["ok"] for c in demo.checks),
+    }
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        _print(report, records)
+    return EXIT_OK if report["ok"] else EXIT_FAILED
 
-    print("DNS records to publish:")
-    print(render_zone(records, header="provider key host, generic key, and each customer's CNAMEs"))
-    return EXIT_OK if failures == 0 else EXIT_FAILED
+
+def _row(row: dict[str, Any]) -> str:
+    dkim = row["dkim"] + (f" ({row['dkim_reason']})" if row["dkim_reason"] else "")
+    dmarc = f"{row['dmarc']} ({row['dmarc_reason']})"
+    if row["dmarc"] == "fail":
+        dmarc += f" -> {row['disposition']}"
+    return f"  {row['domain']:<16} d={row['d']:<23} dkim={dkim:<26} dmarc={dmarc}"
+
+
+def _print(report: dict[str, Any], records: list[DnsRecord]) -> None:
+    tenants = ", ".join(f"{t}: {', '.join(d)}" for t, d in TENANTS.items())
+    print(f"oxdkim demo: one brand in memory ({report['algorithm']}), nothing to configure\n")
+    print(f"  generic signing  d={GENERIC_DOMAIN} s=gen1")
+    print(f"  aligned ring     mail1 (active), mail2 at {KEY_HOST}")
+    print(f"  tenants          {tenants}")
+    print("  customer DNS     acme: CNAMEs + p=reject; globex: no CNAMEs + p=quarantine;")
+    print("                   initech: CNAMEs, no DMARC record")
+    print(f"  SPF (assumed)    pass for MAIL FROM @{BOUNCE_DOMAIN}: never aligned\n")
+    print("1. Generic mode: d= is the provider's domain, so DKIM never aligns")
+    for row in report["generic"]:
+        print(_row(row))
+    print("\n2. Aligned mode: d= is the customer's domain, key found through its CNAMEs")
+    for row in report["aligned"]:
+        print(_row(row))
+    print("\n3. Tenant isolation: tenant globex sends as acme.example")
+    fallback = report["isolation"]["fallback"]
+    print(f"  with a generic fallback: d={fallback['d']} [{fallback['policy']}]")
+    print(f"  without one:             refused ({report['isolation']['refused']})")
+    print("\n4. Key rollover in simulated time (mail signed before it, checked at each step)")
+    for step in report["rollover"]:
+        if "old_mail" in step:
+            reason = f" ({step['old_reason']})" if step["old_reason"] else ""
+            states = ", ".join(f"{k}={v}" for k, v in step["states"].items())
+            print(f"  {step['step']:<62} [{states}] old mail: {step['old_mail']}{reason}")
+        else:
+            print(f"  {step['step']}: d={step['d']} s={step['s']}")
+    print("\n5. DNS to publish (zone-file form)")
+    print(render_zone(records, header="provider: generic key and key ring; customers: CNAMEs"))
+    failed = [c["check"] for c in report["checks"] if not c["ok"]]
+    verdict = "every expectation held" if not failed else f"FAILED: {', '.join(failed)}"
+    print(f"{len(report['checks'])} checks: {verdict}")
