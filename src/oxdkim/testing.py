@@ -89,9 +89,7 @@ def make_message(
     return head + data
 
 
-def test_key(  # noqa: PT028 - a helper named like a test, not a test
-    algorithm: Algorithm | str = "ed25519-sha256", *, seed: int = 0
-) -> SigningKey:
+def test_key(algorithm: Algorithm | str = "ed25519-sha256", *, seed: int = 0) -> SigningKey:
     """
     A deterministic key for tests: the same ``seed`` gives the same Ed25519 key.
 
