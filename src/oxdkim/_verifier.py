@@ -718,7 +718,10 @@ class Verifier(_VerifierBase[Resolver]):
         An empty tuple means the message is not signed (``dkim=none``).
 
         Raises:
-            MessageFormatError: The bytes are not a message at all (no header block).
+            MessageFormatError: The header block cannot be read even leniently (empty
+                input, a line that is not a field, NUL in the header); its ``problem``
+                says which. No signature can be found, so there is no result to return.
+            MessageLimitError: The header block exceeds the configured ``limits``.
         """
         plan = self._core.plan(message)
         answers: dict[str, TxtAnswer | DnsError] = {}
