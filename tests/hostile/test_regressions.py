@@ -7,7 +7,10 @@ typed result it gives now.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import tracemalloc
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,7 @@ from oxdkim import (
     FileKeyStore,
     KeyRing,
     KeyStoreError,
+    RecordSyntaxError,
     SignatureOptions,
     Signer,
     SigningKey,
@@ -28,6 +32,7 @@ from oxdkim import (
 )
 from oxdkim._dmarc_record import DmarcRecord
 from oxdkim._results import MAX_EXPIRES_IN
+from oxdkim._tags import parse_tag_list
 from oxdkim.resolvers import InMemoryZone
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -145,3 +150,41 @@ def test_longest_expiry_still_verifies():
     zone = InMemoryZone({"s._domainkey.example.com": key.txt_record()})
     [result] = Verifier(zone, clock=lambda: NOW).verify(signed)
     assert DkimResult.PASS == result.result
+
+
+# -- regular-expression memory: possessive repeats --------------------------------------
+
+MEMORY_BUDGET = 32 << 20
+"""Peak Python allocation allowed to parse one 1 MB input (docs/security.md)."""
+
+
+def _peak(function: Callable[[], object]) -> int:
+    tracemalloc.start()
+    try:
+        with contextlib.suppress(RecordSyntaxError):
+            function()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(b"a=" + b"x " * 500_000 + b"x", id="many-words"),
+        pytest.param(b"a=" + b"x " * 500_000 + b"\x01", id="many-words-then-a-bad-byte"),
+        pytest.param(b"a=" + b"x\r\n " * 250_000 + b"x", id="many-folds"),
+        pytest.param(b" " * 1_000_000 + b"a=b", id="long-leading-whitespace"),
+        pytest.param(b" " * 1_000_000 + b"a b", id="long-whitespace-then-no-tag"),
+    ],
+)
+def test_tag_list_of_one_megabyte_parses_in_bounded_memory(data: bytes):
+    """
+    A 1 MB tag list (the most a DKIM-Signature field can hold under the default header
+    limit) parses, or is refused, within the memory budget.
+
+    Found measuring the limits: the tag-spec pattern's plain ``*`` over (FWS, word)
+    groups made the regex engine keep backtracking state per repetition, about 250 MB
+    for a 1 MB field of "x x x ...".
+    """
+    assert MEMORY_BUDGET > _peak(lambda: parse_tag_list(data, utf8=True))
