@@ -107,8 +107,10 @@ _KNOWN = frozenset(
 )
 # RFC 3986 URI: scheme ":" then unreserved / reserved / pct-encoded characters, minus the
 # three a DMARC URI must encode ("," and "!", RFC 9989 §4.8) and ";" (the tag separator).
+# The repeat is possessive ("%" is not in the class): a plain "+" over the group kept
+# backtracking state per character, about 130 bytes per byte of URI.
 _URI = re.compile(
-    r"\A[A-Za-z][A-Za-z0-9+.\-]*:(?:[A-Za-z0-9\-._~$&'()*+=:@/?#\[\]]|%[0-9A-Fa-f]{2})+\Z"
+    r"\A[A-Za-z][A-Za-z0-9+.\-]*:(?:[A-Za-z0-9\-._~$&'()*+=:@/?#\[\]]|%[0-9A-Fa-f]{2})++\Z"
 )
 _OBS_SIZE = re.compile(r"![0-9]+[kmgtKMGT]?\Z")
 _FORMAT = re.compile(r"\A[A-Za-z][A-Za-z0-9\-]*\Z")
