@@ -1,0 +1,359 @@
+"""
+``oxdkim check``: audit the delegation CNAMEs of a legacy brand's customer domains.
+
+The options are parsed into a :class:`CheckOptions` value and :func:`run_check` works
+from that value alone, so another source of options (a configuration file) can build one
+too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+import attrs
+
+from .._audit import DEFAULT_CONCURRENCY, DEFAULT_MIN_TTL, DelegationAuditor, parse_domain_list
+from .._audit_report import AuditDiff, AuditRun
+from .._audit_values import DelegationVerdict, DomainReport, Severity
+from .._crypto import RSA_ABSOLUTE_MIN_BITS, RSA_DEFAULT_MIN_BITS
+from .._keystore import FileKeyStore
+from ..typing import AsyncResolver
+from ._common import EXIT_FAILED, EXIT_OK, CliError, read_input
+from ._dnsopts import add_dns_options
+
+_DESCRIPTION = """\
+Check that every customer domain of a legacy brand delegates the ring's selectors: the
+CNAME <selector>._domainkey.<domain> points at <selector>._domainkey.<key host>, and the
+key served behind it is the ring's key for that slot. Prints the domains with problems
+and a summary. Exit 0 when every domain is ok, 1 when any is broken or could not be
+checked (temporary DNS failure; see --ignore-temporary), 2 on unusable input."""
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the subcommand."""
+    parser = subparsers.add_parser(
+        "check",
+        help="audit customer domains' delegation CNAMEs against a key ring",
+        description=_DESCRIPTION,
+    )
+    add_check_options(parser)
+    parser.set_defaults(func=run)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _seconds(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must not be negative")
+    return value
+
+
+def add_check_options(parser: argparse.ArgumentParser) -> None:
+    """The options of ``oxdkim check``."""
+    parser.add_argument("--ring", required=True, metavar="RING_DIR", help="the ring directory")
+    parser.add_argument(
+        "--key-host", metavar="HOST", help="where the CNAMEs must point (default: the ring's)"
+    )
+    parser.add_argument(
+        "--domains",
+        required=True,
+        metavar="FILE",
+        help="customer domains, one per line ('#' comments; '-' for stdin)",
+    )
+    add_dns_options(parser)
+    parser.add_argument(
+        "--concurrency",
+        type=_positive,
+        default=DEFAULT_CONCURRENCY,
+        metavar="N",
+        help=f"domains checked at the same time (default {DEFAULT_CONCURRENCY})",
+    )
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument(
+        "--json", action="store_true", help="print the audit as JSON (summary on stderr)"
+    )
+    output.add_argument(
+        "--csv", action="store_true", help="print one CSV row per domain and selector"
+    )
+    parser.add_argument(
+        "--previous",
+        metavar="PREVIOUS.json",
+        help="compare with an earlier run's JSON: new problems, fixed, changed, added/removed",
+    )
+    parser.add_argument("--save", metavar="FILE", help="also write this run's JSON to FILE")
+    parser.add_argument(
+        "--min-ttl",
+        type=_seconds,
+        default=DEFAULT_MIN_TTL,
+        metavar="SECONDS",
+        help=f"report CNAME TTLs below this (default {DEFAULT_MIN_TTL}; 0: never)",
+    )
+    parser.add_argument(
+        "--known-key-host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="another brand's key host, to name CNAMEs pointing there (repeatable)",
+    )
+    parser.add_argument(
+        "--ignore-temporary",
+        action="store_true",
+        help="exit 0 even if some domains could not be checked (temporary DNS failures)",
+    )
+    progress = parser.add_mutually_exclusive_group()
+    progress.add_argument(
+        "--progress",
+        dest="progress",
+        action="store_true",
+        default=None,
+        help="show a progress bar on stderr (default: when stderr is a terminal)",
+    )
+    progress.add_argument(
+        "--no-progress", dest="progress", action="store_false", help="never show it"
+    )
+    parser.add_argument(
+        "--passphrase-env",
+        metavar="VAR",
+        help="read the ring's PEM passphrase from this environment variable",
+    )
+    parser.add_argument(
+        "--allow-1024", action="store_true", help="accept RSA keys of 1024 to 2047 bits"
+    )
+
+
+@attrs.frozen
+class CheckOptions:
+    """Everything ``oxdkim check`` needs, however it was given."""
+
+    ring: str
+    domains: str
+    key_host: str | None = None
+    zones: tuple[str, ...] = ()
+    nameservers: tuple[str, ...] | None = None
+    dns_timeout: float = 5.0
+    concurrency: int = DEFAULT_CONCURRENCY
+    output: str = "text"
+    previous: str | None = None
+    save: str | None = None
+    min_ttl: int = DEFAULT_MIN_TTL
+    known_key_hosts: tuple[str, ...] = ()
+    ignore_temporary: bool = False
+    progress: bool | None = None
+    passphrase_env: str | None = None
+    allow_1024: bool = False
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> CheckOptions:
+        """The options parsed by :func:`add_check_options`."""
+        return cls(
+            ring=args.ring,
+            domains=args.domains,
+            key_host=args.key_host,
+            zones=tuple(args.zone or ()),
+            nameservers=tuple(args.nameserver) if args.nameserver else None,
+            dns_timeout=args.dns_timeout,
+            concurrency=args.concurrency,
+            output="json" if args.json else "csv" if args.csv else "text",
+            previous=args.previous,
+            save=args.save,
+            min_ttl=args.min_ttl,
+            known_key_hosts=tuple(args.known_key_host),
+            ignore_temporary=args.ignore_temporary,
+            progress=args.progress,
+            passphrase_env=args.passphrase_env,
+            allow_1024=args.allow_1024,
+        )
+
+
+class ProgressBar:
+    """A plain-text progress bar redrawn in place (``\\r``) at most ten times a second."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._start = time.monotonic()
+        self._last = 0.0
+        self._drawn = False
+
+    def __call__(self, done: int, total: int, report: DomainReport) -> None:
+        """Redraw after one more domain (the signature of a progress callback)."""
+        now = time.monotonic()
+        if done < total and now - self._last < 0.1:
+            return
+        self._last = now
+        elapsed = max(now - self._start, 1e-9)
+        rate = done / elapsed
+        filled = self.WIDTH * done // total if total else self.WIDTH
+        eta = f"ETA {(total - done) / rate:.0f}s" if rate and done < total else "done"
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        self._stream.write(
+            f"\r[{bar}] {done:,}/{total:,} {100 * done // max(total, 1):3d}% {rate:,.0f}/s {eta}   "
+        )
+        self._stream.flush()
+        self._drawn = True
+
+    def close(self) -> None:
+        """End the bar's line."""
+        if self._drawn:
+            self._stream.write("\n")
+            self._stream.flush()
+
+
+def _load_ring(options: CheckOptions) -> FileKeyStore:
+    passphrase = None
+    if options.passphrase_env:
+        value = os.environ.get(options.passphrase_env)
+        if value is None:
+            raise CliError(f"environment variable {options.passphrase_env} is not set")
+        passphrase = value.encode()
+    bits = RSA_ABSOLUTE_MIN_BITS if options.allow_1024 else RSA_DEFAULT_MIN_BITS
+    return FileKeyStore(options.ring, passphrase=passphrase, min_rsa_bits=bits)
+
+
+def _resolver(options: CheckOptions) -> AsyncResolver:
+    from .. import resolvers  # noqa: PLC0415 - only commands that read DNS load dnspython
+
+    if options.zones:
+        return resolvers.ZoneFileResolver(*options.zones).as_async()
+    return resolvers.AsyncDnspythonResolver(options.nameservers, timeout=options.dns_timeout)
+
+
+def _read_domains(path: str) -> list[str]:
+    data = read_input(path)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CliError(f"{path}: not UTF-8 text") from None
+    domains = parse_domain_list(text.splitlines(), source=path)
+    if not domains:
+        raise CliError(f"{path}: no domains to check")
+    return domains
+
+
+def _read_previous(path: str) -> AuditRun:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"cannot read {path}: {exc}") from None
+    return AuditRun.from_json(text, source=path)
+
+
+def _summary(run: AuditRun, out: TextIO, ignore_temporary: bool) -> None:
+    counts = run.counts()
+    seconds = run.seconds or 0.0
+    rate = f" ({len(run) / seconds:,.0f} domains/s)" if seconds > 0 else ""
+    print(
+        f"audited {len(run):,} domains against {run.key_host} "
+        f"({', '.join(run.selectors)}) in {seconds:.1f} s{rate}",
+        file=out,
+    )
+    print(
+        "  " + "   ".join(f"{v.value} {counts[v]:,}" for v in DelegationVerdict),
+        file=out,
+    )
+    problems = run.problem_counts()
+    if problems:
+        listed = ", ".join(f"{code.value} {n:,}" for code, n in problems.items())
+        print(f"  domains per problem: {listed}", file=out)
+    unknown = counts[DelegationVerdict.UNKNOWN]
+    if unknown:
+        effect = "not counted as failures" if ignore_temporary else "counted as failures"
+        print(
+            f"  {unknown:,} domain(s) could not be checked (temporary DNS failure): "
+            f"run again; {effect}",
+            file=out,
+        )
+
+
+def _diff_lines(diff: AuditDiff, previous: str, out: TextIO) -> None:
+    counts = diff.counts()
+    listed = ", ".join(f"{n:,} {kind}" for kind, n in counts.items())
+    print(f"since {previous}: {listed}", file=out)
+    for change in diff.changes:
+        print(f"  {change.kind.value:<8} {change.describe()}", file=out)
+
+
+def _domain_lines(run: AuditRun, out: TextIO) -> None:
+    for report in run.reports:
+        verdict = report.verdict
+        warned = any(p.severity is Severity.WARNING for p in report.problems)
+        if verdict is DelegationVerdict.OK and not warned:
+            continue
+        label = "warning" if verdict is DelegationVerdict.OK else verdict.value
+        print(f"{label:<8} {report.domain}: {report.summary()}", file=out)
+
+
+def run_check(
+    options: CheckOptions, *, stdout: TextIO | None = None, stderr: TextIO | None = None
+) -> int:
+    """Run the audit the options describe, print it, and return the exit code."""
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    domains = _read_domains(options.domains)
+    previous = _read_previous(options.previous) if options.previous else None
+    snapshot = _load_ring(options).load()
+    auditor = DelegationAuditor(
+        snapshot,
+        key_host=options.key_host,
+        known_key_hosts=options.known_key_hosts,
+        min_ttl=options.min_ttl,
+    )
+    resolver = _resolver(options)
+    show = options.progress if options.progress is not None else err.isatty()
+    bar = ProgressBar(err) if show else None
+    try:
+        run = auditor.audit_many(domains, resolver, concurrency=options.concurrency, progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    diff = run.diff(previous) if previous is not None else None
+    if options.save:
+        try:
+            Path(options.save).write_text(run.to_json(), encoding="utf-8")
+        except OSError as exc:
+            raise CliError(f"cannot write {options.save}: {exc.strerror}", EXIT_FAILED) from None
+    notes = out
+    if options.output == "json":
+        data = run.to_json_obj()
+        if diff is not None:
+            data["diff"] = diff.to_json_obj()
+        out.write(json.dumps(data, indent=2, ensure_ascii=True) + "\n")
+        notes = err
+    elif options.output == "csv":
+        run.write_csv(out)
+        notes = err
+    else:
+        _domain_lines(run, out)
+    _summary(run, notes, options.ignore_temporary)
+    if diff is not None and options.previous:
+        _diff_lines(diff, options.previous, notes)
+    counts = run.counts()
+    if counts[DelegationVerdict.BROKEN]:
+        return EXIT_FAILED
+    if counts[DelegationVerdict.UNKNOWN] and not options.ignore_temporary:
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def run(args: argparse.Namespace) -> int:
+    """Entry point from the parser."""
+    return run_check(CheckOptions.from_args(args))
