@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import os
+from collections.abc import Callable
 
 import attrs
 
@@ -83,15 +85,42 @@ def _relax_lines(data: bytes) -> bytes:
     return data
 
 
+def _relax_python(data: bytes) -> bytes:
+    return _relax_lines(normalize_newlines(data))
+
+
+def _load_accelerator() -> Callable[[bytes], bytes]:
+    if os.environ.get("OXDKIM_PURE_PYTHON"):
+        return _relax_python
+    try:
+        from ._speedups import relax_body  # noqa: PLC0415 - optional, built from C
+    except ImportError:
+        return _relax_python
+    return relax_body
+
+
+relax = _load_accelerator()
+"""Normalize line endings and apply the relaxed line rules (C when built)."""
+ACCELERATED = relax is not _relax_python
+"""True when the optional C accelerator does the relaxed body pass."""
+
+
 def _content_end(data: bytes) -> int:
     """
     Length of ``data`` without its trailing run of complete CRLF pairs.
 
     ``data`` ends with CRLF and every LF in it follows a CR. The bytes after the last
     non-CR/LF byte alternate CR, LF except where a bare CR sits; the pairs start after
-    the last doubled CR.
+    the last doubled CR. Only the tail is copied, never the whole body.
     """
-    content = len(data.rstrip(b"\r\n"))
+    window = 256
+    while True:
+        tail = data[-window:] if window < len(data) else data
+        kept = len(tail.rstrip(b"\r\n"))
+        if kept or len(tail) == len(data):
+            break
+        window *= 16
+    content = len(data) - len(tail) + kept
     tail = data[content:]
     doubled = tail.rfind(b"\r\r")
     return content + (doubled + 1 if doubled >= 0 else 0)
@@ -99,9 +128,7 @@ def _content_end(data: bytes) -> int:
 
 def canonicalize_body(body: bytes, canon: Canon) -> bytes:
     """Return the canonical form of a whole body (any line endings)."""
-    body = normalize_newlines(body)
-    if canon is Canon.RELAXED:
-        body = _relax_lines(body)
+    body = relax(body) if canon is Canon.RELAXED else normalize_newlines(body)
     if body.endswith(CRLF):
         end = _content_end(body)
         if end == 0:
@@ -157,10 +184,9 @@ class BodyHasher:
             if len(data) > self._max_pending:
                 self._flush_partial_line()
             return
-        lines = normalize_newlines(data[: last_lf + 1])
+        complete = data[: last_lf + 1]
         self._pending = data[last_lf + 1 :]
-        if self._relaxed:
-            lines = _relax_lines(lines)
+        lines = relax(complete) if self._relaxed else normalize_newlines(complete)
         end = _content_end(lines)
         if end:
             self._emit(lines[:end])
@@ -200,7 +226,9 @@ def canonicalize_header(field: bytes, canon: Canon) -> bytes:
         return field
     colon = field.index(b":")
     name = field[:colon].rstrip(b" \t").lower()
-    value = field[colon + 1 :]
+    value = field[colon + 1 : -2] if field.endswith(CRLF) else field[colon + 1 :]
     if b"\n" in value:
         value = value.replace(CRLF, b"").replace(b"\n", b"")
-    return name + b":" + _compress_wsp(value).strip() + CRLF
+    if b"\t" in value or b"  " in value:
+        value = _compress_wsp(value)
+    return b"%s:%s\r\n" % (name, value.strip())

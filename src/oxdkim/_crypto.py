@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import enum
+import functools
 import hashlib
 from pathlib import Path
 
@@ -25,6 +26,11 @@ RSA_DEFAULT_MIN_BITS = 2048
 
 _PKCS1V15 = padding.PKCS1v15()
 _PREHASHED_SHA256 = utils.Prehashed(hashes.SHA256())
+
+
+@functools.lru_cache(maxsize=256)
+def _fingerprint(public_key_b64: str) -> str:
+    return hashlib.sha256(public_key_b64.encode("ascii")).hexdigest()[:16]
 
 
 class Algorithm(enum.Enum):
@@ -177,8 +183,12 @@ class SigningKey:
 
     @property
     def fingerprint(self) -> str:
-        """A short, safe identifier for logs: SHA-256 of the ``p=`` value, 16 hex digits."""
-        return hashlib.sha256(self.public_key_b64.encode("ascii")).hexdigest()[:16]
+        """
+        A short identifier that is safe to log.
+
+        The first 16 hex digits of the SHA-256 of the ``p=`` value.
+        """
+        return _fingerprint(self.public_key_b64)
 
     def public_key(self) -> PublicKey:
         """The public half as a ``cryptography`` object."""

@@ -7,6 +7,7 @@ code points is refused rather than silently mapped to another name.
 
 from __future__ import annotations
 
+import functools
 import re
 
 import idna
@@ -21,6 +22,7 @@ class DomainSyntaxError(ValueError):
     """A domain or selector is not acceptable; callers re-raise as their own typed error."""
 
 
+@functools.lru_cache(maxsize=65536)
 def normalize_domain(value: str | bytes, *, allow_underscore: bool = False) -> str:
     """
     Return ``value`` as a lowercase A-label domain without a trailing dot.
@@ -59,6 +61,7 @@ def normalize_domain(value: str | bytes, *, allow_underscore: bool = False) -> s
     return name
 
 
+@functools.lru_cache(maxsize=4096)
 def normalize_selector(value: str) -> str:
     """
     Return ``value`` as a lowercase selector (dot-separated DNS labels, RFC 6376 §3.1).

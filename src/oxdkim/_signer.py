@@ -9,6 +9,7 @@ caller's bytes are never modified: the result is header fields to prepend.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 from collections.abc import Iterable
 from datetime import datetime
@@ -61,20 +62,56 @@ def _fold(items: list[list[str]]) -> tuple[str, int]:
     return "\r\n".join(lines), len(current)
 
 
-def _header_names(spec: SignatureSpec, counts: dict[str, int]) -> list[str]:
-    """The ``h=`` list: each protected field as often as it occurs, plus once if oversigning."""
+@functools.lru_cache(maxsize=1024)
+def _header_names(headers: tuple[str, ...], counts: tuple[int, ...], extra: int) -> tuple[str, ...]:
+    """The ``h=`` list: each protected field as often as it occurs, plus ``extra``."""
     names: list[str] = []
-    extra = 1 if spec.options.oversign else 0
-    for name in spec.options.headers:
-        names.extend([name] * (counts.get(name, 0) + extra))
-    return names
+    for name, count in zip(headers, counts, strict=True):
+        names.extend([name] * (count + extra))
+    return tuple(names)
 
 
 def _index_fields(fields: tuple[HeaderField, ...]) -> dict[str, list[HeaderField]]:
     index: dict[str, list[HeaderField]] = {}
     for field in fields:
-        index.setdefault(field.key.decode("ascii"), []).append(field)
+        index.setdefault(field.name.decode("ascii").lower(), []).append(field)
     return index
+
+
+_T, _X, _BH, _D = "\x01", "\x02", "\x03", "\x04"  # placeholders, never in a tag value
+
+
+@functools.lru_cache(maxsize=1024)
+def _template(
+    head: tuple[str, str, str, str | None],
+    names: tuple[str, ...],
+    lengths: tuple[int, int, int],
+) -> tuple[str, int]:
+    """
+    The folded header with placeholders for ``d=``, ``t=``, ``x=`` and ``bh=``, and the
+    length of its last line. Folding depends only on value lengths, so one layout serves
+    every message with the same algorithm, selector and header counts, whatever its
+    domain (aligned signing has thousands).
+    """
+    algorithm, canonicalization, selector, identity = head
+    d_len, t_len, x_len = lengths
+    items: list[list[str]] = [
+        ["v=1;"],
+        [f"a={algorithm};"],
+        [f"c={canonicalization};"],
+        [f"d={_D * d_len};"],
+        [f"s={selector};"],
+        [f"t={_T * t_len};"],
+    ]
+    if x_len:
+        items.append([f"x={_X * x_len};"])
+    if identity is not None:
+        items.append([f"i={identity};"])
+    h_chunks = [f"{name}:" for name in names]
+    h_chunks[0] = "h=" + h_chunks[0]
+    h_chunks[-1] = h_chunks[-1][:-1] + ";"
+    items += [h_chunks, [f"bh={_BH * 44};"], ["b="]]
+    return _fold(items)
 
 
 def make_signature(
@@ -86,35 +123,33 @@ def make_signature(
     linesep: bytes = b"\r\n",
 ) -> SignResult:
     """Build one DKIM-Signature field for already parsed header fields and body hash."""
-    counts = {name: len(found) for name, found in index.items()}
-    names = _header_names(spec, counts)
+    headers = spec.options.headers
+    present = [index.get(name, ()) for name in headers]
+    names = _header_names(
+        headers, tuple(len(found) for found in present), 1 if spec.options.oversign else 0
+    )
     bh = base64.b64encode(body_digest).decode("ascii")
     expires = timestamp + spec.options.expires_in if spec.options.expires_in is not None else None
-    items: list[list[str]] = [
-        ["v=1;"],
-        [f"a={spec.algorithm.value};"],
-        [f"c={spec.canonicalization};"],
-        [f"d={spec.domain};"],
-        [f"s={spec.selector};"],
-        [f"t={timestamp};"],
-    ]
-    if expires is not None:
-        items.append([f"x={expires};"])
-    if spec.identity is not None:
-        items.append([f"i={spec.identity};"])
-    h_chunks = [f"{name}:" for name in names]
-    h_chunks[0] = "h=" + h_chunks[0]
-    h_chunks[-1] = h_chunks[-1][:-1] + ";"
-    items += [h_chunks, [f"bh={bh};"], ["b="]]
-    unsigned, last_line = _fold(items)
+    t_text = str(timestamp)
+    x_text = str(expires) if expires is not None else ""
+    head = (spec.algorithm.value, str(spec.canonicalization), spec.selector, spec.identity)
+    lengths = (len(spec.domain), len(t_text), len(x_text))
+    template, last_line = _template(head, names, lengths)
+    unsigned = (
+        template.replace(_D * len(spec.domain), spec.domain)
+        .replace(_T * len(t_text), t_text)
+        .replace(_BH * 44, bh)
+    )
+    if x_text:
+        unsigned = unsigned.replace(_X * len(x_text), x_text)
 
     hasher = hashlib.sha256()
     header_canon = spec.canonicalization.header
-    remaining = {name: list(found) for name, found in index.items()}
-    for name in names:
-        stack = remaining.get(name)
-        if stack:  # the last unused instance, bottom up (RFC 6376 §5.4.2)
-            hasher.update(canonicalize_header(stack.pop().raw, header_canon))
+    # h= names each field contiguously, so "the last unused instance first" (RFC 6376
+    # §5.4.2) is each field's instances in reverse message order.
+    for found in present:
+        for field in reversed(found):
+            hasher.update(canonicalize_header(field.raw, header_canon))
     own = canonicalize_header(unsigned.encode("ascii") + b"\r\n", header_canon)
     hasher.update(own[:-2])
     signature = base64.b64encode(spec.key.sign_digest(hasher.digest())).decode("ascii")
@@ -133,7 +168,7 @@ def make_signature(
         selector=spec.selector,
         algorithm=spec.algorithm,
         canonicalization=spec.canonicalization,
-        signed_headers=tuple(names),
+        signed_headers=names,
         body_hash=bh,
         timestamp=timestamp,
         expires=expires,
