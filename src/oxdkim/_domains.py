@@ -16,6 +16,9 @@ _LDH_LABEL = re.compile(r"\A[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
 # Selectors and key-host names may carry underscores (RFC 8552 style names).
 _DNS_LABEL = re.compile(r"\A[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\Z")
 _MAX_NAME = 253
+# IDEOGRAPHIC, FULLWIDTH and HALFWIDTH IDEOGRAPHIC FULL STOP: label separators only in
+# IDNA 2003 and UTS #46 mapping (RFC 3490 §3.1), which this module does not apply.
+_OTHER_DOTS = ("\u3002", "\uff0e", "\uff61")
 
 
 class DomainSyntaxError(ValueError):
@@ -40,6 +43,10 @@ def normalize_domain(value: str | bytes, *, allow_underscore: bool = False) -> s
     if not name:
         raise DomainSyntaxError("domain is empty")
     if not name.isascii():
+        if any(dot in name for dot in _OTHER_DOTS):
+            # idna.encode splits labels at these too (IDNA 2003 did); IDNA 2008 does
+            # not, so "a\u3002example" must not quietly become "a.example".
+            raise DomainSyntaxError(f"{value!r} contains a dot other than U+002E")
         try:
             name = idna.encode(name.lower(), uts46=False).decode("ascii")
         except (idna.IDNAError, UnicodeError) as exc:
