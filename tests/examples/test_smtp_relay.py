@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 pytest.importorskip("aiosmtpd")
-from aiosmtpd.controller import Controller  # noqa: E402
+from aiosmtpd.controller import Controller
 
-from oxdkim import DkimResult, Signer  # noqa: E402
-from oxdkim.testing import TestBrand, make_message  # noqa: E402
+from oxdkim import DkimResult, Signer
+from oxdkim.testing import TestBrand, make_message
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "smtp_relay" / "relay.py"
 USERS = {"acme": "acme-secret", "globex": "globex-secret"}
@@ -24,7 +24,8 @@ USERS = {"acme": "acme-secret", "globex": "globex-secret"}
 
 def load_relay() -> Any:
     spec = importlib.util.spec_from_file_location("smtp_relay_example", EXAMPLE)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
@@ -43,7 +44,7 @@ class Sink:
     def __init__(self) -> None:
         self.messages: list[bytes] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(envelope.original_content)
         return "250 OK"
 
