@@ -342,22 +342,22 @@ class _Plan:
                 observed={"status": cname.status.value},
             )
             return attrs.evolve(base, key_status=KeyStatus.MISSING, problems=(problem,))
-        if isinstance(key, DnsTempError):
-            return attrs.evolve(
-                base,
-                target=cname.target,
-                cname_ttl=cname.ttl,
-                chain=(cname.target,) if cname.target else (),
-                problems=(_temporary(selector, key),),
-            )
         if isinstance(key, DnsError):
-            party = Party.PROVIDER if cname.target == expected else Party.CUSTOMER
-            return attrs.evolve(
-                base,
-                target=cname.target,
-                cname_ttl=cname.ttl,
-                problems=(_broken(selector, name, key, party),),
+            # The key could not be fetched. A target that is recognisably wrong is
+            # wrong whatever lies behind it; any other one may be an alias leading to
+            # the brand, so nothing more is known (temporary) or it is broken (loop).
+            target = cname.target
+            base = attrs.evolve(
+                base, target=target, cname_ttl=cname.ttl, chain=(target,) if target else ()
             )
+            if target is not None and target != expected:
+                wrong = self._wrong_target(domain, selector, target, KeyStatus.UNKNOWN)
+                if wrong.target_kind is not TargetKind.OTHER:
+                    return attrs.evolve(base, problems=(wrong,))
+            if isinstance(key, DnsTempError):
+                return attrs.evolve(base, problems=(_temporary(selector, key),))
+            party = Party.PROVIDER if target == expected else Party.CUSTOMER
+            return attrs.evolve(base, problems=(_broken(selector, name, key, party),))
         assert key is not None
         status, detail = self.key_status(selector, key)
         if cname.status is DnsStatus.NODATA:
@@ -542,8 +542,7 @@ def _temporary(selector: str, exc: DnsTempError) -> Problem:
         selector,
         Severity.UNKNOWN,
         Party.DNS,
-        f"DNS did not answer for {exc.name} ({exc}); nothing is known about {selector}: "
-        "run the audit again",
+        f"DNS did not answer ({exc}); nothing is known about {selector}: run the audit again",
         observed={"name": exc.name},
     )
 
