@@ -13,15 +13,15 @@ published for mail in flight) -> revoked (``p=`` empty) or replaced by a newly s
 from __future__ import annotations
 
 import base64
-import binascii
 from datetime import datetime, timedelta
 
 import attrs
 
 from ._crypto import SigningKey
 from ._dnsanswers import DnsStatus, TxtAnswer
+from ._keyrecord import parse_key_record
 from ._ringstate import KeySlot, RingSnapshot, SlotState
-from .exceptions import KeyRingError, RolloverRefusal
+from .exceptions import KeyRingError, RecordSyntaxError, RolloverRefusal
 
 
 def _refuse(
@@ -90,33 +90,40 @@ def stage(snapshot: RingSnapshot, selector: str, key: SigningKey, now: datetime)
     return snapshot.replace(KeySlot(slot.selector, key, SlotState.STAGED, now))
 
 
-def served_public_key(record: bytes) -> bytes | None:
+def _served_problem(slot: KeySlot, record: bytes) -> str | None:
     """
-    The decoded ``p=`` of a key record, ``b""`` when revoked, ``None`` when unreadable.
+    Why ``record`` does not serve ``slot``'s key to a verifier, or ``None`` when it does.
 
-    Deliberately lenient (tags in any order, whitespace anywhere): it only answers
-    "which key does DNS serve?"; full key-record validation belongs to the verifier.
+    The record is read with the verifier's own parser: a record that verifiers refuse
+    (``v=`` not first, a missing or wrong ``k=``, a repeated tag, ``h=``/``s=`` that
+    exclude DKIM's use) would make every signature fail once the key signs.
     """
+    assert slot.key is not None
     try:
-        text = record.decode("ascii")
-    except UnicodeDecodeError:
-        return None
-    for tag in text.split(";"):
-        name, sep, value = tag.partition("=")
-        if sep and name.strip() == "p":
-            try:
-                return base64.b64decode("".join(value.split()), validate=True)
-            except (binascii.Error, ValueError):
-                return None
+        parsed = parse_key_record(record)
+    except RecordSyntaxError as exc:
+        return f"a key record verifiers refuse ({exc})"
+    if parsed.revoked:
+        return "a revoked (empty p=) record"
+    if parsed.key_type != slot.key.algorithm.key_type:
+        return f"a k={parsed.key_type} record, not k={slot.key.algorithm.key_type}"
+    if not parsed.allows_email:
+        return f"a record for s={':'.join(parsed.services)}, not email"
+    if parsed.hashes is not None and "sha256" not in parsed.hashes:
+        return f"a record for h={':'.join(parsed.hashes)}, not sha256"
+    if base64.b64decode(parsed.p) != base64.b64decode(slot.key.public_key_b64):
+        return "a different key"
     return None
 
 
 def check_served(slot: KeySlot, name: str, answer: TxtAnswer) -> None:
     """
-    Raise unless ``answer`` (the TXT at ``name``) serves exactly ``slot``'s key.
+    Raise unless ``answer`` (the TXT at ``name``) serves exactly ``slot``'s key, in a
+    record verifiers accept.
 
     Raises:
-        KeyRingError: Missing, several records, a revoked record or another key.
+        KeyRingError: Missing, several records, a revoked record, another key, or a
+            record verifiers would refuse.
     """
     assert slot.key is not None
     if answer.status is not DnsStatus.NOERROR or not answer.records:
@@ -130,12 +137,10 @@ def check_served(slot: KeySlot, name: str, answer: TxtAnswer) -> None:
             f"DNS serves {len(answer.records)} TXT records at {name}; verifiers need exactly one",
             RolloverRefusal.DNS_AMBIGUOUS,
         )
-    served = served_public_key(answer.records[0])
-    expected = base64.b64decode(slot.key.public_key_b64)
-    if served != expected:
-        what = "a revoked (empty p=) record" if served == b"" else "a different key"
+    problem = _served_problem(slot, answer.records[0])
+    if problem is not None:
         raise _refuse(
-            f"DNS at {name} serves {what}, not the key staged in {slot.selector} "
+            f"DNS at {name} serves {problem}, not the key staged in {slot.selector} "
             f"(fingerprint {slot.key.fingerprint})",
             RolloverRefusal.DNS_MISMATCH,
         )
