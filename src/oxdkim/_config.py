@@ -84,11 +84,19 @@ class BrandConfig:
     ring: Path | None
     fallback: str
     spf_include: str | None
+    mail_from: str | None
     tenants: Mapping[str, tuple[str, ...]]
     domains: Mapping[str, str]
     options: SignatureOptions
     min_rsa_bits: int
     passphrase_env: str | None
+
+    def mail_from_domain(self, domain: str) -> str | None:
+        """
+        The MAIL FROM (bounce) domain used for mail from ``domain``: the configured
+        ``mail_from``, where ``{domain}`` stands for the customer domain.
+        """
+        return self.mail_from.replace("{domain}", domain) if self.mail_from else None
 
     @property
     def legacy_domains(self) -> tuple[str, ...]:
@@ -156,7 +164,7 @@ def _brand(check: _Checker, name: str, table: Any, base: Path) -> BrandConfig | 
         return None
     known = {
         "mode", "generic_domain", "generic_selector", "generic_key", "key_host", "ring",
-        "fallback", "spf_include", "tenants", "domains", "canonicalization", "headers",
+        "fallback", "spf_include", "mail_from", "tenants", "domains", "canonicalization", "headers",
         "oversign", "expire", "min_rsa_bits", "passphrase_env",
     }  # fmt: skip
     check.unknown_keys(table, place, known)
@@ -186,6 +194,10 @@ def _brand(check: _Checker, name: str, table: Any, base: Path) -> BrandConfig | 
         check.get(table, "spf_include", place, str),
         lambda v: normalize_domain(v, allow_underscore=True),
     )
+    mail_from = check.get(table, "mail_from", place, str)
+    if mail_from is not None:
+        probe = mail_from.replace("{domain}", "customer.example")
+        check.convert(f"{place}.mail_from", probe, normalize_domain)
     generic_parts = [generic_domain, generic_selector, generic_key]
     wants_generic = mode == "generic" or fallback == "generic"
     if wants_generic and not all(generic_parts):
@@ -215,6 +227,7 @@ def _brand(check: _Checker, name: str, table: Any, base: Path) -> BrandConfig | 
         ring=ring,
         fallback=fallback,
         spf_include=spf_include,
+        mail_from=mail_from.lower() if mail_from else None,
         tenants=tenants,
         domains=domains,
         options=options or SignatureOptions(),
