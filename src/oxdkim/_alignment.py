@@ -89,7 +89,7 @@ class DmarcReason(enum.Enum):
     NO_POLICY = "no-policy"
     """No DMARC policy record applies to the Author Domain (RFC 9989 §4.10.1)."""
     MULTIPLE_RECORDS = "multiple-records"
-    """RFC 7489 §6.6.3 step 5: several DMARC records at the policy name."""
+    """Several DMARC records at the policy name (RFC 7489 §6.6.3 step 5)."""
     INVALID_RECORD = "invalid-record"
     """The policy record has a bad ``p``/``sp``/``np`` and no valid ``rua`` (§4.10.1)."""
     DNS_TEMPORARY = "dns-temporary"
@@ -103,7 +103,7 @@ class DmarcReason(enum.Enum):
     MULTIPLE_AUTHORS = "multiple-authors"
     """The From field holds several addresses; never a pass (RFC 9989 §11.5)."""
     TOO_MANY_AUTHORS = "too-many-authors"
-    """More than :data:`MAX_AUTHOR_DOMAINS` distinct From domains: evaluation refused."""
+    """More than ``MAX_AUTHOR_DOMAINS`` distinct From domains: evaluation refused."""
 
 
 class PolicySource(enum.Enum):
@@ -275,12 +275,12 @@ class DmarcResult:
 
     @property
     def identifiers(self) -> tuple[IdentifierAlignment, ...]:
-        """Every identifier checked: DKIM signatures first, then SPF."""
+        """Each identifier checked, DKIM signatures first, then SPF."""
         return self.dkim + ((self.spf,) if self.spf is not None else ())
 
     @property
     def disagreements(self) -> tuple[IdentifierAlignment, ...]:
-        """In comparing mode: identifiers the other method would align differently."""
+        """The identifiers the other method would align differently (comparing mode)."""
         found = tuple(i for i in self.identifiers if i.disagrees)
         return found + tuple(i for part in self.authors for i in part.disagreements)
 
@@ -642,7 +642,7 @@ def _authors(from_domain: str | Sequence[str] | None) -> list[str]:
 
 class DmarcAlignment:
     """
-    Evaluate DMARC for a message's identities through a :class:`~oxdkim.Resolver`.
+    Evaluate DMARC for a message's identities through a :class:`~oxdkim.typing.Resolver`.
 
     Args:
         resolver: Answers the ``_dmarc`` queries (and the existence check for ``np``).

@@ -265,7 +265,7 @@ def _subject(domain: str) -> str:
 
 class TreeWalkFinder:
     """
-    Organizational domains by the RFC 9989 DNS Tree Walk, through a :class:`~oxdkim.Resolver`.
+    Organizational domains by the RFC 9989 DNS Tree Walk, through a :class:`~oxdkim.typing.Resolver`.
 
     Raises (from :meth:`find`):
         ConfigurationError: ``domain`` is not a domain name.
@@ -282,7 +282,7 @@ class TreeWalkFinder:
 
 
 class AsyncTreeWalkFinder:
-    """The asynchronous twin of :class:`TreeWalkFinder`, over an :class:`~oxdkim.AsyncResolver`."""
+    """The asynchronous twin of :class:`TreeWalkFinder`, over an :class:`~oxdkim.typing.AsyncResolver`."""
 
     def __init__(self, resolver: AsyncResolver) -> None:
         self._resolver = resolver
