@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from oxdkim import KeyRing, KeyRingError, SigningKey, SlotState
+from oxdkim import DkimReason, KeyRing, KeyRingError, SigningKey, SlotState, Verifier
 from oxdkim._ringstate import KeySlot, RingSnapshot, RolloverTimings
 from oxdkim.exceptions import ConfigurationError, NoActiveKeyError, RolloverRefusal
 from oxdkim.resolvers import InMemoryZone
@@ -45,11 +45,16 @@ class TestFullCycle:
             signed.append((result[0].header + msg, result[0].selector, result[0].key_fingerprint))
 
         def check_all() -> None:
+            """oxdkim's verifier and dkimpy agree; a revoked key is reported as such."""
             published = ring.snapshot()
             for msg, selector, fingerprint in signed:
                 slot = published.slot(selector)
                 live = slot.key is not None and slot.key.fingerprint == fingerprint
                 assert live == dkimpy_verifies(msg, operator), (selector, states(ring))
+                [result] = Verifier(operator, clock=clock).verify(msg)
+                assert live == result.passed
+                if slot.state is SlotState.REVOKED:
+                    assert DkimReason.KEY_REVOKED == result.reason
 
         operator.publish(ring.snapshot())
         ring.confirm("mail1", operator)
@@ -80,6 +85,8 @@ class TestFullCycle:
             assert {staged: "active", retiring: "revoked"} == states(ring)
 
         assert any(not dkimpy_verifies(m, operator) for m, _, _ in signed)
+        revoked = [Verifier(operator, clock=clock).verify(m)[0].reason for m, _, _ in signed]
+        assert DkimReason.KEY_REVOKED in revoked
         assert dkimpy_verifies(signed[-1][0], operator)
 
     def test_revoked_record_has_an_empty_p(

@@ -33,7 +33,9 @@ def make_resolver(args: argparse.Namespace) -> Resolver:
     from .. import resolvers  # noqa: PLC0415 - only commands that read DNS load dnspython
 
     if args.zone:
-        return resolvers.ZoneFileResolver(*args.zone)
+        # Offline files, not a server: a key written as one over-long string is read as
+        # the several strings a server would have needed (RFC 6376 §3.6.2.2 joins them).
+        return resolvers.ZoneFileResolver(*args.zone, split_long_strings=True)
     factory = getattr(resolvers, "DnspythonResolver", None)
     if factory is None:  # pragma: no cover - during development only
         raise CliError("querying a name server is not available in this build; use --zone")
