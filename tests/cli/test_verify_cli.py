@@ -68,5 +68,5 @@ def test_a_tampered_message_fails_with_its_reason(
     lines = capsys.readouterr().out.splitlines()
     assert 2 == len(lines)
     for line in lines:
-        result, domain, selector, reason, _ = line.split("\t")
+        result, domain, _selector, reason, _ = line.split("\t")
         assert ("fail", "d=football.example.com", "body-hash-mismatch") == (result, domain, reason)
