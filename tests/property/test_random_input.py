@@ -359,11 +359,6 @@ def test_cli_with_random_files(message: bytes, zone: bytes, key: bytes):
     assert set(codes) <= {0, 1, 2}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli/_records.py reads --domains-file with read_text(): UnicodeDecodeError "
-    "escapes for a file that is not UTF-8 (reported to the lead; the CLI is theirs)",
-)
 def test_cli_records_with_a_domains_file_that_is_not_utf8(tmp_path: Path):
     """records --domains-file with bytes that are not UTF-8 is a usage error (exit 2)."""
     (tmp_path / "domains").write_bytes(b"\xff\xfe alice.example\n")
@@ -372,11 +367,6 @@ def test_cli_records_with_a_domains_file_that_is_not_utf8(tmp_path: Path):
     assert 2 == cli([*argv, "--domains-file", str(tmp_path / "domains")])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli/_sign.py and cli/_verify.py pass --timestamp/--at to datetime.fromtimestamp "
-    "unchecked: OSError/OverflowError escape for huge values (reported to the lead)",
-)
 @pytest.mark.parametrize("option", ["sign", "verify"])
 def test_cli_time_options_out_of_range(tmp_path: Path, option: str):
     """An out-of-range --timestamp or --at is a usage error (exit 2), not a traceback."""

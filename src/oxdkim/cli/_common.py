@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 EXIT_OK = 0
@@ -56,3 +58,27 @@ def write_private_file(path: Path, data: bytes, *, overwrite: bool = False) -> N
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise CliError(f"cannot write {path}: {exc.strerror}", EXIT_FAILED) from None
+
+
+_LAST_SECOND = 253402300799  # 9999-12-31T23:59:59Z, the last time datetime can hold
+
+
+def unix_time(text: str) -> datetime:
+    """argparse type: UNIX seconds (0 to year 9999) as an aware UTC datetime."""
+    try:
+        seconds = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 <= seconds <= _LAST_SECOND:
+        raise argparse.ArgumentTypeError(f"{text} is outside 0 .. {_LAST_SECOND}")
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def read_text_file(path: Path) -> str:
+    """A UTF-8 text file's content, or a usage error naming the file."""
+    try:
+        return path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise CliError(f"{path} is not UTF-8 text (byte {exc.start})") from None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 
 from .._canon import Canonicalization
 from .._clock import utc_now
@@ -13,7 +13,7 @@ from .._results import DEFAULT_SIGNED_HEADERS, SignatureOptions
 from .._signer import Signer
 from ..policies import DefaultGenericPolicy
 from ..typing import Clock
-from ._common import EXIT_OK, CliError, read_input
+from ._common import EXIT_OK, CliError, read_input, unix_time
 from ._configopts import add_config_options, load
 
 
@@ -47,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         + ":...)",
     )
     parser.add_argument("--no-oversign", action="store_true", help="do not oversign fields")
-    parser.add_argument("--timestamp", type=int, help="t= as UNIX seconds (default now)")
+    parser.add_argument("--timestamp", type=unix_time, help="t= as UNIX seconds (default now)")
     parser.add_argument("--expire", type=int, metavar="SECONDS", help="add x= = t= + SECONDS")
     parser.add_argument(
         "--allow-1024",
@@ -96,7 +96,5 @@ def run(args: argparse.Namespace) -> int:
 def _clock(args: argparse.Namespace) -> Clock:
     if args.timestamp is None:
         return utc_now
-    if args.timestamp < 0:
-        raise CliError("--timestamp must not be negative")
-    fixed = datetime.fromtimestamp(args.timestamp, UTC)
+    fixed: datetime = args.timestamp
     return lambda: fixed

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
+from datetime import datetime
 
 from .._verifier import Verifier
-from ._common import EXIT_FAILED, EXIT_OK, read_input
+from ._common import EXIT_FAILED, EXIT_OK, read_input, unix_time
 from ._dnsopts import add_dns_options, make_resolver
 
 
@@ -21,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("file", nargs="?", metavar="FILE", help="message file (default stdin)")
     add_dns_options(parser)
-    parser.add_argument("--at", type=int, metavar="UNIX_TIME", help="verify as of this time")
+    parser.add_argument("--at", type=unix_time, metavar="UNIX_TIME", help="verify as of this time")
     parser.add_argument(
         "--allow-body-length", action="store_true", help="let signatures with l= pass"
     )
@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     message = read_input(args.file)
     resolver = make_resolver(args)
     if args.at is not None:
-        moment = datetime.fromtimestamp(args.at, UTC)
+        moment: datetime = args.at
         verifier = Verifier(
             resolver, clock=lambda: moment, allow_body_length=args.allow_body_length
         )
