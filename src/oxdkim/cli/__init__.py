@@ -22,7 +22,7 @@ from ..exceptions import (
     OxDkimError,
     RecordSyntaxError,
 )
-from . import _check, _demo, _keygen, _records, _ring, _sign, _verify
+from . import _check, _demo, _dmarc, _keygen, _preview, _records, _ring, _sign, _verify
 from ._common import EXIT_FAILED, EXIT_USAGE, CliError, error
 
 _UNUSABLE_INPUT = (
@@ -32,7 +32,7 @@ _UNUSABLE_INPUT = (
     MessageFormatError,
     RecordSyntaxError,
 )
-_COMMANDS = (_demo, _keygen, _sign, _verify, _ring, _records, _check)
+_COMMANDS = (_demo, _keygen, _sign, _verify, _ring, _records, _check, _dmarc, _preview)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,1118 @@
+"""
+The DMARC readiness preview: before any mail is sent, what will each customer domain's
+mail get from DMARC?
+
+For one brand configuration and a list of customer domains, :class:`ReadinessPreview`
+predicts, per domain:
+
+* **signing**: which mode signs its mail (the brand default or the domain's override;
+  aligned only for a domain a tenant owns, as the signer decides) and the ``d=``;
+* **DKIM**: generic signatures pass but never align; aligned ones pass when the
+  delegation audit finds the CNAMEs right, fail when it finds them broken, and are
+  unknown when DNS did not answer;
+* **SPF**: the MAIL FROM domain the brand uses for the domain, whether its SPF record
+  authorizes the provider (:func:`~oxdkim._spf.analyze_spf`), and whether it aligns with
+  the From domain;
+* **DMARC**: the domain's policy record and the result :class:`~oxdkim.dmarc.DmarcAlignment`
+  gives for those identifiers, with what the policy does to mail that fails.
+
+A temporary DNS failure makes a prediction ``unknown``, never ``fail``. Each domain is
+evaluated twice by DMARC over the same answers: once with the predicted results (the
+verdict) and once as if every identifier authenticated (whether each *would* align).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import inspect
+import itertools
+import json
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from datetime import datetime
+from typing import Any, cast
+
+import attrs
+
+from ._alignment import (
+    AsyncDmarcAlignment,
+    DmarcAlignment,
+    DmarcReason,
+    DmarcResult,
+    DmarcVerdict,
+    IdentifierAlignment,
+    PolicySource,
+    SpfCheck,
+    SpfResult,
+)
+from ._audit import DEFAULT_MIN_TTL, DelegationAuditor
+from ._audit_values import DelegationVerdict, DomainReport, Severity, format_time
+from ._clock import utc_now
+from ._config import BrandConfig, _at, _passphrase
+from ._dmarc_record import AlignmentMode, Policy
+from ._dnsanswers import CnameAnswer, TxtAnswer
+from ._domains import DomainSyntaxError, normalize_domain
+from ._keyring import KeyRing
+from ._keystore import FileKeyStore
+from ._orgdomain import (
+    AsyncComparingFinder,
+    AsyncFinderAdapter,
+    AsyncTreeWalkFinder,
+    ComparingFinder,
+    PslFinder,
+    TreeWalkFinder,
+)
+from ._ringstate import RingSnapshot
+from ._spf import SpfAnalysis, analyze_spf, analyze_spf_async
+from .exceptions import ConfigurationError, DnsError
+from .typing import (
+    AsyncOrgDomainFinder,
+    AsyncResolver,
+    Clock,
+    OrgDomainFinder,
+    Resolver,
+)
+
+__all__ = [
+    "DEFAULT_PREVIEW_CONCURRENCY",
+    "PREVIEW_FORMAT",
+    "DkimOutlook",
+    "DkimPrediction",
+    "DomainReadiness",
+    "FinderMode",
+    "PreviewProgress",
+    "ReadinessPreview",
+    "ReadinessRun",
+    "ReadinessVerdict",
+    "SigningMode",
+    "SigningPrediction",
+    "SpfPrediction",
+]
+
+DEFAULT_PREVIEW_CONCURRENCY = 32
+"""Domains previewed at the same time in a bulk run."""
+
+PREVIEW_FORMAT = "oxdkim-dmarc-preview"
+"""The ``format`` field of the preview's JSON."""
+
+
+class FinderMode(enum.Enum):
+    """How organizational domains are found for alignment."""
+
+    TREE_WALK = "tree-walk"
+    """RFC 9989 §4.10 DNS tree walk (the default)."""
+    PSL = "psl"
+    """RFC 7489 §3.2 Public Suffix List."""
+    COMPARE = "compare"
+    """The tree walk, with the Public Suffix List's answer beside it: shows disagreements."""
+
+
+class SigningMode(enum.Enum):
+    """How the brand signs a domain's mail."""
+
+    ALIGNED = "aligned"
+    GENERIC = "generic"
+    NONE = "none"
+    """Not signed: signing is refused for the domain."""
+
+
+class DkimOutlook(enum.Enum):
+    """What receivers will find when they verify the domain's DKIM signature."""
+
+    PASS = "pass"  # noqa: S105
+    FRAGILE = "pass-until-rotation"
+    """Verifies today, but the delegation is broken: fails after a key rotation."""
+    FAIL = "fail"
+    UNKNOWN = "unknown"
+    """A temporary DNS failure hid the delegation."""
+    NONE = "none"
+    """Mail is not signed."""
+
+
+class ReadinessVerdict(enum.Enum):
+    """The predicted DMARC outcome of a domain's mail."""
+
+    PASS = "pass"  # noqa: S105
+    FAIL = "fail"
+    NO_POLICY = "no-policy"
+    """No usable DMARC record applies: receivers use their local policy."""
+    UNKNOWN = "unknown"
+    """A temporary DNS failure hid something the prediction needs."""
+    PERMERROR = "permerror"
+    """The DMARC record (or a DNS answer it needs) is unusable."""
+
+
+@attrs.frozen
+class SigningPrediction:
+    """Which mode signs the domain's mail, the ``d=`` it carries, and why."""
+
+    mode: SigningMode
+    domain: str | None
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready mapping."""
+        return {"mode": self.mode.value, "d": self.domain, "reason": self.reason}
+
+
+@attrs.frozen
+class DkimPrediction:
+    """
+    The DKIM outlook of the domain's mail.
+
+    Attributes:
+        outlook: What receivers will find.
+        domain: The ``d=`` of the signature (``None`` when not signed).
+        aligned: Whether that ``d=`` aligns with the From domain under the domain's
+            DMARC record (``None`` when unknown or not signed).
+        audit: The delegation audit, for aligned signing.
+        reason: Why, in an operator's words.
+    """
+
+    outlook: DkimOutlook
+    domain: str | None
+    aligned: bool | None
+    reason: str
+    audit: DomainReport | None = None
+
+    @property
+    def passes(self) -> bool:
+        """The signature verifies today."""
+        return self.outlook in (DkimOutlook.PASS, DkimOutlook.FRAGILE)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready mapping."""
+        return {
+            "outlook": self.outlook.value,
+            "d": self.domain,
+            "aligned": self.aligned,
+            "reason": self.reason,
+            "audit": self.audit.to_json() if self.audit is not None else None,
+        }
+
+
+@attrs.frozen
+class SpfPrediction:
+    """
+    The SPF outlook of the domain's mail, checked at its MAIL FROM domain.
+
+    Attributes:
+        mail_from: The MAIL FROM (bounce) domain the brand uses for the domain;
+            ``None`` when none is configured (SPF alignment cannot be judged).
+        result: The SPF result predicted for the provider's mail.
+        aligned: Whether the MAIL FROM domain aligns with the From domain (``None`` when
+            there is none or it could not be decided).
+        alignment: DMARC's view of that alignment (mode, reason, organizational domain).
+        analysis: The SPF record analysis.
+        reason: Why, in an operator's words.
+    """
+
+    mail_from: str | None
+    result: SpfResult | None
+    aligned: bool | None
+    reason: str
+    alignment: IdentifierAlignment | None = None
+    analysis: SpfAnalysis | None = None
+
+    @property
+    def passes_aligned(self) -> bool:
+        """SPF passes and the MAIL FROM domain aligns: DMARC passes through SPF."""
+        return self.result is SpfResult.PASS and self.aligned is True
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready mapping."""
+        return {
+            "mail_from": self.mail_from,
+            "result": self.result.value if self.result is not None else None,
+            "aligned": self.aligned,
+            "mode": self.alignment.mode.value if self.alignment is not None else None,
+            "reason": self.reason,
+            "analysis": self.analysis.to_json() if self.analysis is not None else None,
+        }
+
+
+def _identifier_json(identifier: IdentifierAlignment) -> dict[str, Any]:
+    return {
+        "identifier": identifier.identifier.value,
+        "domain": identifier.domain,
+        "mode": identifier.mode.value,
+        "aligned": identifier.aligned,
+        "reason": identifier.reason.value,
+        "organizational_domain": identifier.organizational_domain,
+        "alternative_aligned": identifier.alternative_aligned,
+    }
+
+
+def dmarc_result_json(result: DmarcResult) -> dict[str, Any]:
+    """A JSON-ready mapping of a :class:`~oxdkim.dmarc.DmarcResult` (for reports)."""
+    org = result.author_org
+    return {
+        "verdict": result.verdict.value,
+        "reason": result.reason.value,
+        "author_domain": result.author_domain,
+        "organizational_domain": result.organizational_domain,
+        "organizational_domain_alternative": (
+            org.alternative.organizational_domain
+            if org is not None and org.alternative is not None
+            else None
+        ),
+        "policy_domain": result.policy_domain,
+        "record": result.record.text if result.record is not None else None,
+        "policy_source": result.policy_source.value if result.policy_source else None,
+        "policy": result.policy.value if result.policy is not None else None,
+        "testing": bool(result.record.t) if result.record is not None else None,
+        "disposition": result.disposition.value,
+        "identifiers": [_identifier_json(i) for i in result.identifiers],
+        "authentication_results": result.authentication_results(),
+    }
+
+
+_CONSEQUENCE = {
+    Policy.REJECT: "mail will be rejected",
+    Policy.QUARANTINE: "mail will be quarantined (spam folder)",
+    Policy.NONE: "mail is delivered; failures are only reported",
+}
+
+
+def policy_words(result: DmarcResult) -> str:
+    """
+    What the applicable policy does to this domain's failing mail, in operator words.
+
+    ``"p=reject: mail will be rejected"``; ``"sp=quarantine (example.com's policy for its
+    subdomains): ..."``; with ``t=y`` the receiver applies the next milder policy.
+    """
+    if result.policy is None or result.policy_source is None:
+        return "no DMARC record: receivers apply their local policy"
+    tag = f"{result.policy_source.value}={result.policy.value}"
+    if result.policy_source is PolicySource.SP:
+        tag += f" ({result.policy_domain}'s policy for its subdomains)"
+    elif result.policy_source is PolicySource.NP:
+        tag += f" ({result.policy_domain}'s policy for non-existent subdomains)"
+    elif result.policy_domain != result.author_domain:
+        tag += f" (inherited from {result.policy_domain})"
+    applied = result.applied_policy or result.policy
+    if applied is not result.policy:
+        tag += f" with t=y (testing): receivers apply {applied.value} instead"
+    return f"{tag}: {_CONSEQUENCE[applied]}"
+
+
+@attrs.frozen
+class DomainReadiness:
+    """
+    The readiness of one customer domain: what its mail will get, and why.
+
+    Attributes:
+        domain: The customer (From) domain.
+        checked_at: When it was previewed.
+        signing: How the brand signs its mail.
+        dkim: The DKIM outlook.
+        spf: The SPF outlook at the MAIL FROM domain.
+        dmarc: DMARC's result for the predicted identifiers.
+        verdict: The predicted DMARC outcome.
+        summary: One sentence for operators.
+        notes: Further warnings (fragile delegation, SPF problems, disagreements).
+    """
+
+    domain: str
+    checked_at: datetime
+    signing: SigningPrediction
+    dkim: DkimPrediction
+    spf: SpfPrediction
+    dmarc: DmarcResult
+    verdict: ReadinessVerdict
+    summary: str
+    notes: tuple[str, ...] = ()
+
+    @property
+    def policy(self) -> Policy | None:
+        """The policy that applies to the domain's failing mail."""
+        return self.dmarc.policy
+
+    @property
+    def disposition(self) -> Policy:
+        """What receivers are asked to do with the domain's mail as predicted."""
+        return self.dmarc.disposition
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready mapping."""
+        return {
+            "domain": self.domain,
+            "verdict": self.verdict.value,
+            "summary": self.summary,
+            "notes": list(self.notes),
+            "checked_at": format_time(self.checked_at),
+            "signing": self.signing.to_json(),
+            "dkim": self.dkim.to_json(),
+            "spf": self.spf.to_json(),
+            "dmarc": dmarc_result_json(self.dmarc),
+        }
+
+    def row(self) -> tuple[str, str, str, str, str, str]:
+        """The table cells: domain, signing, DKIM, SPF, DMARC policy, prediction."""
+        dkim = self.dkim.outlook.value
+        if self.dkim.passes and self.dkim.aligned is not None:
+            dkim += " aligned" if self.dkim.aligned else " not-aligned"
+        if self.spf.result is None:
+            spf = "n/a"
+        else:
+            spf = self.spf.result.value
+            if self.spf.aligned is not None:
+                spf += " aligned" if self.spf.aligned else " not-aligned"
+        if self.dmarc.policy is not None and self.dmarc.policy_source is not None:
+            policy = f"{self.dmarc.policy_source.value}={self.dmarc.policy.value}"
+        elif self.dmarc.record is not None:
+            policy = "invalid"
+        else:
+            policy = "none"
+        prediction = self.verdict.value
+        if self.verdict is ReadinessVerdict.FAIL:
+            prediction = f"FAIL -> {self.disposition.value}"
+        elif self.verdict is ReadinessVerdict.PASS:
+            ways = [
+                name
+                for name, ok in (("dkim", self._dkim_aligned), ("spf", self.spf.passes_aligned))
+                if ok
+            ]
+            prediction = f"pass ({'+'.join(ways)})" if ways else "pass"
+        return (self.domain, self.signing.mode.value, dkim, spf, policy, prediction)
+
+    @property
+    def _dkim_aligned(self) -> bool:
+        return self.dkim.passes and self.dkim.aligned is True
+
+
+PreviewProgress = Callable[[int, int, DomainReadiness], None]
+"""Called after each domain of a bulk preview with ``(done, total, readiness)``."""
+
+_HEADINGS = ("DOMAIN", "SIGNING", "DKIM", "SPF", "DMARC", "PREDICTION")
+
+
+@attrs.frozen
+class ReadinessRun:
+    """A preview of many domains, in input order, with table and JSON output."""
+
+    brand: str
+    finder: FinderMode
+    reports: tuple[DomainReadiness, ...]
+    started_at: datetime
+    finished_at: datetime
+
+    def __len__(self) -> int:
+        return len(self.reports)
+
+    def counts(self) -> dict[ReadinessVerdict, int]:
+        """Domains per verdict (every verdict present, zero included)."""
+        counts = dict.fromkeys(ReadinessVerdict, 0)
+        for report in self.reports:
+            counts[report.verdict] += 1
+        return counts
+
+    def to_json_obj(self) -> dict[str, Any]:
+        """A JSON-ready mapping of the whole run."""
+        return {
+            "format": PREVIEW_FORMAT,
+            "version": 1,
+            "brand": self.brand,
+            "finder": self.finder.value,
+            "started_at": format_time(self.started_at),
+            "finished_at": format_time(self.finished_at),
+            "counts": {verdict.value: n for verdict, n in self.counts().items()},
+            "domains": [report.to_json() for report in self.reports],
+        }
+
+    def to_json(self) -> str:
+        """The run as JSON text (ASCII, indented)."""
+        return json.dumps(self.to_json_obj(), indent=2, ensure_ascii=True) + "\n"
+
+    def table(self, *, details: bool = True) -> str:
+        """
+        A text table, one row per domain, then (``details``) one line per domain that
+        does not simply pass, with its summary and notes.
+        """
+        rows = [_HEADINGS, *(report.row() for report in self.reports)]
+        widths = [max(len(row[i]) for row in rows) for i in range(len(_HEADINGS))]
+        lines = [
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+            for row in rows
+        ]
+        if details:
+            explained = [
+                r for r in self.reports if r.verdict is not ReadinessVerdict.PASS or r.notes
+            ]
+            if explained:
+                lines.append("")
+            for report in explained:
+                lines.append(f"{report.domain}: {report.summary}")
+                lines += [f"  - {note}" for note in report.notes]
+        return "\n".join(lines) + "\n"
+
+
+# --- answers shared by the steps of one domain --------------------------------------------
+
+
+class _Memo:
+    """A resolver that answers each question once per domain, errors included."""
+
+    def __init__(self, resolver: Resolver) -> None:
+        self._resolver = resolver
+        self._answers: dict[tuple[str, str], TxtAnswer | CnameAnswer | DnsError] = {}
+
+    def txt(self, name: str) -> TxtAnswer:
+        key = ("TXT", name)
+        if key not in self._answers:
+            try:
+                self._answers[key] = self._resolver.txt(name)
+            except DnsError as exc:
+                self._answers[key] = exc
+        return cast(TxtAnswer, _unwrap(self._answers[key]))
+
+    def cname(self, name: str) -> CnameAnswer:
+        key = ("CNAME", name)
+        if key not in self._answers:
+            try:
+                self._answers[key] = self._resolver.cname(name)
+            except DnsError as exc:
+                self._answers[key] = exc
+        return cast(CnameAnswer, _unwrap(self._answers[key]))
+
+
+class _AsyncMemo:
+    """The asynchronous twin of :class:`_Memo` (one domain's steps run one at a time)."""
+
+    def __init__(self, resolver: AsyncResolver) -> None:
+        self._resolver = resolver
+        self._answers: dict[tuple[str, str], TxtAnswer | CnameAnswer | DnsError] = {}
+
+    async def txt(self, name: str) -> TxtAnswer:
+        key = ("TXT", name)
+        if key not in self._answers:
+            try:
+                self._answers[key] = await self._resolver.txt(name)
+            except DnsError as exc:
+                self._answers[key] = exc
+        return cast(TxtAnswer, _unwrap(self._answers[key]))
+
+    async def cname(self, name: str) -> CnameAnswer:
+        key = ("CNAME", name)
+        if key not in self._answers:
+            try:
+                self._answers[key] = await self._resolver.cname(name)
+            except DnsError as exc:
+                self._answers[key] = exc
+        return cast(CnameAnswer, _unwrap(self._answers[key]))
+
+
+def _unwrap(answer: TxtAnswer | CnameAnswer | DnsError) -> TxtAnswer | CnameAnswer:
+    if isinstance(answer, DnsError):
+        raise answer
+    return answer
+
+
+@attrs.frozen
+class _Signature:
+    """A predicted DKIM signature that will not pass: listed, never aligned."""
+
+    domain: str
+    result: str
+
+
+# --- the prediction itself (no I/O) -----------------------------------------------------
+
+
+@attrs.frozen
+class _Facts:
+    """What DNS said for one domain, gathered by the sync or async driver."""
+
+    domain: str
+    signing: SigningPrediction
+    audit: DomainReport | None
+    mail_from: str | None
+    mail_from_error: str | None
+    spf: SpfAnalysis | None
+    whatif: DmarcResult
+    real: DmarcResult
+
+
+def _dkim(facts: _Facts) -> DkimPrediction:
+    signing = facts.signing
+    aligned = _would_align(facts.whatif, "dkim")
+    if signing.mode is SigningMode.NONE:
+        return DkimPrediction(DkimOutlook.NONE, None, None, f"mail is not signed: {signing.reason}")
+    if signing.mode is SigningMode.GENERIC:
+        words = (
+            f"generic signing (d={signing.domain}) never aligns with {facts.domain}"
+            if aligned is not True
+            else f"the generic signature d={signing.domain} aligns with {facts.domain}"
+        )
+        return DkimPrediction(DkimOutlook.PASS, signing.domain, aligned, words)
+    report = facts.audit
+    assert report is not None
+    verdict = report.verdict
+    if verdict is DelegationVerdict.OK:
+        outlook, words = DkimOutlook.PASS, f"aligned DKIM passes (d={facts.domain})"
+    elif report.verifies_now:
+        outlook = DkimOutlook.FRAGILE
+        words = f"aligned DKIM passes today, but the delegation is broken: {report.summary()}"
+    elif verdict is DelegationVerdict.UNKNOWN:
+        outlook = DkimOutlook.UNKNOWN
+        words = f"the delegation could not be checked: {report.summary()}"
+    else:
+        outlook, words = DkimOutlook.FAIL, f"aligned DKIM fails: {report.summary()}"
+    return DkimPrediction(outlook, facts.domain, aligned, words, report)
+
+
+def _spf(facts: _Facts) -> SpfPrediction:
+    mail_from = facts.mail_from
+    if mail_from is None:
+        return SpfPrediction(
+            None,
+            None,
+            None,
+            "no MAIL FROM domain is configured for the brand, so SPF alignment cannot be judged",
+        )
+    if facts.mail_from_error is not None or facts.spf is None:
+        return SpfPrediction(
+            mail_from, SpfResult.PERMERROR, False, f"MAIL FROM {mail_from}: {facts.mail_from_error}"
+        )
+    analysis = facts.spf
+    alignment = facts.whatif.spf
+    aligned = _would_align(facts.whatif, "spf")
+    strict = alignment is not None and alignment.mode is AlignmentMode.STRICT
+    if aligned is False:
+        where = " (strict alignment, aspf=s)" if strict else ""
+        align_words = f"MAIL FROM {mail_from} is not aligned with {facts.domain}{where}"
+    elif aligned is None:
+        align_words = f"whether MAIL FROM {mail_from} aligns is unknown (temporary DNS failure)"
+    else:
+        align_words = f"MAIL FROM {mail_from} is aligned"
+    if analysis.result is SpfResult.PASS:
+        words = f"SPF passes at {mail_from}; {align_words}"
+    else:
+        words = f"{analysis.explain()}; {align_words}"
+    return SpfPrediction(mail_from, analysis.result, aligned, words, alignment, analysis)
+
+
+def _would_align(whatif: DmarcResult, which: str) -> bool | None:
+    """Alignment when every identifier is taken as authenticated; ``None`` if unknown."""
+    if whatif.verdict is DmarcVerdict.TEMPERROR:
+        return None
+    found = whatif.spf if which == "spf" else (whatif.dkim[0] if whatif.dkim else None)
+    if found is None:
+        return None
+    if found.reason.value in ("temperror", "permerror"):
+        return None
+    return found.aligned
+
+
+def _why_not(signing: SigningPrediction, dkim: DkimPrediction, spf: SpfPrediction) -> str:
+    """Why neither identifier gives DMARC a pass."""
+    if dkim.outlook is DkimOutlook.NONE:
+        dkim_words = "mail is not signed"
+    elif dkim.passes and dkim.aligned is not True:
+        dkim_words = (
+            "generic signing never aligns"
+            if signing.mode is SigningMode.GENERIC
+            else f"d={dkim.domain} is not aligned"
+        )
+    else:
+        dkim_words = dkim.reason
+    if spf.mail_from is None:
+        spf_words = "no MAIL FROM domain is configured (SPF cannot align)"
+    elif spf.result is SpfResult.PASS:
+        spf_words = f"MAIL FROM {spf.mail_from} is not aligned"
+    elif spf.aligned is False:
+        spf_words = f"MAIL FROM {spf.mail_from} is not aligned (and SPF gives {_value(spf)})"
+    elif spf.analysis is not None:
+        spf_words = spf.analysis.explain()
+    else:
+        spf_words = spf.reason
+    return f"{dkim_words} and {spf_words}"
+
+
+def _value(spf: SpfPrediction) -> str:
+    return spf.result.value if spf.result is not None else "nothing"
+
+
+def _through(dkim: DkimPrediction, spf: SpfPrediction) -> str:
+    ways = [
+        name
+        for name, ok in (
+            ("DKIM", dkim.passes and dkim.aligned is True),
+            ("SPF", spf.passes_aligned),
+        )
+        if ok
+    ]
+    return " and ".join(ways) or "an aligned identifier"
+
+
+def _notes(facts: _Facts, dkim: DkimPrediction, spf: SpfPrediction) -> tuple[str, ...]:
+    notes: list[str] = []
+    if dkim.outlook is DkimOutlook.FRAGILE:
+        notes.append(
+            "the delegation is broken even though today's signatures verify: "
+            + (dkim.audit.summary() if dkim.audit else "")
+        )
+    if dkim.audit is not None:
+        notes += [
+            f"delegation: {p.message}"
+            for p in dkim.audit.problems
+            if p.severity is Severity.WARNING
+        ]
+    if spf.analysis is not None:
+        notes += [
+            f"SPF: {p.message}"
+            for p in spf.analysis.problems
+            if p.severity in (Severity.ERROR, Severity.WARNING) and p.message not in spf.reason
+        ]
+    real = facts.real
+    if real.reason is DmarcReason.MULTIPLE_RECORDS:
+        notes.append(f"several DMARC records at _dmarc.{facts.domain}: receivers ignore them all")
+    if real.record is not None:
+        notes += [f"DMARC record: {p.message}" for p in real.record.problems]
+    org = real.author_org
+    if org is not None and org.disagrees and org.alternative is not None:
+        notes.append(
+            f"organizational domain: {org.organizational_domain} by the RFC 9989 tree walk, "
+            f"{org.alternative.organizational_domain} by the RFC 7489 Public Suffix List"
+        )
+    for identifier in facts.whatif.disagreements:
+        now = "aligned" if identifier.aligned else "not aligned"
+        other = "aligned" if identifier.alternative_aligned else "not aligned"
+        notes.append(
+            f"{identifier.identifier.value.upper()} {identifier.domain} is {now} under RFC 9989 "
+            f"but {other} for RFC 7489 (Public Suffix List) receivers"
+        )
+    return tuple(notes)
+
+
+def _predict(facts: _Facts, checked_at: datetime) -> DomainReadiness:
+    dkim = _dkim(facts)
+    spf = _spf(facts)
+    real = facts.real
+    unknown_input = dkim.outlook is DkimOutlook.UNKNOWN or spf.result is SpfResult.TEMPERROR
+    if real.verdict is DmarcVerdict.PASS:
+        verdict = ReadinessVerdict.PASS
+        summary = f"will pass DMARC through {_through(dkim, spf)}"
+        if real.policy is not None and real.policy_source is not None:
+            summary += f" ({real.policy_source.value}={real.policy.value})"
+    elif real.verdict is DmarcVerdict.TEMPERROR or (
+        real.verdict is DmarcVerdict.FAIL and unknown_input
+    ):
+        verdict = ReadinessVerdict.UNKNOWN
+        summary = (
+            "unknown: a temporary DNS failure hid part of the answer "
+            f"({_unknown_part(dkim, spf, real)}); run the preview again"
+        )
+    elif real.verdict is DmarcVerdict.FAIL:
+        verdict = ReadinessVerdict.FAIL
+        summary = f"fails DMARC: {_why_not(facts.signing, dkim, spf)}; {policy_words(real)}"
+    elif real.verdict is DmarcVerdict.NONE:
+        verdict = ReadinessVerdict.NO_POLICY
+        summary = "no DMARC record: receivers apply their local policy"
+        if real.reason is DmarcReason.MULTIPLE_RECORDS:
+            summary = "several DMARC records (none counts): receivers apply their local policy"
+        if any(i.aligned for i in real.identifiers):
+            summary += f"; with a policy, mail would pass through {_through(dkim, spf)}"
+        elif not unknown_input:
+            summary += f"; with a policy, mail would fail: {_why_not(facts.signing, dkim, spf)}"
+    else:
+        verdict = ReadinessVerdict.PERMERROR
+        where = f" at _dmarc.{real.policy_domain}" if real.policy_domain else ""
+        summary = f"DMARC permerror ({real.reason.value}){where}: receivers cannot apply DMARC"
+        if real.reason is DmarcReason.INVALID_RECORD:
+            summary = (
+                f"the DMARC record{where} is unusable (bad p=, sp= or np= and no valid rua): "
+                "receivers skip DMARC"
+            )
+    return DomainReadiness(
+        domain=facts.domain,
+        checked_at=checked_at,
+        signing=facts.signing,
+        dkim=dkim,
+        spf=spf,
+        dmarc=real,
+        verdict=verdict,
+        summary=summary,
+        notes=_notes(facts, dkim, spf),
+    )
+
+
+def _unknown_part(dkim: DkimPrediction, spf: SpfPrediction, real: DmarcResult) -> str:
+    parts = []
+    if dkim.outlook is DkimOutlook.UNKNOWN:
+        parts.append("the DKIM delegation")
+    if spf.result is SpfResult.TEMPERROR:
+        parts.append(f"SPF at {spf.mail_from}")
+    if real.verdict is DmarcVerdict.TEMPERROR:
+        parts.append("the DMARC policy")
+    return ", ".join(parts) or "DNS"
+
+
+# --- the preview --------------------------------------------------------------------
+
+
+def _normalized(domain: str) -> str:
+    try:
+        return normalize_domain(domain)
+    except DomainSyntaxError as exc:
+        raise ConfigurationError(f"invalid domain: {exc}") from None
+
+
+def _domains(domains: Iterable[str]) -> list[str]:
+    if isinstance(domains, str):
+        raise ConfigurationError("give a list of domains, not one string")
+    return list(dict.fromkeys(_normalized(domain) for domain in domains))
+
+
+def _is_async(resolver: object) -> bool:
+    return inspect.iscoroutinefunction(getattr(resolver, "txt", None))
+
+
+def _load_ring(brand: BrandConfig) -> RingSnapshot | None:
+    if brand.ring is None:
+        return None
+    store = FileKeyStore(brand.ring, passphrase=_passphrase(brand), min_rsa_bits=brand.min_rsa_bits)
+    with _at(f"brands.{brand.name}.ring"):
+        return store.load()
+
+
+class ReadinessPreview:
+    """
+    Predict, before any mail is sent, what DMARC makes of each customer domain's mail.
+
+    Args:
+        brand: The brand configuration (:func:`~oxdkim.load_config`): mode, tenants,
+            per-domain overrides, generic domain, key host, ``spf_include`` (the
+            provider's SPF include) and ``mail_from`` (the bounce domain).
+        ring: The brand's key ring; by default it is loaded from the configured ``ring``
+            directory when some domain signs aligned.
+        finder: How organizational domains are found (``tree-walk``, ``psl``,
+            ``compare``).
+        psl: The Public Suffix List finder for ``psl`` and ``compare`` (default: the
+            bundled list).
+        known_key_hosts: Other brands' key hosts, for the delegation audit's wording.
+        min_ttl: The audit's low-TTL threshold.
+        clock: The time written into each prediction (and audit).
+
+    Raises:
+        ConfigurationError: An unknown finder mode, or the ring cannot be loaded.
+        KeyStoreError: The ring directory cannot be read.
+    """
+
+    def __init__(
+        self,
+        brand: BrandConfig,
+        *,
+        ring: KeyRing | RingSnapshot | None = None,
+        finder: FinderMode | str = FinderMode.TREE_WALK,
+        psl: PslFinder | None = None,
+        known_key_hosts: Iterable[str] = (),
+        min_ttl: int = DEFAULT_MIN_TTL,
+        clock: Clock = utc_now,
+    ) -> None:
+        try:
+            self.finder = FinderMode(finder)
+        except ValueError:
+            choices = ", ".join(m.value for m in FinderMode)
+            raise ConfigurationError(f"unknown finder {finder!r}; use one of {choices}") from None
+        self.brand = brand
+        self._clock = clock
+        self._psl = psl if psl is not None else PslFinder()
+        self._owners: Mapping[str, str] = {
+            domain: tenant for tenant, domains in brand.tenants.items() for domain in domains
+        }
+        wants_ring = brand.mode == "legacy" or "legacy" in brand.domains.values()
+        if ring is None and wants_ring:
+            ring = _load_ring(brand)
+        snapshot = ring.snapshot() if isinstance(ring, KeyRing) else ring
+        self._ring = snapshot
+        self._auditor: DelegationAuditor | None = None
+        if snapshot is not None:
+            self._auditor = DelegationAuditor(
+                snapshot,
+                key_host=brand.key_host,
+                known_key_hosts=known_key_hosts,
+                min_ttl=min_ttl,
+                clock=clock,
+            )
+
+    def __repr__(self) -> str:
+        return f"<ReadinessPreview brand={self.brand.name} finder={self.finder.value}>"
+
+    # --- no DNS ------------------------------------------------------------------------
+
+    def signing_for(self, domain: str) -> SigningPrediction:
+        """
+        How the brand signs mail from ``domain`` (submitted by the tenant that owns it).
+
+        Follows the policy the configuration builds: the domain's override or the brand
+        default; aligned only for a tenant's own domain and while the ring has an active
+        key, otherwise the brand's fallback (generic or refuse).
+        """
+        domain = _normalized(domain)
+        brand = self.brand
+        override = brand.domains.get(domain)
+        mode = override or brand.mode
+        source = "the domain's own setting" if override else "the brand default"
+        if mode == "refuse":
+            return SigningPrediction(SigningMode.NONE, None, f"signing is refused ({source})")
+        if mode == "legacy":
+            owner = self._owners.get(domain)
+            if owner is None:
+                why = f"{domain} is not a domain of any tenant of brand {brand.name}"
+            elif self._ring is None or not self._ring.has_active:
+                why = "the key ring has no active key yet"
+            else:
+                return SigningPrediction(
+                    SigningMode.ALIGNED,
+                    domain,
+                    f"aligned signing ({source}); tenant {owner!r} owns the domain",
+                )
+            if brand.fallback == "generic" and brand.generic_domain is not None:
+                return SigningPrediction(
+                    SigningMode.GENERIC, brand.generic_domain, f"generic fallback: {why}"
+                )
+            return SigningPrediction(SigningMode.NONE, None, f"not signed: {why}")
+        if brand.generic_domain is None:
+            return SigningPrediction(SigningMode.NONE, None, "no generic key is configured")
+        return SigningPrediction(
+            SigningMode.GENERIC, brand.generic_domain, f"generic signing ({source})"
+        )
+
+    def _mail_from(self, domain: str) -> tuple[str | None, str | None]:
+        raw = self.brand.mail_from_domain(domain)
+        if raw is None:
+            return None, None
+        try:
+            return normalize_domain(raw), None
+        except DomainSyntaxError as exc:
+            return raw, f"not a valid domain ({exc})"
+
+    @staticmethod
+    def _claims(
+        signing: SigningPrediction,
+        audit: DomainReport | None,
+        mail_from: str | None,
+        spf: SpfAnalysis | None,
+    ) -> tuple[list[str | _Signature], SpfCheck | None, list[str], SpfCheck | None]:
+        """The identifiers DMARC sees: predicted, and as if all authenticated."""
+        real: list[str | _Signature] = []
+        whatif: list[str] = []
+        if signing.domain is not None:
+            whatif.append(signing.domain)
+            passes = signing.mode is SigningMode.GENERIC or (
+                audit is not None
+                and (audit.verdict is DelegationVerdict.OK or audit.verifies_now is True)
+            )
+            if passes:
+                real.append(signing.domain)
+            else:
+                unknown = audit is not None and audit.verdict is DelegationVerdict.UNKNOWN
+                real.append(_Signature(signing.domain, "temperror" if unknown else "fail"))
+        if mail_from is None:
+            return real, None, whatif, None
+        result = spf.result if spf is not None else SpfResult.PERMERROR
+        return real, SpfCheck(result, mail_from), whatif, SpfCheck(SpfResult.PASS, mail_from)
+
+    # --- one domain -----------------------------------------------------------------------
+
+    def _finder(self, resolver: Resolver) -> OrgDomainFinder | None:
+        if self.finder is FinderMode.PSL:
+            return self._psl
+        if self.finder is FinderMode.COMPARE:
+            return ComparingFinder(TreeWalkFinder(resolver), self._psl)
+        return None
+
+    def _async_finder(self, resolver: AsyncResolver) -> AsyncOrgDomainFinder | None:
+        if self.finder is FinderMode.PSL:
+            return AsyncFinderAdapter(self._psl)
+        if self.finder is FinderMode.COMPARE:
+            return AsyncComparingFinder(
+                AsyncTreeWalkFinder(resolver), AsyncFinderAdapter(self._psl)
+            )
+        return None
+
+    def preview(self, domain: str, resolver: Resolver) -> DomainReadiness:
+        """
+        Predict what ``domain``'s mail will get, through a synchronous resolver.
+
+        Raises:
+            ConfigurationError: ``domain`` is not a domain name.
+        """
+        domain = _normalized(domain)
+        memo = _Memo(resolver)
+        signing = self.signing_for(domain)
+        audit = None
+        if signing.mode is SigningMode.ALIGNED:
+            assert self._auditor is not None
+            audit = self._auditor.audit(domain, memo)
+        mail_from, error = self._mail_from(domain)
+        spf = None
+        if mail_from is not None and error is None:
+            spf = analyze_spf(memo, mail_from, self.brand.spf_include)
+        real, real_spf, whatif, whatif_spf = self._claims(signing, audit, mail_from, spf)
+        dmarc = DmarcAlignment(memo, self._finder(memo))
+        facts = _Facts(
+            domain,
+            signing,
+            audit,
+            mail_from,
+            error,
+            spf,
+            whatif=dmarc.evaluate(domain, dkim=whatif, spf=whatif_spf),
+            real=dmarc.evaluate(domain, dkim=real, spf=real_spf),
+        )
+        return _predict(facts, self._clock())
+
+    async def preview_async(self, domain: str, resolver: AsyncResolver) -> DomainReadiness:
+        """
+        Predict what ``domain``'s mail will get, through an asynchronous resolver.
+
+        Raises:
+            ConfigurationError: ``domain`` is not a domain name.
+        """
+        domain = _normalized(domain)
+        memo = _AsyncMemo(resolver)
+        signing = self.signing_for(domain)
+        audit = None
+        if signing.mode is SigningMode.ALIGNED:
+            assert self._auditor is not None
+            audit = await self._auditor.audit_async(domain, memo)
+        mail_from, error = self._mail_from(domain)
+        spf = None
+        if mail_from is not None and error is None:
+            spf = await analyze_spf_async(memo, mail_from, self.brand.spf_include)
+        real, real_spf, whatif, whatif_spf = self._claims(signing, audit, mail_from, spf)
+        dmarc = AsyncDmarcAlignment(memo, self._async_finder(memo))
+        facts = _Facts(
+            domain,
+            signing,
+            audit,
+            mail_from,
+            error,
+            spf,
+            whatif=await dmarc.evaluate(domain, dkim=whatif, spf=whatif_spf),
+            real=await dmarc.evaluate(domain, dkim=real, spf=real_spf),
+        )
+        return _predict(facts, self._clock())
+
+    # --- many domains -------------------------------------------------------------------
+
+    def _run(self, reports: list[DomainReadiness], started: datetime) -> ReadinessRun:
+        return ReadinessRun(self.brand.name, self.finder, tuple(reports), started, self._clock())
+
+    def domains(self) -> list[str]:
+        """Every domain of the brand's tenants, in the configuration's order."""
+        return list(self._owners)
+
+    async def preview_many_async(
+        self,
+        domains: Iterable[str],
+        resolver: AsyncResolver,
+        *,
+        concurrency: int = DEFAULT_PREVIEW_CONCURRENCY,
+        progress: PreviewProgress | None = None,
+    ) -> ReadinessRun:
+        """
+        Preview many domains, at most ``concurrency`` at a time; results in input order.
+
+        Repeated domains are previewed once; ``progress(done, total, readiness)`` is
+        called after each domain, in the event loop.
+
+        Raises:
+            ConfigurationError: A domain is invalid or ``concurrency`` is below 1.
+        """
+        names = _domains(domains)
+        workers = min(_concurrency(concurrency), max(len(names), 1))
+        started = self._clock()
+        results: list[DomainReadiness | None] = [None] * len(names)
+        indexes = itertools.count()
+        done = 0
+
+        async def worker() -> None:
+            nonlocal done
+            while (index := next(indexes)) < len(names):
+                results[index] = report = await self.preview_async(names[index], resolver)
+                done += 1
+                if progress is not None:
+                    progress(done, len(names), report)
+
+        tasks = [asyncio.ensure_future(worker()) for _ in range(workers)]
+        try:
+            await asyncio.gather(*tasks)
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        return self._run(cast(list[DomainReadiness], results), started)
+
+    def preview_many(
+        self,
+        domains: Iterable[str],
+        resolver: Resolver | AsyncResolver,
+        *,
+        concurrency: int = DEFAULT_PREVIEW_CONCURRENCY,
+        progress: PreviewProgress | None = None,
+    ) -> ReadinessRun:
+        """
+        Preview many domains from synchronous code; results in input order.
+
+        With an :class:`~oxdkim.typing.AsyncResolver` this runs
+        :meth:`preview_many_async` in a new event loop (so not from inside one); with a
+        :class:`~oxdkim.typing.Resolver` it uses ``concurrency`` threads (none for 1).
+        ``progress`` is called in the calling thread.
+
+        Raises:
+            ConfigurationError: A domain is invalid, ``concurrency`` is below 1, or an
+                async resolver is used from inside a running event loop.
+        """
+        if _is_async(resolver):
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                pass
+            else:
+                raise ConfigurationError(
+                    "preview_many() with an async resolver cannot run inside an event loop; "
+                    "await preview_many_async() instead"
+                )
+            return asyncio.run(
+                self.preview_many_async(
+                    domains,
+                    cast(AsyncResolver, resolver),
+                    concurrency=concurrency,
+                    progress=progress,
+                )
+            )
+        sync = cast(Resolver, resolver)
+        names = _domains(domains)
+        workers = min(_concurrency(concurrency), max(len(names), 1))
+        started = self._clock()
+        results: list[DomainReadiness | None] = [None] * len(names)
+        if workers == 1:
+            for index, name in enumerate(names):
+                results[index] = report = self.preview(name, sync)
+                if progress is not None:
+                    progress(index + 1, len(names), report)
+            return self._run(cast(list[DomainReadiness], results), started)
+        executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="oxdkim-preview")
+        try:
+            futures = {
+                executor.submit(self.preview, name, sync): index for index, name in enumerate(names)
+            }
+            for done, future in enumerate(as_completed(futures), 1):
+                report = future.result()
+                results[futures[future]] = report
+                if progress is not None:
+                    progress(done, len(names), report)
+        finally:
+            executor.shutdown(wait=True, cancel_futures=True)
+        return self._run(cast(list[DomainReadiness], results), started)
+
+
+def _concurrency(value: object) -> int:
+    if type(value) is not int or value < 1:
+        raise ConfigurationError(f"concurrency must be an integer >= 1, not {value!r}")
+    return value
