@@ -17,9 +17,8 @@ with atheris.instrument_imports(include=["oxdkim"]):
     from oxdkim import Canon
     from oxdkim._canon import BodyHasher, _relax_python, body_hash, canonicalize_body
 
-from dkim.canonicalization import Relaxed, Simple
-
 from _harness import run
+from dkim.canonicalization import Relaxed, Simple
 
 try:
     from oxdkim._speedups import relax_body

@@ -8,6 +8,7 @@ verifier passes.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 
 import atheris
@@ -37,14 +38,10 @@ def test_one_input(data: bytes) -> None:
             continue
         _, body_start = find_body_start(data)
         assert data[body_start:] == parsed.body
-        try:
+        with contextlib.suppress(OxDkimError):
             parsed.from_domain()
-        except OxDkimError:
-            pass
-    try:
+    with contextlib.suppress(OxDkimError):
         parse_from_domain(data)
-    except OxDkimError:
-        pass
     try:
         results = SIGNER.sign(data)
     except OxDkimError:
@@ -58,11 +55,9 @@ def test_one_input(data: bytes) -> None:
     assert results == chunked
     if results is not None:
         verdicts = VERIFIER.verify(results[0].header + data)
-        assert DkimResult.PASS == verdicts[0].result, verdicts[0].message  # ours is on top
-    try:
+        assert verdicts[0].result == DkimResult.PASS, verdicts[0].message  # ours is on top
+    with contextlib.suppress(OxDkimError):
         VERIFIER.verify(data)
-    except OxDkimError:
-        pass
 
 
 if __name__ == "__main__":
