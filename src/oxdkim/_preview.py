@@ -46,7 +46,7 @@ from ._audit import DEFAULT_MIN_TTL, DelegationAuditor
 from ._audit_values import DelegationVerdict, DomainReport, Severity
 from ._clock import utc_now
 from ._config import BrandConfig, _at, _passphrase
-from ._dmarc_record import AlignmentMode
+from ._dmarc_record import AlignmentMode, LookupStatus
 from ._dnsanswers import CnameAnswer, TxtAnswer
 from ._domains import DomainSyntaxError, normalize_domain
 from ._keyring import KeyRing
@@ -324,8 +324,6 @@ def _notes(facts: _Facts, dkim: DkimPrediction, spf: SpfPrediction) -> tuple[str
             if p.severity in (Severity.ERROR, Severity.WARNING) and p.message not in spf.reason
         ]
     real = facts.real
-    if real.reason is DmarcReason.MULTIPLE_RECORDS:
-        notes.append(f"several DMARC records at _dmarc.{facts.domain}: receivers ignore them all")
     if real.record is not None:
         notes += [f"DMARC record: {p.message}" for p in real.record.problems]
     org = real.author_org
@@ -368,8 +366,12 @@ def _predict(facts: _Facts, checked_at: datetime) -> DomainReadiness:
     elif real.verdict is DmarcVerdict.NONE:
         verdict = ReadinessVerdict.NO_POLICY
         summary = "no DMARC record: receivers apply their local policy"
-        if real.reason is DmarcReason.MULTIPLE_RECORDS:
-            summary = "several DMARC records (none counts): receivers apply their local policy"
+        several = _several(real)
+        if several:
+            summary = (
+                f"several DMARC records at {', '.join(several)} (they count as none): "
+                "receivers apply their local policy"
+            )
         if any(i.aligned for i in real.identifiers):
             summary += f"; with a policy, mail would pass through {_through(dkim, spf)}"
         elif not unknown_input:
@@ -394,6 +396,14 @@ def _predict(facts: _Facts, checked_at: datetime) -> DomainReadiness:
         summary=summary,
         notes=_notes(facts, dkim, spf),
     )
+
+
+def _several(result: DmarcResult) -> list[str]:
+    """The ``_dmarc`` names that held several records (RFC 9989 §4.10: all discarded)."""
+    names = [lookup.name for lookup in result.lookups if lookup.status is LookupStatus.MULTIPLE]
+    if result.reason is DmarcReason.MULTIPLE_RECORDS and not names:
+        names.append(f"_dmarc.{result.author_domain}")
+    return names
 
 
 def _unknown_part(dkim: DkimPrediction, spf: SpfPrediction, real: DmarcResult) -> str:

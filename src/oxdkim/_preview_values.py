@@ -271,8 +271,13 @@ class DomainReadiness:
         return self.dmarc.policy
 
     @property
-    def disposition(self) -> Policy:
-        """What receivers are asked to do with the domain's mail as predicted."""
+    def disposition(self) -> Policy | None:
+        """
+        What receivers are asked to do with the domain's mail as predicted: the policy
+        (after ``t=y``) when it fails DMARC, ``none`` otherwise; ``None`` when unknown.
+        """
+        if self.verdict is ReadinessVerdict.UNKNOWN:
+            return None
         return self.dmarc.disposition
 
     def to_json(self) -> dict[str, Any]:
@@ -280,6 +285,7 @@ class DomainReadiness:
         return {
             "domain": self.domain,
             "verdict": self.verdict.value,
+            "disposition": self.disposition.value if self.disposition is not None else None,
             "summary": self.summary,
             "notes": list(self.notes),
             "checked_at": format_time(self.checked_at),
@@ -308,7 +314,7 @@ class DomainReadiness:
             policy = "none"
         prediction = self.verdict.value
         if self.verdict is ReadinessVerdict.FAIL:
-            prediction = f"FAIL -> {self.disposition.value}"
+            prediction = f"FAIL -> {self.dmarc.disposition.value}"
         elif self.verdict is ReadinessVerdict.PASS:
             ways = [
                 name

@@ -84,7 +84,7 @@ class Customer:
     spf: str | None = "pass"
     spf_aligned: bool | None = True
     policy: str | None = "reject"
-    disposition: str = "none"
+    disposition: str | None = "none"
     override: str | None = None
     summary: str = ""
 
@@ -174,6 +174,7 @@ CUSTOMERS = (
         spf="temperror",
         spf_aligned=None,
         policy=None,
+        disposition=None,
         summary=(
             "unknown: a temporary DNS failure hid part of the answer (the DKIM delegation, "
             "SPF at bounce.servfail.test, the DMARC policy); run the preview again"

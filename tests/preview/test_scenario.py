@@ -29,7 +29,7 @@ def check(customer: Customer, report: DomainReadiness) -> None:
     assert customer.spf == (report.spf.result.value if report.spf.result else None)
     assert customer.spf_aligned == report.spf.aligned
     assert customer.policy == (report.policy.value if report.policy else None)
-    assert customer.disposition == report.disposition.value
+    assert customer.disposition == (report.disposition.value if report.disposition else None)
     assert customer.summary == report.summary
     assert T0 == report.checked_at
 
