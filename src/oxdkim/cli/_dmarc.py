@@ -19,6 +19,7 @@ from .._alignment import (
     DkimInput,
     DmarcAlignment,
     DmarcResult,
+    DmarcVerdict,
     IdentifierAlignment,
     SpfCheck,
     SpfResult,
@@ -145,6 +146,16 @@ def _alignment_line(label: str, identifier: IdentifierAlignment, extra: str = ""
     )
 
 
+def _policy_line(result: DmarcResult) -> str:
+    """The applicable policy; what it does to this message only when the message fails."""
+    if result.policy is None or result.policy_source is None:
+        return f"policy: {policy_words(result)}"
+    if result.verdict is DmarcVerdict.FAIL:
+        return f"policy: {policy_words(result)}; disposition {result.disposition.value}"
+    tag = f"{result.policy_source.value}={result.policy.value}"
+    return f"policy: {tag} (for failing mail); disposition none"
+
+
 def _print(
     result: DmarcResult,
     signatures: tuple[VerifyResult, ...] | None,
@@ -163,10 +174,8 @@ def _print(
         print(line, file=out)
         if part.record is not None and part.policy_domain is not None:
             print(f"record: _dmarc.{part.policy_domain}: {part.record.text}", file=out)
-        if part.policy is not None:
-            print(f"policy: {policy_words(part)}; disposition {part.disposition.value}", file=out)
-        elif part.record is None:
-            print(f"policy: {policy_words(part)}", file=out)
+        if part.policy is not None or part.record is None:
+            print(_policy_line(part), file=out)
         results = dict(enumerate(signatures or ()))
         for index, identifier in enumerate(part.dkim):
             sig = results.get(index)
