@@ -430,11 +430,12 @@ class DomainReport:
         Would an aligned signature by the active selector verify right now?
 
         True even for a broken delegation that happens to work today (a copied key that
-        matches the active one); ``None`` when unknown or when the ring has no active key.
+        matches the active one); False when the key cannot be reached (a CNAME loop);
+        ``None`` after a temporary DNS failure or when the ring has no active key.
         """
         for report in self.selectors:
             if report.selector == self.active_selector:
-                if report.key_status is KeyStatus.UNKNOWN:
+                if report.verdict is DelegationVerdict.UNKNOWN:
                     return None
                 return report.key_status is KeyStatus.RING_KEY
         return None

@@ -181,3 +181,9 @@ def test_ok_report_details(scenario_server: DnsServer) -> None:
         assert selector.expected_target == selector.target
         assert 3600 == selector.cname_ttl
         assert KeyStatus.RING_KEY == selector.key_status
+
+
+def test_verifies_now_for_unreachable_and_unknown_keys(memory_zone: ZoneFileResolver) -> None:
+    """A CNAME loop on the active selector fails now; a temporary failure leaves it open."""
+    assert report_for("loop.test", memory_zone).verifies_now is False
+    assert report_for("servfail.test", memory_zone).verifies_now is None
