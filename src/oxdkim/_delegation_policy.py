@@ -349,7 +349,9 @@ class VerifiedDelegationPolicy:
     checks that the tenant owns the domain) decides for verified domains; ``generic``
     (typically a :class:`~oxdkim.policies.DefaultGenericPolicy`) for every other one.
     Domains in a state listed in ``dual_sign`` get both signatures, so a receiver that
-    finds the aligned one broken still has a valid generic one.
+    finds the aligned one broken still has a valid generic one. The inner policies'
+    decisions are used as they are: when ``aligned`` falls back (a domain the tenant
+    does not own) or refuses, so does this policy.
 
     Each decision's reason starts with the domain's audit state, e.g.
     ``"acme.example: mail2 CNAME missing (audit 2026-11-28T12:00Z); generic signature
