@@ -34,6 +34,7 @@ from typing import cast
 import attrs
 
 from ._alignment import (
+    AlignmentReason,
     AsyncDmarcAlignment,
     DmarcAlignment,
     DmarcReason,
@@ -209,14 +210,18 @@ def _dkim(facts: _Facts) -> DkimPrediction:
     verdict = report.verdict
     if verdict is DelegationVerdict.OK:
         outlook, words = DkimOutlook.PASS, f"aligned DKIM passes (d={facts.domain})"
-    elif report.verifies_now:
+    elif verdict is DelegationVerdict.BROKEN and report.verifies_now:
         outlook = DkimOutlook.FRAGILE
         words = f"aligned DKIM passes today, but the delegation is broken: {report.summary()}"
-    elif verdict is DelegationVerdict.UNKNOWN:
+    elif verdict is DelegationVerdict.BROKEN:
+        outlook, words = DkimOutlook.FAIL, f"aligned DKIM fails: {report.summary()}"
+    elif report.verifies_now:
+        # The signing selector verified; only the other one could not be checked.
+        outlook = DkimOutlook.PASS
+        words = f"aligned DKIM passes (d={facts.domain}; {report.summary()})"
+    else:
         outlook = DkimOutlook.UNKNOWN
         words = f"the delegation could not be checked: {report.summary()}"
-    else:
-        outlook, words = DkimOutlook.FAIL, f"aligned DKIM fails: {report.summary()}"
     return DkimPrediction(outlook, facts.domain, aligned, words, report)
 
 
@@ -258,7 +263,7 @@ def _would_align(whatif: DmarcResult, which: str) -> bool | None:
     found = whatif.spf if which == "spf" else (whatif.dkim[0] if whatif.dkim else None)
     if found is None:
         return None
-    if found.reason.value in ("temperror", "permerror"):
+    if found.reason in (AlignmentReason.TEMPERROR, AlignmentReason.PERMERROR):
         return None
     return found.aligned
 
@@ -318,6 +323,7 @@ def _notes(facts: _Facts, dkim: DkimPrediction, spf: SpfPrediction) -> tuple[str
             if p.severity is Severity.WARNING
         ]
     if spf.analysis is not None:
+        # Problems that did not decide the SPF result (the deciding one is in the reason).
         notes += [
             f"SPF: {p.message}"
             for p in spf.analysis.problems

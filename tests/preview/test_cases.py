@@ -278,6 +278,22 @@ def test_delegation_temperror_is_unknown(tmp_path: Path) -> None:
     assert "the DKIM delegation" in report.summary
 
 
+def test_other_selector_temperror_still_passes(tmp_path: Path) -> None:
+    """The signing selector verifies and only the other one cannot be read: DKIM passes."""
+    resolver = world(
+        {"_dmarc.c.test": "v=DMARC1; p=reject"},
+        delegated=("c.test",),
+        failing=["mail2._domainkey.c.test"],
+    )
+    report = predict(brand(tmp_path, "legacy"), resolver)
+    assert ("unknown", "pass", "pass") == (
+        report.dkim.audit.verdict.value,
+        report.dkim.outlook.value,
+        report.verdict.value,
+    )
+    assert "mail2 temporary DNS failure" in report.dkim.reason
+
+
 def test_dmarc_temperror_is_unknown(tmp_path: Path) -> None:
     """The policy cannot be read: unknown, even where the identifiers pass."""
     resolver = world(
