@@ -499,3 +499,12 @@ def test_json_form() -> None:
         {k: p[k] for k in ("code", "domain", "severity")} for p in data["problems"]
     ]
     assert f"v=spf1 ptr include:{PROVIDER} -all" == data["steps"][0]["record"]
+
+
+def test_a_provider_include_without_a_record_is_permerror() -> None:
+    """The provider's include has no SPF record (a provider mistake): permerror, not pass."""
+    resolver = InMemoryZone({"bounce.example": f"v=spf1 include:{PROVIDER} -all"})
+    found = analyze_spf(resolver, "bounce.example", PROVIDER)
+    assert ("permerror", ["no-record"]) == (found.result.value, codes(found))
+    assert found.provider_listed
+    assert not found.authorizes_provider
