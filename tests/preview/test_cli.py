@@ -207,6 +207,7 @@ def test_preview_progress_bar(root: Path, capsys: pytest.CaptureFixture[str]) ->
     assert "[" not in captured.out.splitlines()[0]
 
 
+@pytest.mark.dnsserver
 def test_preview_through_knot(
     root: Path, preview_server: DnsServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
