@@ -648,9 +648,9 @@ class DmarcAlignment:
         resolver: Answers the ``_dmarc`` queries (and the existence check for ``np``).
         finder: How to find organizational domains. ``None`` (the default) is the RFC
             9989 tree walk over ``resolver``, sharing each evaluation's answers so that no
-            name is queried twice. Pass a :class:`~oxdkim.dmarc.PslFinder` for RFC 7489
+            name is queried twice. Pass a :class:`~oxdkim.PslFinder` for RFC 7489
             behaviour (policy discovery then follows RFC 7489 §6.6.3 too), or a
-            :class:`~oxdkim.dmarc.ComparingFinder` to see where the two disagree.
+            :class:`~oxdkim.ComparingFinder` to see where the two disagree.
 
     One instance serves every thread if its resolver and finder do.
     """

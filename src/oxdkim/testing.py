@@ -3,7 +3,7 @@ Helpers for testing code that embeds oxdkim: a fixed clock, message builders, te
 and a whole brand in memory (keys, key ring, DNS zone, signer, verifier).
 
 Nothing here touches the network or the file system. The same objects back the pytest
-fixtures of :mod:`oxdkim.pytest_plugin` (``oxdkim_brand``, ``oxdkim_clock``, ...), which
+fixtures of ``oxdkim.pytest_plugin`` (``oxdkim_brand``, ``oxdkim_clock``, ...), which
 pytest loads automatically once oxdkim is installed.
 """
 
