@@ -32,6 +32,7 @@ from ._keyring import KeyRing
 from ._keystore import FileKeyStore
 from ._message import MessageLimits
 from ._orgdomain import AsyncTreeWalkFinder, ComparingFinder, OrgDomain, PslFinder, TreeWalkFinder
+from ._preview import DomainReadiness, ReadinessPreview, ReadinessRun, ReadinessVerdict
 from ._records import DnsRecord, brand_records, records_json, render_zone
 from ._results import (
     DEFAULT_SIGNED_HEADERS,
@@ -44,6 +45,7 @@ from ._results import (
 from ._ringstate import KeySlot, RingSnapshot, RolloverTimings, SlotState
 from ._rollover import SlotStatus
 from ._signer import Signer
+from ._spf import SpfAnalysis, analyze_spf
 from ._verifier import AsyncVerifier, DkimReason, DkimResult, Verifier, VerifyResult
 from ._version import __version__
 from .exceptions import (
@@ -105,6 +107,7 @@ __all__ = [
     "DnsStatus",
     "DnsTempError",
     "DomainOwnership",
+    "DomainReadiness",
     "FileKeyStore",
     "FromHeaderError",
     "KeyLoadError",
@@ -123,6 +126,9 @@ __all__ = [
     "PerDomainPolicy",
     "PolicyError",
     "PslFinder",
+    "ReadinessPreview",
+    "ReadinessRun",
+    "ReadinessVerdict",
     "RecordSyntaxError",
     "RefusePolicy",
     "RingSnapshot",
@@ -139,6 +145,7 @@ __all__ = [
     "SigningRequest",
     "SlotState",
     "SlotStatus",
+    "SpfAnalysis",
     "SpfCheck",
     "SpfResult",
     "TenantGuard",
@@ -148,6 +155,7 @@ __all__ = [
     "VerifyResult",
     "WeakKeyError",
     "__version__",
+    "analyze_spf",
     "brand_records",
     "load_config",
     "records_json",
