@@ -78,7 +78,8 @@ class DelegationEntry:
         return cls(report, conclusive)
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         with tmp.open("w", encoding="utf-8") as handle:
@@ -192,7 +193,7 @@ class DelegationRegistry:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write :meth:`to_json` to ``path`` atomically (readers see old or new, whole)."""
-        _atomic_write_text(Path(path), self.to_json())
+        atomic_write_text(Path(path), self.to_json())
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> DelegationRegistry:

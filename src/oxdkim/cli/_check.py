@@ -22,6 +22,7 @@ from .._audit import DEFAULT_CONCURRENCY, DEFAULT_MIN_TTL, DelegationAuditor, pa
 from .._audit_report import AuditDiff, AuditRun
 from .._audit_values import DelegationVerdict, DomainReport, Severity
 from .._crypto import RSA_ABSOLUTE_MIN_BITS, RSA_DEFAULT_MIN_BITS
+from .._delegation_policy import atomic_write_text
 from .._keystore import FileKeyStore
 from ..typing import AsyncResolver
 from ._common import EXIT_FAILED, EXIT_OK, CliError, read_input
@@ -333,7 +334,7 @@ def run_check(
     diff = run.diff(previous) if previous is not None else None
     if options.save:
         try:
-            Path(options.save).write_text(run.to_json(), encoding="utf-8")
+            atomic_write_text(Path(options.save), run.to_json())
         except OSError as exc:
             raise CliError(f"cannot write {options.save}: {exc.strerror}", EXIT_FAILED) from None
     notes = out
