@@ -265,7 +265,9 @@ def _subject(domain: str) -> str:
 
 class TreeWalkFinder:
     """
-    Organizational domains by the RFC 9989 DNS Tree Walk, through a :class:`~oxdkim.typing.Resolver`.
+    Organizational domains by the RFC 9989 DNS Tree Walk.
+
+    DNS is read through a :class:`~oxdkim.typing.Resolver`.
 
     Raises (from :meth:`find`):
         ConfigurationError: ``domain`` is not a domain name.
@@ -282,7 +284,7 @@ class TreeWalkFinder:
 
 
 class AsyncTreeWalkFinder:
-    """The asynchronous twin of :class:`TreeWalkFinder`, over an :class:`~oxdkim.typing.AsyncResolver`."""
+    """The asynchronous twin of :class:`TreeWalkFinder`, over an async resolver."""
 
     def __init__(self, resolver: AsyncResolver) -> None:
         self._resolver = resolver
