@@ -245,8 +245,12 @@ class RefusePolicy:
 class TenantGuard:
     """
     Check every decision of ``inner``: no signature may carry a ``d=`` that another
-    tenant owns, or the From domain (or a parent of it) unless the submitting tenant owns
-    it.
+    tenant owns or that lies below another tenant's domain (relaxed alignment would make it
+    theirs), nor a ``d=`` that aligns with the From domain when no tenant owns it.
+
+    Ownership of a registered domain covers its subdomains. Two unowned siblings under an
+    unowned registered domain are outside what an ownership table can tell; give the
+    tenants their registered domains.
 
     :class:`LegacyBrandPolicy` already signs aligned only for the tenant's own domains;
     the guard makes the same promise for any composition (a per-domain override, a custom
@@ -261,11 +265,29 @@ class TenantGuard:
 
     def _violation(self, request: SigningRequest, decision: SigningDecision) -> str | None:
         for spec in decision.signatures:
-            owner = self.ownership.owner_of(spec.domain)
-            if owner is not None and owner != request.tenant:
-                return f"d={spec.domain} belongs to another tenant than {request.tenant!r}"
-            if owner is None and is_subdomain(request.from_domain, spec.domain):
+            owned_by = self._owner_above(spec.domain)
+            if owned_by is not None:
+                domain, owner = owned_by
+                if owner != request.tenant:
+                    where = "" if domain == spec.domain else f" is under {domain}, which"
+                    return (
+                        f"d={spec.domain}{where} belongs to another tenant than {request.tenant!r}"
+                    )
+            elif is_subdomain(request.from_domain, spec.domain) or is_subdomain(
+                spec.domain, request.from_domain
+            ):
                 return f"d={spec.domain} aligns with the From domain but no tenant owns it"
+        return None
+
+    def _owner_above(self, domain: str) -> tuple[str, str] | None:
+        """The nearest owned domain at or above ``domain`` and its owner: a d= below a
+        tenant's domain aligns (relaxed) with that tenant's mail, so it is theirs too."""
+        labels = domain.split(".")
+        for start in range(len(labels) - 1):
+            candidate = ".".join(labels[start:])
+            owner = self.ownership.owner_of(candidate)
+            if owner is not None:
+                return candidate, owner
         return None
 
     def decide(self, request: SigningRequest) -> SigningDecision:

@@ -67,11 +67,6 @@ def test_guard_falls_back_to_generic():
     assert [GENERIC_DOMAIN] == [r.domain for r in outcome.signatures]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="TenantGuard checks d= against the From domain and its parents only; a d= "
-    "below another tenant's domain (relaxed-aligned with it) passes (reported to the lead)",
-)
 @pytest.mark.parametrize(
     "signing_domain",
     [

@@ -63,3 +63,14 @@ def test_generic_signatures_pass_the_guard() -> None:
     """The provider's generic d= is nobody's tenant domain: always allowed."""
     [result] = Signer(TenantGuard(GENERIC, OWNERS)).sign(msg("globex.example"), tenant="acme")
     assert "dkim.brand.example" == result.domain
+
+
+def test_a_signing_domain_below_another_tenants_domain_is_theirs() -> None:
+    """d=news.acme.example aligns (relaxed) with acme's mail: only acme may get it."""
+    below = DefaultGenericPolicy("news.acme.example", "s", KEY)
+    signer = Signer(TenantGuard(below, OWNERS))
+    with pytest.raises(SigningRefusedError) as info:
+        signer.sign(msg("globex.example"), tenant="globex")
+    assert "is under acme.example" in info.value.decision.reason
+    [ok] = signer.sign(msg("acme.example"), tenant="acme")
+    assert "news.acme.example" == ok.domain
