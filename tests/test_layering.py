@@ -31,6 +31,10 @@ SIGNING_CORE = {
     # Pure parsers: the key ring's confirm step reads DNS answers as a verifier would.
     "_keyrecord",
     "_tags",
+    # Values of the domain audit, read by the verified-delegation policy (no DNS code).
+    "_delegation_policy",
+    "_audit_values",
+    "_audit_report",
 }
 DNS_MODULES = {"_dnsmemory", "_dnspython", "_dnszonefile"}  # the only importers of dnspython
 

@@ -15,6 +15,9 @@ from ._alignment import (
     SpfCheck,
     SpfResult,
 )
+from ._audit import DelegationAuditor
+from ._audit_report import AuditDiff, AuditRun
+from ._audit_values import DelegationVerdict, DomainReport, Problem, ProblemCode
 from ._authres import render_authentication_results
 from ._canon import Canon, Canonicalization
 from ._config import (
@@ -71,11 +74,14 @@ from .exceptions import (
 )
 from .policies import (
     DefaultGenericPolicy,
+    DelegationRegistry,
+    DelegationState,
     DomainOwnership,
     LegacyBrandPolicy,
     PerDomainPolicy,
     RefusePolicy,
     TenantGuard,
+    VerifiedDelegationPolicy,
 )
 
 __all__ = [
@@ -84,6 +90,8 @@ __all__ = [
     "AsyncDmarcAlignment",
     "AsyncTreeWalkFinder",
     "AsyncVerifier",
+    "AuditDiff",
+    "AuditRun",
     "BrandConfig",
     "Canon",
     "Canonicalization",
@@ -94,6 +102,10 @@ __all__ = [
     "ConfigProblem",
     "ConfigurationError",
     "DefaultGenericPolicy",
+    "DelegationAuditor",
+    "DelegationRegistry",
+    "DelegationState",
+    "DelegationVerdict",
     "DkimReason",
     "DkimResult",
     "DmarcAlignment",
@@ -108,6 +120,7 @@ __all__ = [
     "DnsTempError",
     "DomainOwnership",
     "DomainReadiness",
+    "DomainReport",
     "FileKeyStore",
     "FromHeaderError",
     "KeyLoadError",
@@ -125,6 +138,8 @@ __all__ = [
     "OxDkimError",
     "PerDomainPolicy",
     "PolicyError",
+    "Problem",
+    "ProblemCode",
     "PslFinder",
     "ReadinessPreview",
     "ReadinessRun",
@@ -151,6 +166,7 @@ __all__ = [
     "TenantGuard",
     "TreeWalkFinder",
     "TxtAnswer",
+    "VerifiedDelegationPolicy",
     "Verifier",
     "VerifyResult",
     "WeakKeyError",

@@ -7,6 +7,8 @@ Signing policies: small values that decide, per message, what to sign with.
 * :class:`PerDomainPolicy` routes a domain to a policy of its own, else to a default.
 * :class:`RefusePolicy` never signs (a per-domain block).
 * :class:`TenantGuard` checks any policy's decisions against the table of owners.
+* :class:`VerifiedDelegationPolicy` signs aligned only where the last domain audit found
+  the delegation correct (its registry is :class:`DelegationRegistry`).
 
 They compose instead of growing flags: ``LegacyBrandPolicy(..., fallback=generic)`` signs
 generic where aligned signing is not allowed. Every decision names the policy that made
@@ -21,6 +23,7 @@ from types import MappingProxyType
 import attrs
 
 from ._crypto import SigningKey
+from ._delegation_policy import DelegationRegistry, DelegationState, VerifiedDelegationPolicy
 from ._domains import DomainSyntaxError, is_subdomain, normalize_domain
 from ._keyring import KeyRing
 from ._results import (
@@ -35,11 +38,14 @@ from .typing import SigningPolicy
 
 __all__ = [
     "DefaultGenericPolicy",
+    "DelegationRegistry",
+    "DelegationState",
     "DomainOwnership",
     "LegacyBrandPolicy",
     "PerDomainPolicy",
     "RefusePolicy",
     "TenantGuard",
+    "VerifiedDelegationPolicy",
 ]
 
 
