@@ -148,3 +148,27 @@ def test_commands_take_the_brand_from_the_file(
     message.write_bytes(msg("acme.example"))
     assert 0 == main(["sign", "--config", config, "--tenant", "acme", str(message)])
     assert "d=acme.example;" in capsys.readouterr().out
+
+
+def test_check_takes_ring_domains_and_dns_from_the_file(
+    brand_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`oxdkim check --config` audits every aligned domain of the brand, DNS from the file."""
+    from oxdkim._records import brand_records, render_zone
+
+    ring = FileKeyStore(brand_dir / "ring").load()
+    zone = brand_dir / "brand.zone"
+    # acme.example publishes its CNAMEs; globex.example (refused) and acme-news (generic)
+    # are not aligned domains, so they are not audited.
+    zone.write_text(render_zone(brand_records(ring=ring, legacy_domains=["acme.example"])))
+    config = brand_dir / "oxdkim.toml"
+    config.write_text(
+        config.read_text().replace(
+            "[brands.brandmail]", f'[resolver]\nzone_files = ["{zone}"]\n\n[brands.brandmail]'
+        )
+    )
+    code = main(["check", "--config", str(config), "--no-progress"])
+    out = capsys.readouterr().out
+    assert 0 == code, out
+    assert "audited 1 domains against keys.brandmail.example (mail1, mail2)" in out
+    assert "ok 1" in out

@@ -26,6 +26,7 @@ from .._delegation_policy import atomic_write_text
 from .._keystore import FileKeyStore
 from ..typing import AsyncResolver
 from ._common import EXIT_FAILED, EXIT_OK, CliError, read_input
+from ._configopts import add_config_options, load
 from ._dnsopts import add_dns_options
 
 _DESCRIPTION = """\
@@ -69,15 +70,16 @@ def _seconds(text: str) -> int:
 
 def add_check_options(parser: argparse.ArgumentParser) -> None:
     """The options of ``oxdkim check``."""
-    parser.add_argument("--ring", required=True, metavar="RING_DIR", help="the ring directory")
+    add_config_options(parser)
+    parser.add_argument("--ring", metavar="RING_DIR", help="the ring directory (or --config)")
     parser.add_argument(
         "--key-host", metavar="HOST", help="where the CNAMEs must point (default: the ring's)"
     )
     parser.add_argument(
         "--domains",
-        required=True,
         metavar="FILE",
-        help="customer domains, one per line ('#' comments; '-' for stdin)",
+        help="customer domains, one per line ('#' comments; '-' for stdin); with --config "
+        "the default is every domain of the brand that signs aligned",
     )
     add_dns_options(parser)
     parser.add_argument(
@@ -145,8 +147,9 @@ class CheckOptions:
     """Everything ``oxdkim check`` needs, however it was given."""
 
     ring: str
-    domains: str
+    domains: str | None
     key_host: str | None = None
+    domain_list: tuple[str, ...] | None = None
     zones: tuple[str, ...] = ()
     nameservers: tuple[str, ...] | None = None
     dns_timeout: float = 5.0
@@ -163,14 +166,36 @@ class CheckOptions:
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> CheckOptions:
-        """The options parsed by :func:`add_check_options`."""
+        """The options parsed by :func:`add_check_options` (and a brand's configuration)."""
+        ring, domain_list = args.ring, None
+        zones, nameservers = tuple(args.zone or ()), args.nameserver
+        dns_timeout, key_host = args.dns_timeout, args.key_host
+        passphrase_env, allow_1024 = args.passphrase_env, args.allow_1024
+        chosen = load(args)
+        if chosen is not None:
+            config, brand = chosen
+            ring = ring or (str(brand.ring) if brand.ring else None)
+            key_host = key_host or brand.key_host
+            if args.domains is None:
+                domain_list = brand.legacy_domains
+            if not zones and not nameservers:
+                zones = tuple(str(z) for z in config.resolver.zone_files)
+                nameservers = config.resolver.nameservers
+                dns_timeout = config.resolver.timeout
+            passphrase_env = passphrase_env or brand.passphrase_env
+            allow_1024 = allow_1024 or brand.min_rsa_bits < 2048
+        if ring is None:
+            raise CliError("give --ring (or --config with a brand that has a ring)")
+        if args.domains is None and domain_list is None:
+            raise CliError("give --domains (or --config)")
         return cls(
-            ring=args.ring,
+            ring=ring,
             domains=args.domains,
-            key_host=args.key_host,
-            zones=tuple(args.zone or ()),
-            nameservers=tuple(args.nameserver) if args.nameserver else None,
-            dns_timeout=args.dns_timeout,
+            key_host=key_host,
+            domain_list=domain_list,
+            zones=zones,
+            nameservers=tuple(nameservers) if nameservers else None,
+            dns_timeout=dns_timeout,
             concurrency=args.concurrency,
             output="json" if args.json else "csv" if args.csv else "text",
             previous=args.previous,
@@ -179,8 +204,8 @@ class CheckOptions:
             known_key_hosts=tuple(args.known_key_host),
             ignore_temporary=args.ignore_temporary,
             progress=args.progress,
-            passphrase_env=args.passphrase_env,
-            allow_1024=args.allow_1024,
+            passphrase_env=passphrase_env,
+            allow_1024=allow_1024,
         )
 
 
@@ -314,7 +339,11 @@ def run_check(
     """Run the audit the options describe, print it, and return the exit code."""
     out = stdout or sys.stdout
     err = stderr or sys.stderr
-    domains = _read_domains(options.domains)
+    if options.domain_list is not None:
+        domains = list(options.domain_list)
+    else:
+        assert options.domains is not None
+        domains = _read_domains(options.domains)
     previous = _read_previous(options.previous) if options.previous else None
     snapshot = _load_ring(options).load()
     auditor = DelegationAuditor(
