@@ -84,3 +84,42 @@ def test_guard_refuses_a_relaxed_aligned_subdomain_of_another_tenants_domain(
     guarded = Signer(TenantGuard(table(signing_domain), TENANTS), clock=clock)
     outcome = sign_unchanged(guarded, MESSAGE, tenant=BOB)
     assert isinstance(outcome.error, SigningRefusedError), outcome
+
+
+NESTED = {ALICE: [ALICE_DOMAIN], BOB: [f"shop.{ALICE_DOMAIN}"]}
+"""bob owns a subdomain inside alice's registered domain (a franchise, a shop)."""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="TenantGuard looks up the owner of d= only; bob's own d=shop.alice.example "
+    "passes for a From in alice's domain, where relaxed alignment makes it alice's mail "
+    "(reported to the lead)",
+)
+@pytest.mark.parametrize(
+    "from_domain",
+    [
+        pytest.param(ALICE_DOMAIN, id="alices-domain"),
+        pytest.param(f"other.{ALICE_DOMAIN}", id="unowned-subdomain-of-alices-domain"),
+    ],
+)
+def test_guard_refuses_own_subdomain_for_a_from_in_another_tenants_domain(from_domain: str):
+    """
+    A policy that signs with the tenant's own domain (bob: shop.alice.example) must not
+    do so for From addresses in alice's domain: d=shop.alice.example aligns (relaxed)
+    with alice.example and everything below it.
+    """
+    own = DefaultGenericPolicy(f"shop.{ALICE_DOMAIN}", "b1", seed_key(6))
+    guarded = Signer(TenantGuard(own, NESTED), clock=clock)
+    message = f"From: x@{from_domain}\r\nSubject: s\r\n\r\nbody\r\n".encode()
+    outcome = sign_unchanged(guarded, message, tenant=BOB)
+    assert isinstance(outcome.error, SigningRefusedError), outcome
+
+
+def test_guard_lets_a_tenant_sign_its_own_subdomain_in_a_nested_table():
+    """The same table still lets bob sign his own shop.alice.example mail."""
+    own = DefaultGenericPolicy(f"shop.{ALICE_DOMAIN}", "b1", seed_key(6))
+    guarded = Signer(TenantGuard(own, NESTED), clock=clock)
+    message = f"From: x@shop.{ALICE_DOMAIN}\r\n\r\nbody\r\n".encode()
+    outcome = sign_unchanged(guarded, message, tenant=BOB)
+    assert [f"shop.{ALICE_DOMAIN}"] == [r.domain for r in outcome.signatures]
