@@ -571,7 +571,7 @@ class DelegationAuditor:
     For each selector: the CNAME exists and points at ``<selector>._domainkey.<key
     host>``, and the key a verifier finds behind it is the ring's key for that slot.
     Problems are classified the way operators meet them (see
-    :class:`~oxdkim.audit.ProblemCode`); temporary DNS failures make a domain
+    :class:`~oxdkim.ProblemCode`); temporary DNS failures make a domain
     ``unknown``, never ``broken``.
 
     Args:

@@ -228,7 +228,7 @@ class AuditRun:
     # --- CSV ----------------------------------------------------------------------
 
     def csv_rows(self) -> Iterator[dict[str, str]]:
-        """One row per domain and selector, keyed by :data:`CSV_COLUMNS`."""
+        """One row per domain and selector, keyed by ``CSV_COLUMNS``."""
         for report in self.reports:
             verdict = report.verdict.value
             checked = format_time(report.checked_at)

@@ -248,7 +248,7 @@ class Problem:
 
     @property
     def identity(self) -> tuple[str, str, str | None]:
-        """What a diff compares: selector, code and target kind (not the wording)."""
+        """The parts a diff compares (selector, code and target kind), not the wording."""
         kind = self.target_kind.value if self.target_kind is not None else None
         return (self.selector, self.code.value, kind)
 

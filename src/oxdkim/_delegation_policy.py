@@ -101,7 +101,7 @@ class DelegationRegistry:
     policy deciding on many threads never waits for an audit being recorded.
 
     Args:
-        reports: Reports to start from (e.g. :class:`~oxdkim.audit.AuditRun`).
+        reports: Reports to start from (e.g. :class:`~oxdkim.AuditRun`).
     """
 
     def __init__(self, reports: Iterable[DomainReport] = ()) -> None:
@@ -125,7 +125,7 @@ class DelegationRegistry:
 
     def update(self, reports: Iterable[DomainReport]) -> None:
         """
-        Record new reports (an :class:`~oxdkim.audit.AuditRun` is an iterable of them).
+        Record new reports (an :class:`~oxdkim.AuditRun` is an iterable of them).
 
         A report older than the one held for its domain is ignored; an ``unknown`` one is
         kept as the latest while the last ``ok``/``broken`` report is remembered.

@@ -77,7 +77,7 @@ class ReadinessVerdict(enum.Enum):
     PASS = "pass"  # noqa: S105
     FAIL = "fail"
     NO_POLICY = "no-policy"
-    """No usable DMARC record applies: receivers use their local policy."""
+    """No usable DMARC record applies, so receivers use their local policy."""
     UNKNOWN = "unknown"
     """A temporary DNS failure hid something the prediction needs."""
     PERMERROR = "permerror"
@@ -273,8 +273,10 @@ class DomainReadiness:
     @property
     def disposition(self) -> Policy | None:
         """
-        What receivers are asked to do with the domain's mail as predicted: the policy
-        (after ``t=y``) when it fails DMARC, ``none`` otherwise; ``None`` when unknown.
+        The predicted request to receivers for the domain's mail.
+
+        The policy (after ``t=y``) when it fails DMARC, ``none`` otherwise; ``None`` when
+        unknown.
         """
         if self.verdict is ReadinessVerdict.UNKNOWN:
             return None

@@ -367,7 +367,7 @@ class SpfAnalysis:
         all_qualifier: The qualifier of the ``all`` that ends the domain's evaluation
             (following ``redirect=``); ``None`` when there is none (neutral, §4.7).
         lookups: DNS-querying terms counted for a sender matching nothing; a value over
-            :data:`MAX_SPF_LOOKUPS` means the walk stopped there.
+            ``MAX_SPF_LOOKUPS`` means the walk stopped there.
         steps: Every record read, in evaluation order.
         problems: Every problem found.
     """
@@ -400,7 +400,7 @@ class SpfAnalysis:
 
     @property
     def temporary(self) -> bool:
-        """A temporary DNS failure decided the result: nothing is known."""
+        """True when a temporary DNS failure decided the result (nothing is known)."""
         return self.result is SpfResult.TEMPERROR
 
     def explain(self) -> str:
