@@ -270,20 +270,38 @@ class TenantGuard:
     name: str = "tenant-guard"
 
     def _violation(self, request: SigningRequest, decision: SigningDecision) -> str | None:
+        from_owner = self._owner_above(request.from_domain)
         for spec in decision.signatures:
             owned_by = self._owner_above(spec.domain)
-            if owned_by is not None:
-                domain, owner = owned_by
-                if owner != request.tenant:
-                    where = "" if domain == spec.domain else f" is under {domain}, which"
-                    return (
-                        f"d={spec.domain}{where} belongs to another tenant than {request.tenant!r}"
-                    )
-            elif is_subdomain(request.from_domain, spec.domain) or is_subdomain(
-                spec.domain, request.from_domain
-            ):
+            if owned_by is not None and owned_by[1] != request.tenant:
+                domain = owned_by[0]
+                where = "" if domain == spec.domain else f" is under {domain}, which"
+                return f"d={spec.domain}{where} belongs to another tenant than {request.tenant!r}"
+            if not self._aligned(spec.domain, request.from_domain):
+                continue
+            if from_owner is None:
                 return f"d={spec.domain} aligns with the From domain but no tenant owns it"
+            if from_owner[1] != request.tenant:
+                return (
+                    f"d={spec.domain} aligns with the From domain {request.from_domain}, "
+                    f"which belongs to another tenant than {request.tenant!r}"
+                )
         return None
+
+    def _aligned(self, signing: str, author: str) -> bool:
+        """
+        Whether ``d=`` may align with the From domain, as far as the owners tell: one lies
+        at or below the other, or both lie below the same owned domain (one registered
+        domain, so relaxed alignment holds).
+        """
+        if is_subdomain(author, signing) or is_subdomain(signing, author):
+            return True
+        labels = signing.split(".")
+        return any(
+            self.ownership.owner_of(".".join(labels[i:])) is not None
+            and is_subdomain(author, ".".join(labels[i:]))
+            for i in range(1, len(labels) - 1)
+        )
 
     def _owner_above(self, domain: str) -> tuple[str, str] | None:
         """The nearest owned domain at or above ``domain`` and its owner: a d= below a

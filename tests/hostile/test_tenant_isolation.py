@@ -90,12 +90,6 @@ NESTED = {ALICE: [ALICE_DOMAIN], BOB: [f"shop.{ALICE_DOMAIN}"]}
 """bob owns a subdomain inside alice's registered domain (a franchise, a shop)."""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="TenantGuard looks up the owner of d= only; bob's own d=shop.alice.example "
-    "passes for a From in alice's domain, where relaxed alignment makes it alice's mail "
-    "(reported to the lead)",
-)
 @pytest.mark.parametrize(
     "from_domain",
     [
