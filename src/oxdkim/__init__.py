@@ -23,7 +23,6 @@ from ._canon import Canon, Canonicalization
 from ._config import (
     BrandConfig,
     Config,
-    ConfigFileError,
     ConfigProblem,
     load_config,
     signer_from_config,
@@ -52,6 +51,7 @@ from ._spf import SpfAnalysis, analyze_spf
 from ._verifier import AsyncVerifier, DkimReason, DkimResult, Verifier, VerifyResult
 from ._version import __version__
 from .exceptions import (
+    ConfigFileError,
     ConfigurationError,
     DnsError,
     DnsPermError,

@@ -24,7 +24,7 @@ from ._keyring import KeyRing
 from ._keystore import FileKeyStore
 from ._results import DEFAULT_SIGNED_HEADERS, SignatureOptions
 from ._signer import Signer
-from .exceptions import ConfigurationError, OxDkimError
+from .exceptions import ConfigFileError, ConfigurationError, OxDkimError
 from .policies import (
     DefaultGenericPolicy,
     DomainOwnership,
@@ -49,17 +49,6 @@ class ConfigProblem:
 
     def __str__(self) -> str:
         return f"{self.place}: {self.message}"
-
-
-class ConfigFileError(ConfigurationError):
-    """A configuration file has problems; ``problems`` lists every one with its place."""
-
-    def __init__(self, path: str, problems: list[ConfigProblem]) -> None:
-        lines = "\n".join(f"  {problem}" for problem in problems)
-        noun = "problem" if len(problems) == 1 else "problems"
-        super().__init__(f"{path}: {len(problems)} {noun}:\n{lines}")
-        self.path = path
-        self.problems = tuple(problems)
 
 
 @attrs.frozen

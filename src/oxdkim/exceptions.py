@@ -4,32 +4,37 @@ Every exception oxdkim raises, rooted in one base class.
 Commands raise (building a signer, a key ring or a policy; signing); evaluations return
 results (verification, alignment, audits). "No such record" is an answer, not an error.
 
-* OxDkimError
-  + ConfigurationError (also ValueError)    bad arguments: domain, selector, headers, limits
-    - NoActiveKeyError                      a key ring has no slot that may sign
-  + KeyLoadError (also ValueError)          unreadable, mismatched, too small or unsafe key
-    - WeakKeyError                          RSA key below the size minimum
-  + MessageFormatError (also ValueError)    the bytes are not a message we can sign
-    - FromHeaderError                       From is missing, repeated or not one plain mailbox
-    - MessageLimitError                     a configured size limit was exceeded
-  + PolicyError
-    - SigningRefusedError                   the policy decided not to sign; carries the decision
-  + SigningError                            the crypto backend failed; original is __cause__
-  + KeyRingError                            a rollover step's precondition does not hold
-  + KeyStoreError                           ring state or key files cannot be read or written
-  + DnsError
-    - DnsTempError                          timeout, SERVFAIL, REFUSED: try again later
-    - DnsPermError                          CNAME loop, too many hops, malformed answer
-  + RecordSyntaxError (also ValueError)     a DKIM key or DMARC record is malformed
+The tree::
+
+    * OxDkimError
+      + ConfigurationError (also ValueError)    bad arguments: domain, selector, headers, limits
+        - ConfigFileError                       a configuration file's problems, with places
+        - NoActiveKeyError                      a key ring has no slot that may sign
+      + KeyLoadError (also ValueError)          unreadable, mismatched, too small or unsafe key
+        - WeakKeyError                          RSA key below the size minimum
+      + MessageFormatError (also ValueError)    the bytes are not a message we can sign
+        - FromHeaderError                       From is missing, repeated or not one plain mailbox
+        - MessageLimitError                     a configured size limit was exceeded
+      + PolicyError
+        - SigningRefusedError                   the policy decided not to sign; carries the decision
+      + SigningError                            the crypto backend failed; original is __cause__
+      + KeyRingError                            a rollover step's precondition does not hold
+      + KeyStoreError                           ring state or key files cannot be read or written
+      + DnsError
+        - DnsTempError                          timeout, SERVFAIL, REFUSED: try again later
+        - DnsPermError                          CNAME loop, too many hops, malformed answer
+      + RecordSyntaxError (also ValueError)     a DKIM key or DMARC record is malformed
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from ._config import ConfigProblem
     from ._results import SigningDecision
 
 
@@ -39,6 +44,17 @@ class OxDkimError(Exception):
 
 class ConfigurationError(OxDkimError, ValueError):
     """An argument used to build a signer, policy, key ring or limit is invalid."""
+
+
+class ConfigFileError(ConfigurationError):
+    """A configuration file has problems; ``problems`` lists every one with its place."""
+
+    def __init__(self, path: str, problems: Sequence[ConfigProblem]) -> None:
+        lines = "\n".join(f"  {problem}" for problem in problems)
+        noun = "problem" if len(problems) == 1 else "problems"
+        super().__init__(f"{path}: {len(problems)} {noun}:\n{lines}")
+        self.path = path
+        self.problems = tuple(problems)
 
 
 class NoActiveKeyError(ConfigurationError):

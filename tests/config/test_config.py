@@ -7,8 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from oxdkim import KeyRing, SigningKey, SigningRefusedError
-from oxdkim._config import ConfigFileError, load_config, signer_from_config
+from oxdkim import (
+    ConfigFileError,
+    KeyRing,
+    SigningKey,
+    SigningRefusedError,
+    load_config,
+    signer_from_config,
+)
 from oxdkim._keystore import FileKeyStore
 from oxdkim.cli import main
 from oxdkim.exceptions import ConfigurationError
