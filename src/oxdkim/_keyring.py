@@ -228,8 +228,10 @@ class KeyRing:
         starts at that customer domain's delegation CNAME.
 
         Raises:
-            KeyRingError: DNS serves nothing, several records, or another key.
+            KeyRingError: DNS serves nothing, several records, another key, or a record
+                verifiers would refuse.
             DnsTempError: DNS could not answer now; try again.
+            DnsPermError: The name cannot be resolved at all (a CNAME loop, too many hops).
         """
         name = self.record_name(selector, via_domain)
         answer = resolver.txt(name)

@@ -40,10 +40,9 @@ class MessageLimits:
 
     max_header_bytes: int = 1 << 20
     max_header_fields: int = 5000
-    max_signatures: int = 50
 
     def __attrs_post_init__(self) -> None:
-        for name in ("max_header_bytes", "max_header_fields", "max_signatures"):
+        for name in ("max_header_bytes", "max_header_fields"):
             if getattr(self, name) < 1:
                 raise ConfigurationError(f"{name} must be positive")
 
