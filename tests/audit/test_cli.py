@@ -160,3 +160,25 @@ def test_temporary_failures_exit_1_unless_ignored(
         assert "not counted as failures" in capsys.readouterr().out
     finally:
         server.stop()
+
+
+def test_worker_processes_give_the_same_run(
+    world: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--processes 3 splits the domains over workers; the merged run equals one process's."""
+    from .scenario import _customer_bodies
+
+    names = sorted(_customer_bodies())
+    domains = domains_file(world, "all.txt", *names)
+    code_one = main(check(world, domains, "--json"))
+    one = AuditRun.from_json(capsys.readouterr().out)
+    code_three = main(check(world, domains, "--json", "--processes", "3"))
+    three = AuditRun.from_json(capsys.readouterr().out)
+    assert code_one == code_three
+    assert one.domains == three.domains
+
+    def findings(run: AuditRun) -> list[dict[str, object]]:
+        return [{k: v for k, v in r.to_json().items() if k != "checked_at"} for r in run]
+
+    assert findings(one) == findings(three)
+    assert 10 <= len(one)
