@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import inspect
-import itertools
 import threading
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -41,6 +40,7 @@ from ._audit_values import (
     Severity,
     TargetKind,
 )
+from ._bulk import map_bounded
 from ._clock import utc_now
 from ._dnsanswers import CnameAnswer, DnsStatus, TxtAnswer
 from ._domains import DomainSyntaxError, is_subdomain, normalize_domain
@@ -732,32 +732,16 @@ class DelegationAuditor:
             ConfigurationError: A domain is invalid or ``concurrency`` is below 1.
         """
         names = _domains(domains)
-        workers = min(_check_int("concurrency", concurrency, 1), max(len(names), 1))
+        workers = _check_int("concurrency", concurrency, 1)
         plan = self._plan()
         started = self._clock()
         memo = _AsyncTxtMemo(resolver)
-        results: list[DomainReport | None] = [None] * len(names)
-        indexes = itertools.count()
-        done = 0
 
-        async def worker() -> None:
-            nonlocal done
-            while (index := next(indexes)) < len(names):
-                report = await self._audit_async(plan, names[index], resolver, memo.txt)
-                results[index] = report
-                done += 1
-                if progress is not None:
-                    progress(done, len(names), report)
+        async def one(name: str) -> DomainReport:
+            return await self._audit_async(plan, name, resolver, memo.txt)
 
-        tasks = [asyncio.ensure_future(worker()) for _ in range(workers)]
-        try:
-            await asyncio.gather(*tasks)
-        except BaseException:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            raise
-        return self._run(plan, cast(list[DomainReport], results), started)
+        reports = await map_bounded(names, one, workers, progress)
+        return self._run(plan, reports, started)
 
     def audit_many(
         self,

@@ -11,6 +11,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import Generic, TypeVar
 
 from ._dnsanswers import CnameAnswer, DnsStatus, TxtAnswer
 from ._dnsresolve import check_name
@@ -105,7 +106,38 @@ class AnswerCache:
             self._entries.clear()
 
 
-class CachingResolver:
+_R = TypeVar("_R", Resolver, AsyncResolver)
+
+
+class _CachingBase(Generic[_R]):
+    """The cache in front of a resolver; the subclasses differ only in sync or async."""
+
+    def __init__(
+        self,
+        resolver: _R,
+        *,
+        cache: AnswerCache | None = None,
+        max_entries: int = 10_000,
+        max_ttl: int = 86_400,
+        max_negative_ttl: int = 900,
+        unknown_ttl: int = 60,
+        clock: MonotonicClock = time.monotonic,
+    ) -> None:
+        self._resolver: _R = resolver
+        self.cache = (
+            cache
+            if cache is not None  # an empty AnswerCache is falsy (it has a length)
+            else AnswerCache(
+                max_entries=max_entries,
+                max_ttl=max_ttl,
+                max_negative_ttl=max_negative_ttl,
+                unknown_ttl=unknown_ttl,
+                clock=clock,
+            )
+        )
+
+
+class CachingResolver(_CachingBase[Resolver]):
     """
     A :class:`~oxdkim.typing.Resolver` that remembers another resolver's answers.
 
@@ -122,30 +154,6 @@ class CachingResolver:
             (``max_entries``, ``max_ttl``, ``max_negative_ttl``, ``unknown_ttl``,
             ``clock``) to get a new one.
     """
-
-    def __init__(
-        self,
-        resolver: Resolver,
-        *,
-        cache: AnswerCache | None = None,
-        max_entries: int = 10_000,
-        max_ttl: int = 86_400,
-        max_negative_ttl: int = 900,
-        unknown_ttl: int = 60,
-        clock: MonotonicClock = time.monotonic,
-    ) -> None:
-        self._resolver = resolver
-        self.cache = (
-            cache
-            if cache is not None  # an empty AnswerCache is falsy (it has a length)
-            else AnswerCache(
-                max_entries=max_entries,
-                max_ttl=max_ttl,
-                max_negative_ttl=max_negative_ttl,
-                unknown_ttl=unknown_ttl,
-                clock=clock,
-            )
-        )
 
     def txt(self, name: str) -> TxtAnswer:
         """TXT records at ``name``, following CNAMEs; from the cache when fresh."""
@@ -168,32 +176,8 @@ class CachingResolver:
         return answer
 
 
-class AsyncCachingResolver:
+class AsyncCachingResolver(_CachingBase[AsyncResolver]):
     """The async twin of :class:`CachingResolver`, in front of an AsyncResolver."""
-
-    def __init__(
-        self,
-        resolver: AsyncResolver,
-        *,
-        cache: AnswerCache | None = None,
-        max_entries: int = 10_000,
-        max_ttl: int = 86_400,
-        max_negative_ttl: int = 900,
-        unknown_ttl: int = 60,
-        clock: MonotonicClock = time.monotonic,
-    ) -> None:
-        self._resolver = resolver
-        self.cache = (
-            cache
-            if cache is not None  # an empty AnswerCache is falsy (it has a length)
-            else AnswerCache(
-                max_entries=max_entries,
-                max_ttl=max_ttl,
-                max_negative_ttl=max_negative_ttl,
-                unknown_ttl=unknown_ttl,
-                clock=clock,
-            )
-        )
 
     async def txt(self, name: str) -> TxtAnswer:
         """TXT records at ``name``, following CNAMEs; from the cache when fresh."""

@@ -184,6 +184,8 @@ def step_from_error(name: str, rdtype: dns.rdatatype.RdataType, exc: Exception) 
 class _DnspythonBase:
     """Configuration shared by the sync and async dnspython resolvers."""
 
+    _resolver_class: type[dns.resolver.BaseResolver]
+
     def __init__(
         self,
         nameservers: Iterable[str] | None = None,
@@ -216,6 +218,12 @@ class _DnspythonBase:
         self._payload = payload
         self._tcp = tcp
         self._max_hops = max_hops
+        try:
+            resolver = self._resolver_class(configure=nameservers is None)
+        except dns.exception.DNSException as exc:
+            raise ConfigurationError(f"no system DNS configuration: {exc}") from None
+        self._configure(resolver)
+        self._resolver = resolver
 
     @property
     def nameservers(self) -> tuple[str, ...]:
@@ -280,31 +288,8 @@ class DnspythonResolver(_DnspythonBase):
             or no system configuration exists when ``nameservers`` is None.
     """
 
-    def __init__(
-        self,
-        nameservers: Iterable[str] | None = None,
-        *,
-        timeout: float = DEFAULT_TIMEOUT,
-        retries: int = DEFAULT_RETRIES,
-        edns: bool = True,
-        payload: int = DEFAULT_PAYLOAD,
-        tcp: bool = False,
-        max_hops: int = DEFAULT_MAX_HOPS,
-    ) -> None:
-        super().__init__(
-            nameservers,
-            timeout=timeout,
-            retries=retries,
-            edns=edns,
-            payload=payload,
-            tcp=tcp,
-            max_hops=max_hops,
-        )
-        try:
-            self._resolver = dns.resolver.Resolver(configure=nameservers is None)
-        except dns.exception.DNSException as exc:
-            raise ConfigurationError(f"no system DNS configuration: {exc}") from None
-        self._configure(self._resolver)
+    _resolver_class = dns.resolver.Resolver
+    _resolver: dns.resolver.Resolver
 
     def _ask(self, name: str, rdtype: dns.rdatatype.RdataType) -> Step:
         try:
@@ -335,31 +320,8 @@ class AsyncDnspythonResolver(_DnspythonBase):
     Same arguments, same answers, same errors; lookups run concurrently in the loop.
     """
 
-    def __init__(
-        self,
-        nameservers: Iterable[str] | None = None,
-        *,
-        timeout: float = DEFAULT_TIMEOUT,
-        retries: int = DEFAULT_RETRIES,
-        edns: bool = True,
-        payload: int = DEFAULT_PAYLOAD,
-        tcp: bool = False,
-        max_hops: int = DEFAULT_MAX_HOPS,
-    ) -> None:
-        super().__init__(
-            nameservers,
-            timeout=timeout,
-            retries=retries,
-            edns=edns,
-            payload=payload,
-            tcp=tcp,
-            max_hops=max_hops,
-        )
-        try:
-            self._resolver = dns.asyncresolver.Resolver(configure=nameservers is None)
-        except dns.exception.DNSException as exc:
-            raise ConfigurationError(f"no system DNS configuration: {exc}") from None
-        self._configure(self._resolver)
+    _resolver_class = dns.asyncresolver.Resolver
+    _resolver: dns.asyncresolver.Resolver
 
     async def _ask(self, name: str, rdtype: dns.rdatatype.RdataType) -> Step:
         try:

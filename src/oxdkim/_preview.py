@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import itertools
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime
@@ -45,6 +44,7 @@ from ._alignment import (
 )
 from ._audit import DEFAULT_MIN_TTL, DelegationAuditor
 from ._audit_values import DelegationVerdict, DomainReport, Severity
+from ._bulk import map_bounded
 from ._clock import utc_now
 from ._config import BrandConfig, _at, _passphrase
 from ._dmarc_record import AlignmentMode, LookupStatus
@@ -698,29 +698,13 @@ class ReadinessPreview:
             ConfigurationError: A domain is invalid or ``concurrency`` is below 1.
         """
         names = _domains(domains)
-        workers = min(_concurrency(concurrency), max(len(names), 1))
+        workers = _concurrency(concurrency)
         started = self._clock()
-        results: list[DomainReadiness | None] = [None] * len(names)
-        indexes = itertools.count()
-        done = 0
 
-        async def worker() -> None:
-            nonlocal done
-            while (index := next(indexes)) < len(names):
-                results[index] = report = await self.preview_async(names[index], resolver)
-                done += 1
-                if progress is not None:
-                    progress(done, len(names), report)
+        async def one(name: str) -> DomainReadiness:
+            return await self.preview_async(name, resolver)
 
-        tasks = [asyncio.ensure_future(worker()) for _ in range(workers)]
-        try:
-            await asyncio.gather(*tasks)
-        except BaseException:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            raise
-        return self._run(cast(list[DomainReadiness], results), started)
+        return self._run(await map_bounded(names, one, workers, progress), started)
 
     def preview_many(
         self,
