@@ -13,7 +13,6 @@ import json
 import multiprocessing
 import os
 import sys
-import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import TextIO
@@ -22,7 +21,7 @@ import attrs
 
 from .._audit import DEFAULT_CONCURRENCY, DEFAULT_MIN_TTL, DelegationAuditor, parse_domain_list
 from .._audit_report import AuditDiff, AuditRun
-from .._audit_values import DelegationVerdict, DomainReport, Severity
+from .._audit_values import DelegationVerdict, Severity
 from .._crypto import RSA_ABSOLUTE_MIN_BITS, RSA_DEFAULT_MIN_BITS
 from .._delegation_policy import atomic_write_text
 from .._domains import DomainSyntaxError, normalize_domain
@@ -31,6 +30,7 @@ from ..typing import AsyncResolver
 from ._common import EXIT_FAILED, EXIT_OK, CliError, read_input
 from ._configopts import add_config_options, load
 from ._dnsopts import add_dns_options
+from ._progress import ProgressBar, add_progress_options
 
 _DESCRIPTION = """\
 Check that every customer domain of a legacy brand delegates the ring's selectors: the
@@ -132,17 +132,7 @@ def add_check_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="exit 0 even if some domains could not be checked (temporary DNS failures)",
     )
-    progress = parser.add_mutually_exclusive_group()
-    progress.add_argument(
-        "--progress",
-        dest="progress",
-        action="store_true",
-        default=None,
-        help="show a progress bar on stderr (default: when stderr is a terminal)",
-    )
-    progress.add_argument(
-        "--no-progress", dest="progress", action="store_false", help="never show it"
-    )
+    add_progress_options(parser)
     parser.add_argument(
         "--passphrase-env",
         metavar="VAR",
@@ -220,41 +210,6 @@ class CheckOptions:
             passphrase_env=passphrase_env,
             allow_1024=allow_1024,
         )
-
-
-class ProgressBar:
-    """A plain-text progress bar redrawn in place (``\\r``) at most ten times a second."""
-
-    WIDTH = 30
-
-    def __init__(self, stream: TextIO) -> None:
-        self._stream = stream
-        self._start = time.monotonic()
-        self._last = 0.0
-        self._drawn = False
-
-    def __call__(self, done: int, total: int, report: DomainReport) -> None:
-        """Redraw after one more domain (the signature of a progress callback)."""
-        now = time.monotonic()
-        if done < total and now - self._last < 0.1:
-            return
-        self._last = now
-        elapsed = max(now - self._start, 1e-9)
-        rate = done / elapsed
-        filled = self.WIDTH * done // total if total else self.WIDTH
-        eta = f"ETA {(total - done) / rate:.0f}s" if rate and done < total else "done"
-        bar = "#" * filled + "-" * (self.WIDTH - filled)
-        self._stream.write(
-            f"\r[{bar}] {done:,}/{total:,} {100 * done // max(total, 1):3d}% {rate:,.0f}/s {eta}   "
-        )
-        self._stream.flush()
-        self._drawn = True
-
-    def close(self) -> None:
-        """End the bar's line."""
-        if self._drawn:
-            self._stream.write("\n")
-            self._stream.flush()
 
 
 def _load_ring(options: CheckOptions) -> FileKeyStore:

@@ -19,11 +19,11 @@ from .._preview import (
     ReadinessVerdict,
 )
 from ..typing import AsyncResolver
-from ._check import ProgressBar
 from ._common import EXIT_FAILED, EXIT_OK, CliError, read_input
 from ._configopts import add_config_options, load
 from ._dmarc import add_finder_option
 from ._dnsopts import add_dns_options
+from ._progress import ProgressBar, add_progress_options
 
 __all__ = ["register"]
 
@@ -80,17 +80,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="HOST",
         help="another brand's key host, to name CNAMEs pointing there (repeatable)",
     )
-    progress = parser.add_mutually_exclusive_group()
-    progress.add_argument(
-        "--progress",
-        dest="progress",
-        action="store_true",
-        default=None,
-        help="show a progress bar on stderr (default: when stderr is a terminal)",
-    )
-    progress.add_argument(
-        "--no-progress", dest="progress", action="store_false", help="never show it"
-    )
+    add_progress_options(parser)
     parser.set_defaults(func=run)
 
 
