@@ -21,7 +21,6 @@ import base64
 import inspect
 import threading
 from collections.abc import Awaitable, Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime
 from typing import cast
 
@@ -40,7 +39,7 @@ from ._audit_values import (
     Severity,
     TargetKind,
 )
-from ._bulk import map_bounded
+from ._bulk import map_bounded, map_threads, run_outside_loop
 from ._clock import utc_now
 from ._dnsanswers import CnameAnswer, DnsStatus, TxtAnswer
 from ._domains import DomainSyntaxError, is_subdomain, normalize_domain
@@ -764,47 +763,26 @@ class DelegationAuditor:
                 async resolver is used from inside a running event loop.
         """
         if _is_async(resolver):
-            try:
-                asyncio.get_running_loop()
-            except RuntimeError:
-                pass
-            else:
-                raise ConfigurationError(
-                    "audit_many() with an async resolver cannot run inside an event loop; "
-                    "await audit_many_async() instead"
-                )
-            return asyncio.run(
-                self.audit_many_async(
+            return run_outside_loop(
+                lambda: self.audit_many_async(
                     domains,
                     cast(AsyncResolver, resolver),
                     concurrency=concurrency,
                     progress=progress,
-                )
+                ),
+                "audit_many",
             )
         sync = cast(Resolver, resolver)
         names = _domains(domains)
-        workers = min(_check_int("concurrency", concurrency, 1), max(len(names), 1))
+        workers = _check_int("concurrency", concurrency, 1)
         plan = self._plan()
         started = self._clock()
         memo = _SyncTxtMemo(sync)
-        results: list[DomainReport | None] = [None] * len(names)
-        if workers == 1:
-            for index, name in enumerate(names):
-                results[index] = self._audit_sync(plan, name, sync, memo.txt)
-                if progress is not None:
-                    progress(index + 1, len(names), results[index])  # type: ignore[arg-type]
-            return self._run(plan, cast(list[DomainReport], results), started)
-        executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="oxdkim-audit")
-        try:
-            futures = {
-                executor.submit(self._audit_sync, plan, name, sync, memo.txt): index
-                for index, name in enumerate(names)
-            }
-            for done, future in enumerate(as_completed(futures), 1):
-                report = future.result()
-                results[futures[future]] = report
-                if progress is not None:
-                    progress(done, len(names), report)
-        finally:
-            executor.shutdown(wait=True, cancel_futures=True)
-        return self._run(plan, cast(list[DomainReport], results), started)
+        reports = map_threads(
+            names,
+            lambda name: self._audit_sync(plan, name, sync, memo.txt),
+            workers,
+            progress,
+            thread_name="oxdkim-audit",
+        )
+        return self._run(plan, reports, started)

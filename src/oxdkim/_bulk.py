@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar, cast
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from typing import Any, TypeVar, cast
+
+from .exceptions import ConfigurationError
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
@@ -44,3 +47,52 @@ async def map_bounded(
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
     return cast(list[_R], results)
+
+
+def map_threads(
+    items: Sequence[_T],
+    work: Callable[[_T], _R],
+    concurrency: int,
+    progress: Callable[[int, int, _R], object] | None = None,
+    *,
+    thread_name: str = "oxdkim",
+) -> list[_R]:
+    """
+    The blocking twin of :func:`map_bounded`: ``concurrency`` threads (none for 1);
+    ``progress`` is called in the calling thread.
+    """
+    workers = min(concurrency, max(len(items), 1))
+    results: list[_R | None] = [None] * len(items)
+    if workers == 1:
+        for index, item in enumerate(items):
+            results[index] = result = work(item)
+            if progress is not None:
+                progress(index + 1, len(items), result)
+        return cast(list[_R], results)
+    executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=thread_name)
+    try:
+        futures = {executor.submit(work, item): index for index, item in enumerate(items)}
+        for done, future in enumerate(as_completed(futures), 1):
+            results[futures[future]] = result = future.result()
+            if progress is not None:
+                progress(done, len(items), result)
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+    return cast(list[_R], results)
+
+
+def run_outside_loop(start: Callable[[], Coroutine[Any, Any, _R]], what: str) -> _R:
+    """
+    Run an async bulk job from synchronous code in a new event loop.
+
+    Raises:
+        ConfigurationError: Called from inside a running loop (``await {what}_async()``).
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(start())
+    raise ConfigurationError(
+        f"{what}() with an async resolver cannot run inside an event loop; "
+        f"await {what}_async() instead"
+    )

@@ -23,10 +23,8 @@ verdict) and once as if every identifier authenticated (whether each *would* ali
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime
 from typing import cast
 
@@ -44,7 +42,7 @@ from ._alignment import (
 )
 from ._audit import DEFAULT_MIN_TTL, DelegationAuditor
 from ._audit_values import DelegationVerdict, DomainReport, Severity
-from ._bulk import map_bounded
+from ._bulk import map_bounded, map_threads, run_outside_loop
 from ._clock import utc_now
 from ._config import BrandConfig, _at, _passphrase
 from ._dmarc_record import AlignmentMode, LookupStatus
@@ -727,47 +725,26 @@ class ReadinessPreview:
                 async resolver is used from inside a running event loop.
         """
         if _is_async(resolver):
-            try:
-                asyncio.get_running_loop()
-            except RuntimeError:
-                pass
-            else:
-                raise ConfigurationError(
-                    "preview_many() with an async resolver cannot run inside an event loop; "
-                    "await preview_many_async() instead"
-                )
-            return asyncio.run(
-                self.preview_many_async(
+            return run_outside_loop(
+                lambda: self.preview_many_async(
                     domains,
                     cast(AsyncResolver, resolver),
                     concurrency=concurrency,
                     progress=progress,
-                )
+                ),
+                "preview_many",
             )
         sync = cast(Resolver, resolver)
         names = _domains(domains)
-        workers = min(_concurrency(concurrency), max(len(names), 1))
         started = self._clock()
-        results: list[DomainReadiness | None] = [None] * len(names)
-        if workers == 1:
-            for index, name in enumerate(names):
-                results[index] = report = self.preview(name, sync)
-                if progress is not None:
-                    progress(index + 1, len(names), report)
-            return self._run(cast(list[DomainReadiness], results), started)
-        executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="oxdkim-preview")
-        try:
-            futures = {
-                executor.submit(self.preview, name, sync): index for index, name in enumerate(names)
-            }
-            for done, future in enumerate(as_completed(futures), 1):
-                report = future.result()
-                results[futures[future]] = report
-                if progress is not None:
-                    progress(done, len(names), report)
-        finally:
-            executor.shutdown(wait=True, cancel_futures=True)
-        return self._run(cast(list[DomainReadiness], results), started)
+        results = map_threads(
+            names,
+            lambda name: self.preview(name, sync),
+            _concurrency(concurrency),
+            progress,
+            thread_name="oxdkim-preview",
+        )
+        return self._run(results, started)
 
 
 def _concurrency(value: object) -> int:
