@@ -27,7 +27,7 @@ from .._delegation_policy import atomic_write_text
 from .._domains import DomainSyntaxError, normalize_domain
 from .._keystore import FileKeyStore
 from ..typing import AsyncResolver
-from ._common import EXIT_FAILED, EXIT_OK, CliError, read_input
+from ._common import EXIT_FAILED, EXIT_OK, CliError, positive_int, read_input
 from ._configopts import add_config_options, load
 from ._dnsopts import add_dns_options
 from ._progress import ProgressBar, add_progress_options
@@ -49,16 +49,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     add_check_options(parser)
     parser.set_defaults(func=run)
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def _seconds(text: str) -> int:
@@ -87,14 +77,14 @@ def add_check_options(parser: argparse.ArgumentParser) -> None:
     add_dns_options(parser)
     parser.add_argument(
         "--concurrency",
-        type=_positive,
+        type=positive_int,
         default=DEFAULT_CONCURRENCY,
         metavar="N",
         help=f"domains checked at the same time (default {DEFAULT_CONCURRENCY})",
     )
     parser.add_argument(
         "--processes",
-        type=_positive,
+        type=positive_int,
         default=1,
         metavar="N",
         help="split the domains over N worker processes (the DNS client is CPU-bound; "

@@ -19,7 +19,7 @@ from .._preview import (
     ReadinessVerdict,
 )
 from ..typing import AsyncResolver
-from ._common import EXIT_FAILED, EXIT_OK, CliError, read_input
+from ._common import EXIT_FAILED, EXIT_OK, CliError, positive_int, read_input
 from ._configopts import add_config_options, load
 from ._dmarc import add_finder_option
 from ._dnsopts import add_dns_options
@@ -35,16 +35,6 @@ record include the provider's spf_include, does it align), and the domain's DMAR
 with what it does to failing mail. Domains: --domains FILE, or every domain of the
 brand's tenants. DNS: --zone/--nameserver, else the configuration's [resolver]. Exit 0
 when no domain fails DMARC or is unknown, 1 otherwise, 2 on unusable input."""
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -65,7 +55,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_finder_option(parser)
     parser.add_argument(
         "--concurrency",
-        type=_positive,
+        type=positive_int,
         default=DEFAULT_PREVIEW_CONCURRENCY,
         metavar="N",
         help=f"domains previewed at the same time (default {DEFAULT_PREVIEW_CONCURRENCY})",
