@@ -9,6 +9,7 @@ strict parser of our own (:mod:`oxdkim._address`), not by ``email`` or ``parsead
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import attrs
@@ -87,34 +88,50 @@ class ParsedMessage:
         Raises:
             FromHeaderError: No From, several From fields, or not exactly one plain mailbox.
         """
-        froms = self.get_all("from")
-        if not froms:
-            raise FromHeaderError("the message has no From field", problem=MessageProblem.NO_FROM)
-        if len(froms) > 1:
-            raise FromHeaderError(
-                f"the message has {len(froms)} From fields; exactly one is allowed",
-                problem=MessageProblem.MULTIPLE_FROM,
-            )
-        return parse_from_domain(froms[0].value)
+        return from_domain_of(self.get_all("from"))
 
 
-def find_body_start(message: bytes) -> tuple[int, int]:
+def from_domain_of(froms: Sequence[HeaderField]) -> str:
     """
-    Return ``(header_end, body_start)``: where the header block ends (after its last
-    line ending) and where the body begins. Without an empty line both are ``len``.
+    The domain of the single mailbox in ``froms``, a message's From fields.
+
+    Raises:
+        FromHeaderError: No From, several From fields, or not exactly one plain mailbox.
     """
-    if message.startswith(b"\r\n"):
-        return 0, 2
-    if message.startswith(b"\n"):
-        return 0, 1
-    crlf = message.find(b"\n\r\n")
+    if not froms:
+        raise FromHeaderError("the message has no From field", problem=MessageProblem.NO_FROM)
+    if len(froms) > 1:
+        raise FromHeaderError(
+            f"the message has {len(froms)} From fields; exactly one is allowed",
+            problem=MessageProblem.MULTIPLE_FROM,
+        )
+    return parse_from_domain(froms[0].value)
+
+
+def find_blank_line(data: bytes | bytearray, start: int = 0) -> tuple[int, int] | None:
+    """
+    ``(header_end, body_start)`` of the first empty line found from ``start`` on, or
+    ``None``: where the header block ends (after its last line ending) and the body begins.
+    """
+    if start == 0:
+        if data[:2] == b"\r\n":
+            return 0, 2
+        if data[:1] == b"\n":
+            return 0, 1
+    crlf = data.find(b"\n\r\n", start)
     # Only an LF-LF before the CRLF-CRLF matters: do not scan the whole body for one.
-    lf = message.find(b"\n\n", 0, crlf + 1) if crlf >= 0 else message.find(b"\n\n")
+    lf = data.find(b"\n\n", start, crlf + 1) if crlf >= 0 else data.find(b"\n\n", start)
     if crlf < 0 and lf < 0:
-        return len(message), len(message)
+        return None
     if lf < 0 or (0 <= crlf < lf):
         return crlf + 1, crlf + 3
     return lf + 1, lf + 2
+
+
+def find_body_start(message: bytes) -> tuple[int, int]:
+    """Like :func:`find_blank_line`; without an empty line both positions are ``len``."""
+    found = find_blank_line(message)
+    return found if found is not None else (len(message), len(message))
 
 
 def parse_header_block(

@@ -20,9 +20,9 @@ from ._message import (
     DEFAULT_LIMITS,
     HeaderField,
     MessageLimits,
-    ParsedMessage,
     detect_linesep,
-    find_body_start,
+    find_blank_line,
+    from_domain_of,
     parse_header_block,
     parse_message,
 )
@@ -189,17 +189,9 @@ class _HeaderSplitter:
     def feed(self, chunk: bytes) -> tuple[int, int] | None:
         self.buffer += chunk
         data = self.buffer
-        if data[:2] == b"\r\n":
-            return 0, 2
-        if data[:1] == b"\n":
-            return 0, 1
-        start = max(self._scanned - 2, 0)
-        crlf = data.find(b"\n\r\n", start)
-        lf = data.find(b"\n\n", start)
-        if crlf >= 0 and (lf < 0 or crlf < lf):
-            return crlf + 1, crlf + 3
-        if lf >= 0:
-            return lf + 1, lf + 2
+        found = find_blank_line(data, max(self._scanned - 2, 0))
+        if found is not None:
+            return found
         self._scanned = len(data)
         # The header block ends after an LF that may be the last byte here, or the one
         # before a trailing CR: only past limit + 1 bytes is it surely too large.
@@ -237,8 +229,8 @@ class Signer:
     ) -> SigningDecision:
         """What the policy would do with ``message``, without signing."""
         parsed = parse_message(message, self.limits)
-        request = SigningRequest(parsed.from_domain(), tenant, envelope_sender, self.clock())
-        return self.policy.decide(request)
+        index = _index_fields(parsed.fields)
+        return self.policy.decide(_request(index, tenant, envelope_sender, self.clock()))
 
     def sign(
         self, message: bytes, *, tenant: str | None = None, envelope_sender: str | None = None
@@ -252,13 +244,14 @@ class Signer:
             SigningError: The crypto backend failed.
         """
         parsed = parse_message(message, self.limits)
+        index = _index_fields(parsed.fields)
         now = self.clock()
-        decision = self._decide(parsed, tenant, envelope_sender, now)
+        decision = self._decide(_request(index, tenant, envelope_sender, now))
         digests = {
             canon: body_hash(parsed.body, canon)
             for canon in {s.canonicalization.body for s in decision.signatures}
         }
-        return self._sign_parsed(parsed, decision, digests, now)
+        return _sign_all(index, parsed.linesep, decision, digests, now)
 
     def sign_chunks(
         self,
@@ -291,10 +284,9 @@ class Signer:
             # Only line breaks and spaces, like sign()'s "empty message". (A whitespace
             # header part that is followed by content fails below before any hashing.)
             parse_message(data, self.limits)  # raises the "empty message" error
-        fields = tuple(parse_header_block(data[:header_end], self.limits))
-        parsed = ParsedMessage(fields, b"", detect_linesep(data))
+        index = _index_fields(tuple(parse_header_block(data[:header_end], self.limits)))
         now = self.clock()
-        decision = self._decide(parsed, tenant, envelope_sender, now)
+        decision = self._decide(_request(index, tenant, envelope_sender, now))
         hashers = {
             canon: BodyHasher(canon)
             for canon in {s.canonicalization.body for s in decision.signatures}
@@ -307,7 +299,7 @@ class Signer:
             for hasher in hashers.values():
                 hasher.update(chunk)
         digests = {canon: hasher.digest() for canon, hasher in hashers.items()}
-        return self._sign_parsed(parsed, decision, digests, now)
+        return _sign_all(index, detect_linesep(data), decision, digests, now)
 
     def signed_message(
         self, message: bytes, *, tenant: str | None = None, envelope_sender: str | None = None
@@ -323,39 +315,36 @@ class Signer:
         if b"\0" in chunk:
             raise MessageFormatError("NUL byte in the message", problem=MessageProblem.NUL_BYTE)
 
-    def _decide(
-        self,
-        parsed: ParsedMessage,
-        tenant: str | None,
-        envelope_sender: str | None,
-        now: datetime,
-    ) -> SigningDecision:
-        request = SigningRequest(parsed.from_domain(), tenant, envelope_sender, now)
+    def _decide(self, request: SigningRequest) -> SigningDecision:
         decision = self.policy.decide(request)
         if not decision.signs:
             raise SigningRefusedError(decision)
         return decision
 
-    def _sign_parsed(
-        self,
-        parsed: ParsedMessage,
-        decision: SigningDecision,
-        digests: dict[Canon, bytes],
-        now: datetime,
-    ) -> tuple[SignResult, ...]:
-        timestamp = int(now.timestamp())
-        index = _index_fields(parsed.fields)
-        return tuple(
-            make_signature(
-                index,
-                spec,
-                digests[spec.canonicalization.body],
-                timestamp,
-                decision,
-                parsed.linesep,
-            )
-            for spec in decision.signatures
+
+def _request(
+    index: dict[str, list[HeaderField]],
+    tenant: str | None,
+    envelope_sender: str | None,
+    now: datetime,
+) -> SigningRequest:
+    return SigningRequest(from_domain_of(index.get("from", ())), tenant, envelope_sender, now)
+
+
+def _sign_all(
+    index: dict[str, list[HeaderField]],
+    linesep: bytes,
+    decision: SigningDecision,
+    digests: dict[Canon, bytes],
+    now: datetime,
+) -> tuple[SignResult, ...]:
+    timestamp = int(now.timestamp())
+    return tuple(
+        make_signature(
+            index, spec, digests[spec.canonicalization.body], timestamp, decision, linesep
         )
+        for spec in decision.signatures
+    )
 
 
-__all__ = ["Signer", "find_body_start", "make_signature", "utc_now"]
+__all__ = ["Signer", "make_signature"]
