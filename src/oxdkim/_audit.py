@@ -42,7 +42,13 @@ from ._audit_values import (
 from ._bulk import map_bounded, map_threads, run_outside_loop
 from ._clock import utc_now
 from ._dnsanswers import CnameAnswer, DnsStatus, TxtAnswer
-from ._domains import DomainSyntaxError, is_subdomain, normalize_domain
+from ._domains import (
+    DomainSyntaxError,
+    checked_domain,
+    is_subdomain,
+    normalize_domain,
+    unique_domains,
+)
 from ._keyrecord import parse_key_record_cached
 from ._keyring import KeyRing
 from ._ringstate import KeySlot, RingSnapshot, SlotState
@@ -129,22 +135,6 @@ def parse_domain_list(lines: Iterable[str], *, source: str = "domains") -> list[
         more = f" (and {len(bad) - 5} more)" if len(bad) > 5 else ""
         raise ConfigurationError(f"{source}: {'; '.join(bad[:5])}{more}")
     return list(domains)
-
-
-def _domains(domains: Iterable[str]) -> list[str]:
-    if isinstance(domains, str):
-        raise ConfigurationError("give a list of domains, not one string")
-    found: dict[str, None] = {}
-    for domain in domains:
-        found.setdefault(_domain(domain), None)
-    return list(found)
-
-
-def _domain(domain: str) -> str:
-    try:
-        return normalize_domain(domain)
-    except DomainSyntaxError as exc:
-        raise ConfigurationError(f"invalid domain: {exc}") from None
 
 
 def _is_async(resolver: object) -> bool:
@@ -644,7 +634,7 @@ class DelegationAuditor:
             ConfigurationError: ``domain`` is not a domain name.
         """
         plan = self._plan()
-        return self._audit_sync(plan, _domain(domain), resolver, resolver.txt)
+        return self._audit_sync(plan, checked_domain(domain), resolver, resolver.txt)
 
     async def audit_async(self, domain: str, resolver: AsyncResolver) -> DomainReport:
         """
@@ -654,7 +644,7 @@ class DelegationAuditor:
             ConfigurationError: ``domain`` is not a domain name.
         """
         plan = self._plan()
-        return await self._audit_async(plan, _domain(domain), resolver, resolver.txt)
+        return await self._audit_async(plan, checked_domain(domain), resolver, resolver.txt)
 
     def _audit_sync(
         self, plan: _Plan, domain: str, resolver: Resolver, txt: _TxtLookup
@@ -730,7 +720,7 @@ class DelegationAuditor:
         Raises:
             ConfigurationError: A domain is invalid or ``concurrency`` is below 1.
         """
-        names = _domains(domains)
+        names = unique_domains(domains)
         workers = _check_int("concurrency", concurrency, 1)
         plan = self._plan()
         started = self._clock()
@@ -773,7 +763,7 @@ class DelegationAuditor:
                 "audit_many",
             )
         sync = cast(Resolver, resolver)
-        names = _domains(domains)
+        names = unique_domains(domains)
         workers = _check_int("concurrency", concurrency, 1)
         plan = self._plan()
         started = self._clock()

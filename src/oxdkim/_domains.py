@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 
 import idna
+
+from .exceptions import ConfigurationError
 
 _LDH_LABEL = re.compile(r"\A[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
 # Selectors and key-host names may carry underscores (RFC 8552 style names).
@@ -95,3 +98,31 @@ def normalize_selector(value: str) -> str:
 def is_subdomain(child: str, parent: str) -> bool:
     """True when ``child`` equals ``parent`` or lies below it (both normalized)."""
     return child == parent or child.endswith("." + parent)
+
+
+def checked_domain(
+    value: str, *, what: str | None = "domain", allow_underscore: bool = False
+) -> str:
+    """
+    :func:`normalize_domain` for arguments: a :class:`ConfigurationError` that says
+    ``invalid <what>: <why>`` (just ``<why>`` when ``what`` is ``None``).
+    """
+    try:
+        return normalize_domain(value, allow_underscore=allow_underscore)
+    except DomainSyntaxError as exc:
+        raise ConfigurationError(f"invalid {what}: {exc}" if what else str(exc)) from None
+
+
+def checked_selector(value: str) -> str:
+    """:func:`normalize_selector` for arguments, raising :class:`ConfigurationError`."""
+    try:
+        return normalize_selector(value)
+    except DomainSyntaxError as exc:
+        raise ConfigurationError(f"invalid selector: {exc}") from None
+
+
+def unique_domains(domains: Iterable[str]) -> list[str]:
+    """Normalized domains in input order, each once (bulk audit and preview input)."""
+    if isinstance(domains, str):
+        raise ConfigurationError("give a list of domains, not one string")
+    return list(dict.fromkeys(checked_domain(domain) for domain in domains))

@@ -21,13 +21,13 @@ import attrs
 from . import _rollover
 from ._clock import utc_now
 from ._crypto import Algorithm, SigningKey
+from ._domains import checked_selector
 from ._ringstate import (
     DEFAULT_SELECTORS,
     KeySlot,
     RingSnapshot,
     RolloverTimings,
     SlotState,
-    checked_selector,
 )
 from .exceptions import ConfigurationError, KeyRingError, RolloverRefusal
 

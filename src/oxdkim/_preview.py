@@ -47,7 +47,7 @@ from ._clock import utc_now
 from ._config import BrandConfig, _at, _passphrase
 from ._dmarc_record import AlignmentMode, LookupStatus
 from ._dnsanswers import CnameAnswer, TxtAnswer
-from ._domains import DomainSyntaxError, normalize_domain
+from ._domains import DomainSyntaxError, checked_domain, normalize_domain, unique_domains
 from ._keyring import KeyRing
 from ._keystore import FileKeyStore
 from ._orgdomain import (
@@ -424,19 +424,6 @@ def _unknown_part(dkim: DkimPrediction, spf: SpfPrediction, real: DmarcResult) -
 # --- the preview --------------------------------------------------------------------
 
 
-def _normalized(domain: str) -> str:
-    try:
-        return normalize_domain(domain)
-    except DomainSyntaxError as exc:
-        raise ConfigurationError(f"invalid domain: {exc}") from None
-
-
-def _domains(domains: Iterable[str]) -> list[str]:
-    if isinstance(domains, str):
-        raise ConfigurationError("give a list of domains, not one string")
-    return list(dict.fromkeys(_normalized(domain) for domain in domains))
-
-
 def _is_async(resolver: object) -> bool:
     return inspect.iscoroutinefunction(getattr(resolver, "txt", None))
 
@@ -522,7 +509,7 @@ class ReadinessPreview:
         default; aligned only for a tenant's own domain and while the ring has an active
         key, otherwise the brand's fallback (generic or refuse).
         """
-        domain = _normalized(domain)
+        domain = checked_domain(domain)
         brand = self.brand
         override = brand.domains.get(domain)
         mode = override or brand.mode
@@ -612,7 +599,7 @@ class ReadinessPreview:
         Raises:
             ConfigurationError: ``domain`` is not a domain name.
         """
-        domain = _normalized(domain)
+        domain = checked_domain(domain)
         memo = _Memo(resolver)
         signing = self.signing_for(domain)
         audit = None
@@ -644,7 +631,7 @@ class ReadinessPreview:
         Raises:
             ConfigurationError: ``domain`` is not a domain name.
         """
-        domain = _normalized(domain)
+        domain = checked_domain(domain)
         memo = _AsyncMemo(resolver)
         signing = self.signing_for(domain)
         audit = None
@@ -695,7 +682,7 @@ class ReadinessPreview:
         Raises:
             ConfigurationError: A domain is invalid or ``concurrency`` is below 1.
         """
-        names = _domains(domains)
+        names = unique_domains(domains)
         workers = _concurrency(concurrency)
         started = self._clock()
 
@@ -735,7 +722,7 @@ class ReadinessPreview:
                 "preview_many",
             )
         sync = cast(Resolver, resolver)
-        names = _domains(domains)
+        names = unique_domains(domains)
         started = self._clock()
         results = map_threads(
             names,

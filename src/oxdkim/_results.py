@@ -14,7 +14,7 @@ import attrs
 
 from ._canon import Canonicalization
 from ._crypto import Algorithm, SigningKey
-from ._domains import DomainSyntaxError, is_subdomain, normalize_domain, normalize_selector
+from ._domains import checked_domain, checked_selector, is_subdomain
 from .exceptions import ConfigurationError
 
 DEFAULT_SIGNED_HEADERS: tuple[str, ...] = (
@@ -57,17 +57,7 @@ _IDENTITY_LOCAL_CHARS = frozenset(
 
 
 def _domain(value: str) -> str:
-    try:
-        return normalize_domain(value)
-    except DomainSyntaxError as exc:
-        raise ConfigurationError(f"invalid signing domain: {exc}") from None
-
-
-def _selector(value: str) -> str:
-    try:
-        return normalize_selector(value)
-    except DomainSyntaxError as exc:
-        raise ConfigurationError(f"invalid selector: {exc}") from None
+    return checked_domain(value, what="signing domain")
 
 
 def _headers(value: tuple[str, ...] | list[str]) -> tuple[str, ...]:
@@ -150,7 +140,7 @@ class SignatureSpec:
     """
 
     domain: str = attrs.field(converter=_domain)
-    selector: str = attrs.field(converter=_selector)
+    selector: str = attrs.field(converter=checked_selector)
     key: SigningKey
     options: SignatureOptions = DEFAULT_OPTIONS
     identity: str | None = None
@@ -162,10 +152,7 @@ class SignatureSpec:
                 # i= is dkim-quoted-printable ASCII (RFC 6376 §3.5): a raw "=", "@" or
                 # non-ASCII local part would be misread or crash when the tag is written.
                 raise ConfigurationError(f"invalid identity {self.identity!r}")
-            try:
-                identity_domain = normalize_domain(domain)
-            except DomainSyntaxError as exc:
-                raise ConfigurationError(f"invalid identity domain: {exc}") from None
+            identity_domain = checked_domain(domain, what="identity domain")
             if not is_subdomain(identity_domain, self.domain):
                 raise ConfigurationError(
                     f"identity {self.identity!r} is outside the signing domain {self.domain}"

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 import attrs
 
 from ._crypto import Algorithm, SigningKey
-from ._domains import DomainSyntaxError, normalize_domain, normalize_selector
+from ._domains import checked_domain, checked_selector
 from .exceptions import ConfigurationError, NoActiveKeyError
 
 DEFAULT_SELECTORS = ("mail1", "mail2")
@@ -31,20 +31,10 @@ class SlotState(enum.Enum):
     REVOKED = "revoked"  # published with an empty p=
 
 
-def checked_selector(value: str) -> str:
-    try:
-        return normalize_selector(value)
-    except DomainSyntaxError as exc:
-        raise ConfigurationError(f"invalid selector: {exc}") from None
-
-
 def _optional_domain(value: str | None) -> str | None:
     if value is None:
         return None
-    try:
-        return normalize_domain(value, allow_underscore=True)
-    except DomainSyntaxError as exc:
-        raise ConfigurationError(f"invalid key host: {exc}") from None
+    return checked_domain(value, what="key host", allow_underscore=True)
 
 
 def _positive(instance: object, attribute: attrs.Attribute[timedelta], value: timedelta) -> None:

@@ -24,7 +24,7 @@ import attrs
 
 from ._crypto import SigningKey
 from ._delegation_policy import DelegationRegistry, DelegationState, VerifiedDelegationPolicy
-from ._domains import DomainSyntaxError, is_subdomain, normalize_domain
+from ._domains import checked_domain, is_subdomain
 from ._keyring import KeyRing
 from ._results import (
     DEFAULT_OPTIONS,
@@ -50,10 +50,7 @@ __all__ = [
 
 
 def _domain(value: str) -> str:
-    try:
-        return normalize_domain(value)
-    except DomainSyntaxError as exc:
-        raise ConfigurationError(str(exc)) from None
+    return checked_domain(value, what=None)
 
 
 def _delegate(outer: str, why: str, inner: SigningDecision) -> SigningDecision:
