@@ -721,7 +721,6 @@ class DelegationAuditor:
             ConfigurationError: A domain is invalid or ``concurrency`` is below 1.
         """
         names = unique_domains(domains)
-        workers = _check_int("concurrency", concurrency, 1)
         plan = self._plan()
         started = self._clock()
         memo = _AsyncTxtMemo(resolver)
@@ -729,7 +728,7 @@ class DelegationAuditor:
         async def one(name: str) -> DomainReport:
             return await self._audit_async(plan, name, resolver, memo.txt)
 
-        reports = await map_bounded(names, one, workers, progress)
+        reports = await map_bounded(names, one, concurrency, progress)
         return self._run(plan, reports, started)
 
     def audit_many(
@@ -764,14 +763,13 @@ class DelegationAuditor:
             )
         sync = cast(Resolver, resolver)
         names = unique_domains(domains)
-        workers = _check_int("concurrency", concurrency, 1)
         plan = self._plan()
         started = self._clock()
         memo = _SyncTxtMemo(sync)
         reports = map_threads(
             names,
             lambda name: self._audit_sync(plan, name, sync, memo.txt),
-            workers,
+            concurrency,
             progress,
             thread_name="oxdkim-audit",
         )

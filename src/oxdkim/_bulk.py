@@ -14,10 +14,16 @@ _T = TypeVar("_T")
 _R = TypeVar("_R")
 
 
+def _workers(concurrency: object, items: int) -> int:
+    if type(concurrency) is not int or concurrency < 1:
+        raise ConfigurationError(f"concurrency must be an integer >= 1, not {concurrency!r}")
+    return min(concurrency, max(items, 1))
+
+
 async def map_bounded(
     items: Sequence[_T],
     work: Callable[[_T], Awaitable[_R]],
-    concurrency: int,
+    concurrency: object,
     progress: Callable[[int, int, _R], object] | None = None,
 ) -> list[_R]:
     """
@@ -25,7 +31,11 @@ async def map_bounded(
 
     ``progress(done, total, result)`` is called after each item, in the event loop. If one
     item fails, the others are cancelled and the exception propagates.
+
+    Raises:
+        ConfigurationError: ``concurrency`` is not an integer of at least 1.
     """
+    workers = _workers(concurrency, len(items))
     results: list[_R | None] = [None] * len(items)
     indexes = itertools.count()
     done = 0
@@ -38,7 +48,7 @@ async def map_bounded(
             if progress is not None:
                 progress(done, len(items), result)
 
-    tasks = [asyncio.ensure_future(worker()) for _ in range(min(concurrency, max(len(items), 1)))]
+    tasks = [asyncio.ensure_future(worker()) for _ in range(workers)]
     try:
         await asyncio.gather(*tasks)
     except BaseException:
@@ -52,7 +62,7 @@ async def map_bounded(
 def map_threads(
     items: Sequence[_T],
     work: Callable[[_T], _R],
-    concurrency: int,
+    concurrency: object,
     progress: Callable[[int, int, _R], object] | None = None,
     *,
     thread_name: str = "oxdkim",
@@ -61,7 +71,7 @@ def map_threads(
     The blocking twin of :func:`map_bounded`: ``concurrency`` threads (none for 1);
     ``progress`` is called in the calling thread.
     """
-    workers = min(concurrency, max(len(items), 1))
+    workers = _workers(concurrency, len(items))
     results: list[_R | None] = [None] * len(items)
     if workers == 1:
         for index, item in enumerate(items):

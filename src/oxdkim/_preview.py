@@ -683,13 +683,12 @@ class ReadinessPreview:
             ConfigurationError: A domain is invalid or ``concurrency`` is below 1.
         """
         names = unique_domains(domains)
-        workers = _concurrency(concurrency)
         started = self._clock()
 
         async def one(name: str) -> DomainReadiness:
             return await self.preview_async(name, resolver)
 
-        return self._run(await map_bounded(names, one, workers, progress), started)
+        return self._run(await map_bounded(names, one, concurrency, progress), started)
 
     def preview_many(
         self,
@@ -727,14 +726,8 @@ class ReadinessPreview:
         results = map_threads(
             names,
             lambda name: self.preview(name, sync),
-            _concurrency(concurrency),
+            concurrency,
             progress,
             thread_name="oxdkim-preview",
         )
         return self._run(results, started)
-
-
-def _concurrency(value: object) -> int:
-    if type(value) is not int or value < 1:
-        raise ConfigurationError(f"concurrency must be an integer >= 1, not {value!r}")
-    return value
