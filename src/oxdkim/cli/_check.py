@@ -24,7 +24,7 @@ from .._audit_report import AuditDiff, AuditRun
 from .._audit_values import DelegationVerdict, Severity
 from .._crypto import RSA_ABSOLUTE_MIN_BITS, RSA_DEFAULT_MIN_BITS
 from .._delegation_policy import atomic_write_text
-from .._domains import DomainSyntaxError, normalize_domain
+from .._domains import unique_domains
 from .._keystore import FileKeyStore
 from ..typing import AsyncResolver
 from ._common import EXIT_FAILED, EXIT_OK, CliError, positive_int, read_input
@@ -316,7 +316,7 @@ def _audit_in_processes(options: CheckOptions, domains: list[str]) -> AuditRun:
         context = multiprocessing.get_context("fork")
     except ValueError:
         raise CliError("--processes needs the 'fork' start method (Linux, macOS)") from None
-    names = list(dict.fromkeys(_normalized(domains)))
+    names = unique_domains(domains)
     shares = [names[i :: options.processes] for i in range(options.processes)]
     with ProcessPoolExecutor(options.processes, mp_context=context) as pool:
         parts = [
@@ -334,13 +334,6 @@ def _audit_in_processes(options: CheckOptions, domains: list[str]) -> AuditRun:
         ring_generation=first.ring_generation,
         min_ttl=first.min_ttl,
     )
-
-
-def _normalized(domains: list[str]) -> list[str]:
-    try:
-        return [normalize_domain(domain) for domain in domains]
-    except DomainSyntaxError as exc:
-        raise CliError(f"invalid domain: {exc}") from None
 
 
 def run_check(
