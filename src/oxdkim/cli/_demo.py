@@ -27,6 +27,7 @@ from .._verifier import Verifier
 from ..exceptions import SigningRefusedError
 from ..policies import DefaultGenericPolicy, LegacyBrandPolicy
 from ..resolvers import InMemoryZone
+from ..testing import make_message
 from ._common import EXIT_FAILED, EXIT_OK
 
 GENERIC_DOMAIN = "dkim.brandmail.example"
@@ -103,12 +104,12 @@ class _Demo:
         self.checks.append({"check": what, "ok": ok, **data})
 
     def message(self, sender: str, subject: str) -> bytes:
-        return (
-            f"From: {sender}\r\nTo: someone@receiver.example\r\nSubject: {subject}\r\n"
-            f"Date: {self.clock.now.strftime('%a, %d %b %Y %H:%M:%S +0000')}\r\n"
-            f"Message-ID: <{len(self.checks)}.{subject.replace(' ', '-')}@demo.oxdkim>\r\n"
-            "\r\nHello from the oxdkim demo.  \r\n"
-        ).encode()
+        return make_message(
+            sender,
+            to="someone@receiver.example",
+            subject=subject,
+            body="Hello from the oxdkim demo.  \r\n",
+        )
 
     def sign_and_check(
         self, policy: Any, domain: str, tenant: str, *, dkim: str, dmarc: str
