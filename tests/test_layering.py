@@ -24,6 +24,7 @@ SIGNING_CORE = {
     "_rollover",
     "_signer",
     "_speedups",
+    "_files",
     "exceptions",
     "typing",
     "_dnsanswers",

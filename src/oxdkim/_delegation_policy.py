@@ -31,6 +31,7 @@ import attrs
 from ._audit_report import AuditRun
 from ._audit_values import DelegationVerdict, DomainReport, format_time
 from ._clock import utc_now
+from ._files import atomic_write
 from ._results import SignatureSpec, SigningDecision, SigningRequest
 from .exceptions import ConfigurationError
 from .typing import Clock, SigningPolicy
@@ -76,20 +77,6 @@ class DelegationEntry:
         """The entry for a domain seen for the first time."""
         conclusive = None if report.verdict is DelegationVerdict.UNKNOWN else report
         return cls(report, conclusive)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        with tmp.open("w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 class DelegationRegistry:
@@ -193,7 +180,7 @@ class DelegationRegistry:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write :meth:`to_json` to ``path`` atomically (readers see old or new, whole)."""
-        atomic_write_text(Path(path), self.to_json())
+        atomic_write(Path(path), self.to_json().encode(), mode=0o644)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> DelegationRegistry:

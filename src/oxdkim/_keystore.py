@@ -28,6 +28,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ._crypto import RSA_DEFAULT_MIN_BITS, Algorithm, SigningKey
+from ._files import atomic_write
 from ._ringstate import KeySlot, RingSnapshot, RolloverTimings, SlotState
 from .exceptions import ConfigurationError, KeyLoadError, KeyStoreError
 
@@ -35,35 +36,6 @@ SCHEMA_VERSION = 1
 _STATE = "ring.json"
 _KEYS = "keys"
 _LOCK = ".lock"
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
-    """Write ``data`` to ``path`` atomically with ``mode`` from the first byte."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
-        try:
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    _fsync_dir(path.parent)
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -23,8 +23,8 @@ from .._audit import DEFAULT_CONCURRENCY, DEFAULT_MIN_TTL, DelegationAuditor, pa
 from .._audit_report import AuditDiff, AuditRun
 from .._audit_values import DelegationVerdict, Severity
 from .._crypto import RSA_ABSOLUTE_MIN_BITS, RSA_DEFAULT_MIN_BITS
-from .._delegation_policy import atomic_write_text
 from .._domains import unique_domains
+from .._files import atomic_write
 from .._keystore import FileKeyStore
 from ..typing import AsyncResolver
 from ._common import EXIT_FAILED, EXIT_OK, CliError, positive_int, read_input
@@ -363,7 +363,7 @@ def run_check(
     diff = run.diff(previous) if previous is not None else None
     if options.save:
         try:
-            atomic_write_text(Path(options.save), run.to_json())
+            atomic_write(Path(options.save), run.to_json().encode(), mode=0o644)
         except OSError as exc:
             raise CliError(f"cannot write {options.save}: {exc.strerror}", EXIT_FAILED) from None
     notes = out

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+
+from .._files import atomic_write
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -46,17 +47,9 @@ def write_private_file(path: Path, data: bytes, *, overwrite: bool = False) -> N
     """
     if path.exists() and not overwrite:
         raise CliError(f"{path} exists; use --force to replace it")
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
+        atomic_write(path, data, mode=0o600)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise CliError(f"cannot write {path}: {exc.strerror}", EXIT_FAILED) from None
 
 
