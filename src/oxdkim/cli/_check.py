@@ -19,7 +19,7 @@ from typing import TextIO
 
 import attrs
 
-from .._audit import DEFAULT_CONCURRENCY, DEFAULT_MIN_TTL, DelegationAuditor, parse_domain_list
+from .._audit import DEFAULT_CONCURRENCY, DEFAULT_MIN_TTL, DelegationAuditor
 from .._audit_report import AuditDiff, AuditRun
 from .._audit_values import DelegationVerdict, Severity
 from .._crypto import RSA_ABSOLUTE_MIN_BITS, RSA_DEFAULT_MIN_BITS
@@ -27,7 +27,7 @@ from .._domains import unique_domains
 from .._files import atomic_write
 from .._keystore import FileKeyStore
 from ..typing import AsyncResolver
-from ._common import EXIT_FAILED, EXIT_OK, CliError, positive_int, read_input
+from ._common import EXIT_FAILED, EXIT_OK, CliError, positive_int, read_domain_file
 from ._configopts import add_config_options, load
 from ._dnsopts import add_dns_options
 from ._progress import ProgressBar, add_progress_options
@@ -226,18 +226,6 @@ def _resolver(options: CheckOptions) -> AsyncResolver:
     )
 
 
-def _read_domains(path: str) -> list[str]:
-    data = read_input(path)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise CliError(f"{path}: not UTF-8 text") from None
-    domains = parse_domain_list(text.splitlines(), source=path)
-    if not domains:
-        raise CliError(f"{path}: no domains to check")
-    return domains
-
-
 def _read_previous(path: str) -> AuditRun:
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -346,7 +334,7 @@ def run_check(
         domains = list(options.domain_list)
     else:
         assert options.domains is not None
-        domains = _read_domains(options.domains)
+        domains = read_domain_file(options.domains, purpose="check")
     previous = _read_previous(options.previous) if options.previous else None
     if options.processes > 1:
         run = _audit_in_processes(options, domains)

@@ -7,6 +7,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from .._audit import parse_domain_list
 from .._files import atomic_write
 
 EXIT_OK = 0
@@ -67,16 +68,6 @@ def unix_time(text: str) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
 
-def read_text_file(path: Path) -> str:
-    """A UTF-8 text file's content, or a usage error naming the file."""
-    try:
-        return path.read_bytes().decode("utf-8")
-    except OSError as exc:
-        raise CliError(f"cannot read {path}: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        raise CliError(f"{path} is not UTF-8 text (byte {exc.start})") from None
-
-
 def positive_int(text: str) -> int:
     """argparse type: a whole number of at least 1."""
     try:
@@ -86,3 +77,18 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return value
+
+
+def read_domain_file(path: str, *, purpose: str | None = None) -> list[str]:
+    """
+    A domain list file (``-`` for stdin): one domain per line, ``#`` comments; normalized.
+    With ``purpose``, an empty list is an error ("no domains to <purpose>").
+    """
+    try:
+        text = read_input(path).decode("utf-8")
+    except UnicodeDecodeError:
+        raise CliError(f"{path}: not UTF-8 text") from None
+    domains = parse_domain_list(text.splitlines(), source=path)
+    if purpose is not None and not domains:
+        raise CliError(f"{path}: no domains to {purpose}")
+    return domains

@@ -9,7 +9,6 @@ import argparse
 import sys
 from typing import Any, TextIO
 
-from .._audit import parse_domain_list
 from .._config import Config
 from .._orgdomain import PslFinder
 from .._preview import (
@@ -19,7 +18,7 @@ from .._preview import (
     ReadinessVerdict,
 )
 from ..typing import AsyncResolver
-from ._common import EXIT_FAILED, EXIT_OK, CliError, positive_int, read_input
+from ._common import EXIT_FAILED, EXIT_OK, CliError, positive_int, read_domain_file
 from ._configopts import add_config_options, load
 from ._dmarc import add_finder_option
 from ._dnsopts import add_dns_options
@@ -94,15 +93,7 @@ def _domains(args: argparse.Namespace, preview: ReadinessPreview) -> list[str]:
         if not domains:
             raise CliError(f"brand {preview.brand.name} has no tenant domains; use --domains")
         return domains
-    data = read_input(args.domains)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise CliError(f"{args.domains}: not UTF-8 text") from None
-    domains = parse_domain_list(text.splitlines(), source=args.domains)
-    if not domains:
-        raise CliError(f"{args.domains}: no domains to preview")
-    return domains
+    return read_domain_file(args.domains, purpose="preview")
 
 
 def _summary(run: ReadinessRun, out: TextIO) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from .._crypto import RSA_ABSOLUTE_MIN_BITS, SigningKey
 from .._keystore import FileKeyStore
 from .._records import brand_records, records_json, render_zone
-from ._common import EXIT_OK, CliError, read_text_file
+from ._common import EXIT_OK, CliError, read_domain_file
 from ._configopts import add_config_options, load
 
 
@@ -40,11 +40,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _domains(args: argparse.Namespace) -> list[str]:
     domains = list(args.domain)
     if args.domains_file:
-        text = read_text_file(args.domains_file)
-        for line in text.splitlines():
-            domain = line.split("#", 1)[0].strip()
-            if domain:
-                domains.append(domain)
+        domains += read_domain_file(str(args.domains_file))
     return domains
 
 
