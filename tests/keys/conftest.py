@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-import dkim
 import pytest
 
 from oxdkim import CnameAnswer, KeyRing, Signer, SigningKey, TxtAnswer
@@ -51,16 +50,6 @@ class DnsOperator:
 
     def cname(self, name: str) -> CnameAnswer:
         return self.zone.cname(name)
-
-
-def dkimpy_verifies(message: bytes, resolver: InMemoryZone | DnsOperator) -> bool:
-    """dkimpy's verdict on the first signature, DNS answered by ``resolver``."""
-
-    def dnsfunc(name: bytes, timeout: int = 5) -> bytes | None:
-        answer = resolver.txt(name.decode().rstrip(".").lower())
-        return answer.records[0] if answer.records else None
-
-    return bool(dkim.verify(message, dnsfunc=dnsfunc))
 
 
 def message(subject: str = "hello", sender: str = f"a@{CUSTOMER}") -> bytes:
