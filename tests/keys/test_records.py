@@ -8,12 +8,13 @@ import dns.zone
 import pytest
 
 from oxdkim import KeyRing, Signer, SigningKey
+from oxdkim._dkimpy import dkimpy_verifies
 from oxdkim._records import brand_records, records_json, render_zone, split_txt
 from oxdkim.exceptions import ConfigurationError
 from oxdkim.policies import DefaultGenericPolicy, LegacyBrandPolicy
 from oxdkim.resolvers import ZoneFileResolver
 
-from .conftest import KEY_HOST, dkimpy_verifies, message
+from .conftest import KEY_HOST, message
 
 CUSTOMERS = ["alpha.example", "beta.example"]
 

@@ -7,11 +7,12 @@ from datetime import timedelta
 import pytest
 
 from oxdkim import DkimReason, KeyRing, KeyRingError, SigningKey, SlotState, Verifier
+from oxdkim._dkimpy import dkimpy_verifies
 from oxdkim._ringstate import KeySlot, RingSnapshot, RolloverTimings
 from oxdkim.exceptions import ConfigurationError, NoActiveKeyError, RolloverRefusal
 from oxdkim.resolvers import InMemoryZone
 
-from .conftest import KEY_HOST, DnsOperator, SimClock, dkimpy_verifies, legacy_signer, message
+from .conftest import KEY_HOST, DnsOperator, SimClock, legacy_signer, message
 
 
 def fresh_ring(clock: SimClock, key: SigningKey, **timings: timedelta) -> KeyRing:
