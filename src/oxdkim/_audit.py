@@ -25,8 +25,6 @@ from datetime import datetime
 from typing import cast
 
 import attrs
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ._audit_report import AuditRun
 from ._audit_values import (
@@ -226,20 +224,11 @@ class _Plan:
             except RecordSyntaxError as exc:
                 cached = (None, str(exc))
             else:
-                key = parsed.public_key
+                served = parsed.key_bytes
                 if parsed.revoked:
                     cached = (b"", None)
-                elif isinstance(key, rsa.RSAPublicKey):
-                    der = key.public_bytes(
-                        serialization.Encoding.DER,
-                        serialization.PublicFormat.SubjectPublicKeyInfo,
-                    )
-                    cached = (der, None)
-                elif key is not None:
-                    raw = key.public_bytes(
-                        serialization.Encoding.Raw, serialization.PublicFormat.Raw
-                    )
-                    cached = (raw, None)
+                elif served is not None:
+                    cached = (served, None)
                 else:
                     cached = (None, f"key record of unknown type k={parsed.key_type}")
             self._served[record] = cached

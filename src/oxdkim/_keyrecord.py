@@ -70,6 +70,23 @@ class KeyRecord:
         return None
 
     @property
+    def key_bytes(self) -> bytes | None:
+        """
+        The public key encoded as ``SigningKey.public_key_b64`` encodes it (SPKI DER for
+        RSA, the raw 32 bytes for Ed25519), whatever form ``p=`` used; ``None`` without
+        a key.
+        """
+        if isinstance(self.public_key, rsa.RSAPublicKey):
+            return self.public_key.public_bytes(
+                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        if isinstance(self.public_key, ed25519.Ed25519PublicKey):
+            return self.public_key.public_bytes(
+                serialization.Encoding.Raw, serialization.PublicFormat.Raw
+            )
+        return None
+
+    @property
     def allows_email(self) -> bool:
         """True when ``s=`` lists ``*`` or ``email``."""
         return "*" in self.services or "email" in self.services
