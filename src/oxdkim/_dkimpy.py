@@ -20,6 +20,16 @@ def dkimpy_verifies(message: bytes, resolver: Resolver, index: int = 0) -> bool:
     dkimpy's DNS questions are answered by ``resolver`` (CNAMEs followed); a DNS failure
     counts as "does not verify".
     """
+    return dkimpy_disagreement(message, resolver, index) is None
+
+
+def dkimpy_disagreement(message: bytes, resolver: Resolver, index: int = 0) -> str | None:
+    """
+    ``None`` when dkimpy verifies the ``index``-th signature, else dkimpy's reason.
+
+    The reason is what an operator needs when the second opinion differs, e.g. dkimpy's
+    "pynacl module required for ed25519" when PyNaCl is missing.
+    """
 
     def dnsfunc(name: bytes | str, timeout: int = 5) -> bytes | None:
         del timeout
@@ -31,6 +41,8 @@ def dkimpy_verifies(message: bytes, resolver: Resolver, index: int = 0) -> bool:
         return answer.records[0] if len(answer.records) == 1 else None
 
     try:
-        return bool(dkim.DKIM(message).verify(idx=index, dnsfunc=dnsfunc))
-    except dkim.DKIMException:
-        return False
+        if dkim.DKIM(message).verify(idx=index, dnsfunc=dnsfunc):
+            return None
+    except dkim.DKIMException as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return "the signature does not verify"

@@ -73,3 +73,35 @@ def test_the_text_report_is_readable() -> None:
     for heading in ("1. Generic mode", "2. Aligned mode", "3. Tenant isolation", "4. Key rollover"):
         assert heading in done.stdout
     assert "every expectation held" in done.stdout
+
+
+def test_the_failure_line_says_why_when_dkimpy_cannot_check_ed25519() -> None:
+    """Without PyNaCl, dkimpy's Ed25519 check fails; every FAILED line says why and how to fix."""
+    code = (
+        "import sys; sys.modules['nacl'] = None; sys.modules['nacl.signing'] = None\n"
+        "from oxdkim.cli import main; sys.exit(main(['demo', '--algorithm', 'ed25519-sha256']))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert 1 == done.returncode
+    failed = [line for line in done.stdout.splitlines() if line.startswith("FAILED ")]
+    assert failed
+    assert all("pip install pynacl" in line for line in failed)
+    assert done.stdout.rstrip().endswith(f"12 checks: {len(failed)} FAILED (why: above)")
+
+
+def test_the_records_include_the_cnames_that_would_fix_globex(report: dict) -> None:  # type: ignore[type-arg]
+    """Section 5 lists every customer domain's CNAMEs, globex's missing ones included."""
+    names = {(r["type"], r["name"]) for r in report["records"]}
+    assert ("CNAME", "mail1._domainkey.globex.example") in names
+    assert ("CNAME", "mail2._domainkey.globex.example") in names
+
+
+def test_the_rollover_step_names_match_the_states(report: dict) -> None:  # type: ignore[type-arg]
+    """A staged key is described as staged (in DNS, not yet confirmed), never as published."""
+    staged = next(s for s in report["rollover"] if s["step"].startswith("staged"))
+    assert "staged" == staged["states"]["mail2"]
+    assert "published" not in staged["step"]
+    confirmed = next(s for s in report["rollover"] if s["step"].startswith("confirmed"))
+    assert "published" == confirmed["states"]["mail2"]

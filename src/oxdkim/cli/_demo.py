@@ -4,9 +4,10 @@
 A brand is built in memory (a generic key, a two-slot ring, an in-memory DNS zone with the
 provider's records and three customer domains: one delegated correctly, one not, one
 without DMARC). Sample mail is signed in both modes, verified by oxdkim (and by dkimpy as an
-independent second opinion), evaluated for DMARC, a key rollover runs in simulated time,
-and the records each domain must publish are printed. Every step checks what it expects;
-the exit code is 0 only when every expectation held.
+independent second opinion; PyNaCl, a base dependency, gives dkimpy Ed25519), evaluated
+for DMARC, a key rollover runs in simulated time, and the records each domain must
+publish are printed. Every step checks what it expects; the exit code is 0 only when every
+expectation held, and each failed expectation is printed with its reason.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 from .._alignment import DmarcAlignment, SpfCheck
 from .._crypto import Algorithm, SigningKey
-from .._dkimpy import dkimpy_verifies
+from .._dkimpy import dkimpy_disagreement
 from .._keyring import KeyRing
 from .._records import DnsRecord, brand_records, render_zone
 from .._ringstate import RolloverTimings
@@ -83,11 +84,13 @@ class _Demo:
         self.checks: list[dict[str, Any]] = []
         self.publish()
 
-    def records(self) -> list[DnsRecord]:
+    def records(self, *, every_domain: bool = False) -> list[DnsRecord]:
+        """The brand's records; the CNAMEs of the delegated domains, or of every domain."""
+        domains = [d for ds in TENANTS.values() for d in ds] if every_domain else DELEGATED
         return brand_records(
             ring=self.ring.snapshot(),
             generic=(GENERIC_DOMAIN, "gen1", self.generic_key),
-            legacy_domains=DELEGATED,
+            legacy_domains=domains,
         )
 
     def publish(self) -> None:
@@ -100,8 +103,9 @@ class _Demo:
         self.verifier = Verifier(self.dns, clock=self.clock)
         self.dmarc = DmarcAlignment(self.dns)
 
-    def expect(self, what: str, ok: bool, **data: Any) -> None:
-        self.checks.append({"check": what, "ok": ok, **data})
+    def expect(self, what: str, ok: bool, why: str | None = None, **data: Any) -> None:
+        """Record one expectation; ``why`` says what went wrong when it did not hold."""
+        self.checks.append({"check": what, "ok": ok, "why": None if ok else why, **data})
 
     def message(self, sender: str, subject: str) -> bytes:
         return make_message(
@@ -120,7 +124,8 @@ class _Demo:
         whole = signed.header + message
         [verified] = self.verifier.verify(whole)
         result = self.dmarc.evaluate(domain, dkim=[verified], spf=SpfCheck("pass", BOUNCE_DOMAIN))
-        second = dkimpy_verifies(whole, self.dns) if verified.passed else None
+        disagreement = dkimpy_disagreement(whole, self.dns) if verified.passed else None
+        second = None if not verified.passed else disagreement is None
         row = {
             "domain": domain,
             "tenant": tenant,
@@ -134,8 +139,15 @@ class _Demo:
             "dmarc_reason": result.reason.value,
             "disposition": result.disposition.value,
         }
-        ok = verified.result.value == dkim and result.verdict.value == dmarc
-        self.expect(f"{policy.name} {domain}", ok and second is not False, **row)
+        why = []
+        if verified.result.value != dkim:
+            why.append(f"oxdkim's DKIM result was {verified.result.value}, expected {dkim}")
+        if result.verdict.value != dmarc:
+            why.append(f"DMARC was {result.verdict.value}, expected {dmarc}")
+        if disagreement is not None:
+            hint = "; install PyNaCl: pip install pynacl" if "pynacl" in disagreement else ""
+            why.append(f"dkimpy (the independent verifier) rejected it: {disagreement}{hint}")
+        self.expect(f"{policy.name} {domain}", not why, "; ".join(why), **row)
         return row
 
 
@@ -162,7 +174,7 @@ def _rollover(demo: _Demo) -> list[dict[str, Any]]:
     demo.ring.revoke("mail2")  # mail2 held a key that never signed
     demo.ring.stage(SigningKey.generate(demo.ring.algorithm), selector="mail2")
     demo.publish()
-    note("staged a new key in mail2 and published it")
+    note("staged a new key in mail2; its TXT record added to DNS")
     demo.ring.confirm("mail2", demo.dns, via_domain="acme.example")
     note("confirmed: DNS serves it through acme.example's CNAME")
     demo.clock.now += timedelta(hours=2)
@@ -177,8 +189,18 @@ def _rollover(demo: _Demo) -> list[dict[str, Any]]:
     note("7 days later (retention): mail1 revoked, p= empty")
     still_ok = all(s.get("old_mail", "pass") == "pass" for s in steps[:-1])
     revoked = steps[-1]["old_reason"] == "key-revoked"
-    demo.expect("old mail verifies until its key is revoked", still_ok and revoked)
-    demo.expect("new mail signs with the new slot", after["s"] == "mail2")
+    demo.expect(
+        "old mail verifies until its key is revoked",
+        still_ok and revoked,
+        "old mail stopped verifying before mail1 was revoked"
+        if not still_ok
+        else f"after the revocation old mail gave {steps[-1]['old_reason']}, not key-revoked",
+    )
+    demo.expect(
+        "new mail signs with the new slot",
+        after["s"] == "mail2",
+        f"new mail was signed with {after['s']}, not mail2",
+    )
     return steps
 
 
@@ -202,7 +224,11 @@ def run(args: argparse.Namespace) -> int:
         )
     ]
     spoof = demo.sign_and_check(demo.aligned, "acme.example", "globex", dkim="pass", dmarc="fail")
-    demo.expect("another tenant's domain falls back to generic", spoof["d"] == GENERIC_DOMAIN)
+    demo.expect(
+        "another tenant's domain falls back to generic",
+        spoof["d"] == GENERIC_DOMAIN,
+        f"signed with d={spoof['d']}",
+    )
     try:
         Signer(LegacyBrandPolicy(demo.ring, TENANTS)).sign(
             demo.message("Eve <eve@acme.example>", "spoof"), tenant="globex"
@@ -210,9 +236,9 @@ def run(args: argparse.Namespace) -> int:
         refused = None
     except SigningRefusedError as exc:
         refused = str(exc)
-    demo.expect("without a fallback it is refused", refused is not None)
+    demo.expect("without a fallback it is refused", refused is not None, "it was signed")
     rollover = _rollover(demo)
-    records = demo.records()
+    records = demo.records(every_domain=True)
     report = {
         "algorithm": args.algorithm,
         "generic": generic_rows,
@@ -265,8 +291,10 @@ def _print(report: dict[str, Any], records: list[DnsRecord]) -> None:
             print(f"  {step['step']:<62} [{states}] old mail: {step['old_mail']}{reason}")
         else:
             print(f"  {step['step']}: d={step['d']} s={step['s']}")
-    print("\n5. DNS to publish (zone-file form)")
+    print("\n5. DNS to publish (zone-file form; globex.example still has to add its CNAMEs)")
     print(render_zone(records, header="provider: generic key and key ring; customers: CNAMEs"))
-    failed = [c["check"] for c in report["checks"] if not c["ok"]]
-    verdict = "every expectation held" if not failed else f"FAILED: {', '.join(failed)}"
+    failed = [c for c in report["checks"] if not c["ok"]]
+    for check in failed:
+        print(f"FAILED {check['check']}: {check['why']}")
+    verdict = f"{len(failed)} FAILED (why: above)" if failed else "every expectation held"
     print(f"{len(report['checks'])} checks: {verdict}")
