@@ -28,11 +28,17 @@ from ._ringstate import (
     RingSnapshot,
     RolloverTimings,
     SlotState,
+    checked_time,
 )
 from .exceptions import ConfigurationError, KeyRingError, RolloverRefusal
 
 if TYPE_CHECKING:
     from .typing import Clock, KeyStore, Resolver
+
+
+def _is_key_map(keys: object) -> bool:
+    """Whether ``keys`` maps selectors to :class:`SigningKey` (callers pass anything)."""
+    return isinstance(keys, Mapping) and all(isinstance(k, SigningKey) for k in keys.values())
 
 
 class KeyRing:
@@ -52,6 +58,10 @@ class KeyRing:
         reload_interval: float = 1.0,
         clock: Clock = utc_now,
     ) -> None:
+        if not callable(clock):
+            raise ConfigurationError(f"clock must be callable, not {type(clock).__name__}")
+        # A clock giving naive times would be refused at the first step; say so now.
+        checked_time(clock(), "the ring's clock returned a time that")
         self._snapshot = snapshot
         self.clock = clock
         self._lock = threading.Lock()
@@ -85,7 +95,15 @@ class KeyRing:
         """
         A ring from two selector -> key entries, both already published in DNS;
         ``active`` names the signing selector.
+
+        ``since`` is when they were published (an aware datetime). Without it the keys
+        count as published long enough ago that receivers' caches know them: the
+        inactive one may be activated at once.
         """
+        if since is not None:
+            since = checked_time(since, "since")
+        if not _is_key_map(keys):
+            raise ConfigurationError("keys must map each selector to a SigningKey")
         if len(keys) != 2:
             raise ConfigurationError(f"a key ring takes exactly two keys, got {len(keys)}")
         algorithms = {key.algorithm for key in keys.values()}
@@ -182,12 +200,28 @@ class KeyRing:
     # --- rollover steps -------------------------------------------------------------
 
     def _now(self, now: datetime | None) -> datetime:
-        return now if now is not None else self.clock()
+        """``now``, or the clock's time; checked (aware, in range) before any step runs."""
+        if now is not None:
+            return checked_time(now, "now")
+        return checked_time(self.clock(), "the ring's clock returned a time that")
 
     def stage(
-        self, key: SigningKey, *, selector: str | None = None, now: datetime | None = None
+        self,
+        key: SigningKey,
+        *,
+        selector: str | None = None,
+        now: datetime | None = None,
+        replace: bool = False,
     ) -> RingSnapshot:
-        """Put ``key`` in ``selector`` (default: the slot that is not active) as staged."""
+        """
+        Put ``key`` in ``selector`` (default: the slot that is not active) as staged.
+
+        A slot holding a staged or published key (one DNS may already serve) is
+        replaced only with ``replace=True``; otherwise the step is refused with
+        ``would-replace``.
+        """
+        if not isinstance(key, SigningKey):
+            raise ConfigurationError(f"key must be a SigningKey, not {type(key).__name__}")
         when = self._now(now)
         return self.swap(
             lambda s: _rollover.stage(
@@ -195,6 +229,7 @@ class KeyRing:
                 checked_selector(selector) if selector else _rollover.default_stage_slot(s),
                 key,
                 when,
+                replace=replace,
             )
         )
 

@@ -9,7 +9,8 @@ snapshot and swaps it atomically.
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import attrs
 
@@ -37,9 +38,66 @@ def _optional_domain(value: str | None) -> str | None:
     return checked_domain(value, what="key host", allow_underscore=True)
 
 
-def _positive(instance: object, attribute: attrs.Attribute[timedelta], value: timedelta) -> None:
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+"""The earliest time a ring accepts (a clock set to 0 is a broken clock)."""
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+"""The latest time a ring accepts: far enough from year 9999 that every time plus every
+wait (:data:`MAX_WAIT`, :data:`MAX_TTL`) is still a time Python and the store can hold."""
+MAX_WAIT = timedelta(days=100 * 366)
+"""The longest rollover wait (record TTL, negative TTL, retention, dual signing)."""
+MAX_TTL = 2**31 - 1
+"""The largest DNS TTL (RFC 2181 §8); a longer one shown by DNS counts as this."""
+
+
+def checked_time(value: object, what: str = "time") -> datetime:
+    """
+    ``value`` as an aware UTC datetime, or a :class:`ConfigurationError` saying why not.
+
+    A time without a zone or outside :data:`EARLIEST` .. :data:`LATEST` would be
+    written to the store and then refused when the ring is loaded again (or overflow
+    when a wait is added to it), so it is refused before anything is written.
+    """
+    if not isinstance(value, datetime):
+        raise ConfigurationError(f"{what} must be a datetime, not {type(value).__name__}")
+    try:
+        offset = value.utcoffset()
+    except Exception:  # a broken tzinfo
+        offset = None
+    if offset is None:
+        raise ConfigurationError(
+            f"{what} has no time zone; pass an aware datetime such as datetime.now(UTC)"
+        )
+    try:
+        moment = value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        moment = None
+    if moment is None or not EARLIEST <= moment < LATEST:
+        raise ConfigurationError(
+            f"{what} must lie between {EARLIEST.date()} and {LATEST.date()} (UTC)"
+        )
+    return moment
+
+
+def _optional_time(value: object) -> datetime | None:
+    return None if value is None else checked_time(value, "a slot time")
+
+
+def _wait(instance: object, attribute: attrs.Attribute[timedelta], value: object) -> None:
+    if not isinstance(value, timedelta):
+        raise ConfigurationError(
+            f"{attribute.name} must be a timedelta, not {type(value).__name__}"
+        )
     if value < timedelta(0):
         raise ConfigurationError(f"{attribute.name} must not be negative")
+    if value > MAX_WAIT:
+        raise ConfigurationError(f"{attribute.name} must be at most {MAX_WAIT.days} days")
+
+
+def _ttl(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is None:
+        return
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_TTL:
+        raise ConfigurationError(f"published_ttl must be a TTL of 1 to {MAX_TTL} seconds")
 
 
 @attrs.frozen
@@ -59,10 +117,10 @@ class RolloverTimings:
             one this long (0 = off).
     """
 
-    record_ttl: timedelta = attrs.field(default=timedelta(hours=1), validator=_positive)
-    negative_ttl: timedelta = attrs.field(default=timedelta(hours=1), validator=_positive)
-    retention: timedelta = attrs.field(default=timedelta(days=7), validator=_positive)
-    dual_sign: timedelta = attrs.field(default=timedelta(0), validator=_positive)
+    record_ttl: timedelta = attrs.field(default=timedelta(hours=1), validator=_wait)
+    negative_ttl: timedelta = attrs.field(default=timedelta(hours=1), validator=_wait)
+    retention: timedelta = attrs.field(default=timedelta(days=7), validator=_wait)
+    dual_sign: timedelta = attrs.field(default=timedelta(0), validator=_wait)
 
 
 @attrs.frozen
@@ -77,10 +135,10 @@ class KeySlot:
     selector: str = attrs.field(converter=checked_selector)
     key: SigningKey | None = None
     state: SlotState = SlotState.EMPTY
-    since: datetime | None = None
-    published_at: datetime | None = None
-    published_ttl: int | None = None
-    dual_sign_until: datetime | None = None
+    since: datetime | None = attrs.field(default=None, converter=_optional_time)
+    published_at: datetime | None = attrs.field(default=None, converter=_optional_time)
+    published_ttl: int | None = attrs.field(default=None, validator=_ttl)
+    dual_sign_until: datetime | None = attrs.field(default=None, converter=_optional_time)
 
     def __attrs_post_init__(self) -> None:
         if (self.key is None) != (self.state in (SlotState.EMPTY, SlotState.REVOKED)):

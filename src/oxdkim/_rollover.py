@@ -20,7 +20,7 @@ import attrs
 from ._crypto import SigningKey
 from ._dnsanswers import DnsStatus, TxtAnswer
 from ._keyrecord import parse_key_record
-from ._ringstate import KeySlot, RingSnapshot, SlotState
+from ._ringstate import MAX_TTL, KeySlot, RingSnapshot, SlotState
 from .exceptions import KeyRingError, RecordSyntaxError, RolloverRefusal
 
 
@@ -35,6 +35,9 @@ def activation_time(snapshot: RingSnapshot, slot: KeySlot) -> datetime | None:
     When a published slot may start signing: confirmation plus the longest time a
     receiver may still hold an older answer (record TTL, at least as long as DNS showed,
     plus the negative-caching TTL).
+
+    ``None`` for a key the ring was given as already published (``KeyRing.from_keys``
+    without ``since``): the caller vouched that DNS serves it, so there is no wait.
     """
     if slot.published_at is None:
         return None
@@ -58,13 +61,21 @@ def default_stage_slot(snapshot: RingSnapshot) -> str:
     raise AssertionError("a ring has at most one active slot")  # pragma: no cover
 
 
-def stage(snapshot: RingSnapshot, selector: str, key: SigningKey, now: datetime) -> RingSnapshot:
+def stage(
+    snapshot: RingSnapshot,
+    selector: str,
+    key: SigningKey,
+    now: datetime,
+    *,
+    replace: bool = False,
+) -> RingSnapshot:
     """
     Put a new key in ``selector``'s slot; DNS must publish it before it can sign.
 
-    Allowed into an empty or revoked slot, over a key that never signed, or over a
-    retiring key whose retention has passed. Never over the active key, and never over a
-    retiring key that mail in flight may still need.
+    Allowed into an empty or revoked slot, or over a retiring key whose retention has
+    passed. Over a staged or published key (one an operator may already have put in
+    DNS) only with ``replace``. Never over the active key, and never over a retiring key
+    that mail in flight may still need.
     """
     slot = snapshot.slot(selector)
     if key.algorithm is not snapshot.algorithm:
@@ -87,6 +98,13 @@ def stage(snapshot: RingSnapshot, selector: str, key: SigningKey, now: datetime)
                 RolloverRefusal.RETENTION,
                 end,
             )
+    if slot.state in (SlotState.STAGED, SlotState.PUBLISHED) and not replace:
+        fingerprint = slot.key.fingerprint if slot.key is not None else "-"
+        raise _refuse(
+            f"{selector} holds a {slot.state.value} key ({fingerprint}) that DNS "
+            "may already serve; replace it only on purpose (replace=True, or --replace)",
+            RolloverRefusal.WOULD_REPLACE,
+        )
     return snapshot.replace(KeySlot(slot.selector, key, SlotState.STAGED, now))
 
 
@@ -163,7 +181,7 @@ def confirm(
         )
     check_served(slot, name, answer)
     first = slot.published_at if slot.state is SlotState.PUBLISHED else now
-    ttl = max(answer.ttl or 0, slot.published_ttl or 0) or None
+    ttl = min(max(answer.ttl or 0, slot.published_ttl or 0), MAX_TTL) or None
     return snapshot.replace(
         attrs.evolve(
             slot,
@@ -193,8 +211,7 @@ def activate(snapshot: RingSnapshot, selector: str, now: datetime) -> RingSnapsh
             RolloverRefusal.NOT_PUBLISHED,
         )
     ready = activation_time(snapshot, slot)
-    assert ready is not None
-    if now < ready:
+    if ready is not None and now < ready:
         raise _refuse(
             f"{selector} was confirmed in DNS at {_iso(slot.published_at)}; receivers "
             f"may cache older answers until {_iso(ready)}",

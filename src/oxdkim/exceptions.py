@@ -158,6 +158,7 @@ class RolloverRefusal(enum.Enum):
     RETENTION = "retention"
     NO_ACTIVE_LEFT = "no-active-left"
     NOTHING_TO_REVOKE = "nothing-to-revoke"
+    WOULD_REPLACE = "would-replace"
 
 
 class KeyRingError(OxDkimError):

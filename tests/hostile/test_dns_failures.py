@@ -115,7 +115,7 @@ def staged_ring() -> KeyRing:
     ring = KeyRing.from_keys(
         {"mail1": seed_key(20), "mail2": seed_key(21)}, active="mail2", key_host=KEY_HOST
     )
-    ring.stage(KEY, selector="mail1", now=NOW)
+    ring.stage(KEY, selector="mail1", now=NOW, replace=True)
     return ring
 
 

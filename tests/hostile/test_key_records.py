@@ -105,7 +105,7 @@ def staged_ring() -> KeyRing:
     ring = KeyRing.from_keys(
         {"mail1": BRAND_KEY_2, "mail2": seed_key(8)}, active="mail2", key_host=KEY_HOST
     )
-    ring.stage(KEY, selector="mail1", now=NOW)
+    ring.stage(KEY, selector="mail1", now=NOW, replace=True)
     return ring
 
 

@@ -247,7 +247,7 @@ def test_key_record_from_dns_for_verifier_and_confirm(record: bytes):
         active="s",
         key_host="random.example",
     )
-    ring.stage(SigningKey.from_ed25519_seed(bytes([7]) * 32), selector="t", now=NOW)
+    ring.stage(SigningKey.from_ed25519_seed(bytes([7]) * 32), selector="t", now=NOW, replace=True)
     typed(lambda: ring.confirm("t", zone, now=NOW))
 
 

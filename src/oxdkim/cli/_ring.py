@@ -94,6 +94,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     init.add_argument("--dual-sign", type=_duration, default=timedelta(0))
     parsers["stage"].add_argument("--selector", help="slot to stage into (default: the free one)")
     parsers["stage"].add_argument("--bits", type=int, default=2048, help="RSA key size")
+    parsers["stage"].add_argument(
+        "--replace",
+        action="store_true",
+        help="replace a staged or published key in the slot (DNS may already serve it)",
+    )
     for step in ("confirm", "activate", "retire", "revoke"):
         parsers[step].add_argument("selector", metavar="SELECTOR")
     add_dns_options(parsers["confirm"])
@@ -193,8 +198,15 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_OK
         if args.step == "stage":
             key = SigningKey.generate(ring.algorithm, bits=args.bits)
-            snap = ring.stage(key, selector=args.selector, now=now)
+            before = ring.snapshot()
+            snap = ring.stage(key, selector=args.selector, now=now, replace=args.replace)
             slot = next(s for s in snap.slots if s.key is not None and s.key.same_key_as(key))
+            old = before.slot(slot.selector)
+            if old.key is not None and old.state in (SlotState.STAGED, SlotState.PUBLISHED):
+                print(
+                    f"replaced the {old.state.value} key {old.key.fingerprint} in "
+                    f"{slot.selector}: publish the new record in its place"
+                )
             print(f"staged a new {snap.algorithm.value} key in {slot.selector} ({key.fingerprint})")
             _print_records(snap)
             print(f"next: publish it, then `oxdkim ring confirm {args.directory} {slot.selector}`")
