@@ -49,7 +49,7 @@ MAX_TTL = 2**31 - 1
 """The largest DNS TTL (RFC 2181 §8); a longer one shown by DNS counts as this."""
 
 
-def checked_time(value: object, what: str = "time") -> datetime:
+def checked_time(value: object, what: str = "time", *, latest: datetime = LATEST) -> datetime:
     """
     ``value`` as an aware UTC datetime, or a :class:`ConfigurationError` saying why not.
 
@@ -71,15 +71,22 @@ def checked_time(value: object, what: str = "time") -> datetime:
         moment = value.astimezone(UTC)
     except (OverflowError, ValueError):
         moment = None
-    if moment is None or not EARLIEST <= moment < LATEST:
+    if moment is None or not EARLIEST <= moment < latest:
         raise ConfigurationError(
-            f"{what} must lie between {EARLIEST.date()} and {LATEST.date()} (UTC)"
+            f"{what} must lie between {EARLIEST.date()} and {latest.date()} (UTC)"
         )
     return moment
 
 
 def _optional_time(value: object) -> datetime | None:
     return None if value is None else checked_time(value, "a slot time")
+
+
+def _optional_deadline(value: object) -> datetime | None:
+    """An end of dual signing: a step's time plus at most :data:`MAX_WAIT`."""
+    return (
+        None if value is None else checked_time(value, "dual_sign_until", latest=LATEST + MAX_WAIT)
+    )
 
 
 def _wait(instance: object, attribute: attrs.Attribute[timedelta], value: object) -> None:
@@ -138,7 +145,7 @@ class KeySlot:
     since: datetime | None = attrs.field(default=None, converter=_optional_time)
     published_at: datetime | None = attrs.field(default=None, converter=_optional_time)
     published_ttl: int | None = attrs.field(default=None, validator=_ttl)
-    dual_sign_until: datetime | None = attrs.field(default=None, converter=_optional_time)
+    dual_sign_until: datetime | None = attrs.field(default=None, converter=_optional_deadline)
 
     def __attrs_post_init__(self) -> None:
         if (self.key is None) != (self.state in (SlotState.EMPTY, SlotState.REVOKED)):

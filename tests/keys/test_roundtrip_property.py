@@ -1,0 +1,139 @@
+"""
+Property: any sequence of rollover steps, at any times and with any timings the API
+accepts, round-trips through :class:`FileKeyStore`. A step is either accepted (and the
+stored ring loads back equal) or refused with an oxdkim error (and nothing is written).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from oxdkim import (
+    CnameAnswer,
+    DnsStatus,
+    FileKeyStore,
+    KeyRing,
+    OxDkimError,
+    RolloverTimings,
+    SigningKey,
+    TxtAnswer,
+)
+from oxdkim._ringstate import EARLIEST, LATEST, MAX_WAIT
+
+KEYS = [SigningKey.from_ed25519_seed(bytes([i]) * 32) for i in range(1, 7)]
+SELECTORS = ("mail1", "mail2")
+ZONES = [UTC, timezone(timedelta(hours=14)), timezone(timedelta(hours=-12, minutes=-30))]
+
+waits = st.one_of(
+    st.timedeltas(min_value=timedelta(0), max_value=MAX_WAIT),
+    st.sampled_from([timedelta(0), MAX_WAIT, timedelta(microseconds=1), timedelta.max]),
+    st.timedeltas(),  # mostly refused: negative, or longer than a century
+)
+naive_edge = [
+    EARLIEST.replace(tzinfo=None),
+    LATEST.replace(tzinfo=None) - timedelta(microseconds=1),
+]
+times = st.one_of(
+    st.datetimes(
+        min_value=datetime(1969, 12, 31),
+        max_value=datetime(9000, 1, 1, 12),
+        timezones=st.sampled_from(ZONES),
+    ),
+    st.sampled_from(naive_edge).map(lambda t: t.replace(tzinfo=UTC)),
+    st.datetimes(min_value=datetime(1969, 12, 31), max_value=datetime(9000, 1, 1, 12)),  # naive
+)
+ttls = st.one_of(st.none(), st.integers(min_value=0, max_value=2**40))
+steps = st.lists(
+    st.tuples(
+        st.sampled_from(["stage", "confirm", "activate", "retire", "revoke", "status"]),
+        st.sampled_from(SELECTORS),
+        times,
+        st.integers(min_value=0, max_value=len(KEYS) - 1),
+        st.booleans(),
+        ttls,
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+class ServesStagedKey:
+    """DNS that serves whatever key ``selector`` holds, with a chosen TTL."""
+
+    def __init__(self, ring: KeyRing, selector: str, ttl: int | None) -> None:
+        slot = ring.snapshot().slot(selector)
+        self.record = slot.key.txt_record().encode() if slot.key is not None else None
+        self.ttl = ttl
+
+    def txt(self, name: str) -> TxtAnswer:
+        if self.record is None:
+            return TxtAnswer(name, DnsStatus.NXDOMAIN, ())
+        return TxtAnswer(name, DnsStatus.NOERROR, (self.record,), self.ttl)
+
+    def cname(self, name: str) -> CnameAnswer:
+        return CnameAnswer(name, DnsStatus.NXDOMAIN)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    waits4=st.tuples(waits, waits, waits, waits),
+    since=st.one_of(st.none(), times),
+    sequence=steps,
+)
+def test_any_accepted_step_sequence_round_trips_through_the_store(
+    waits4: tuple[timedelta, ...], since: datetime | None, sequence: list[tuple[object, ...]]
+) -> None:
+    """Accepted: loads back equal. Refused: an OxDkimError, and ring.json is untouched."""
+    try:
+        timings = RolloverTimings(*waits4)
+    except OxDkimError:
+        assert any(not timedelta(0) <= wait <= MAX_WAIT for wait in waits4)
+        return
+    try:
+        first = KeyRing.from_keys(
+            dict(zip(SELECTORS, KEYS[:2], strict=True)),
+            active="mail1",
+            since=since,
+            key_host="keys.brand.example",
+            timings=timings,
+        )
+    except OxDkimError:
+        assert since is not None  # only a bad since is refused
+        return
+    with tempfile.TemporaryDirectory() as directory:
+        store = FileKeyStore.create(Path(directory) / "ring", first.snapshot())
+        ring = KeyRing.open(store)
+        assert first.snapshot() == store.load()
+        for step, selector, now, key_index, flag, ttl in sequence:
+            assert isinstance(selector, str)
+            assert isinstance(now, datetime)
+            assert isinstance(key_index, int)
+            before = store.state_path.read_bytes()
+            try:
+                if step == "stage":
+                    ring.stage(KEYS[key_index], selector=selector, now=now, replace=bool(flag))
+                elif step == "confirm":
+                    dns = ServesStagedKey(ring, selector, ttl if isinstance(ttl, int) else None)
+                    ring.confirm(selector, dns, now=now)
+                elif step == "activate":
+                    ring.activate(selector, now=now)
+                elif step == "retire":
+                    ring.retire(selector, now=now)
+                elif step == "revoke":
+                    ring.revoke(selector, now=now, force=bool(flag))
+                else:
+                    assert 2 == len(ring.status(now=now))
+            except OxDkimError:
+                assert before == store.state_path.read_bytes()
+            loaded = FileKeyStore(store.directory).load()
+            assert ring.snapshot() == loaded
+            assert 2 == len(
+                KeyRing.open(FileKeyStore(store.directory)).status(
+                    now=LATEST - timedelta(microseconds=1)
+                )
+            )
