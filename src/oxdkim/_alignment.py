@@ -24,7 +24,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Generator, Iterable, Sequence
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import attrs
 
@@ -41,10 +41,13 @@ from ._dnsanswers import DnsStatus, TxtAnswer
 from ._domains import DomainSyntaxError, is_subdomain
 from ._orgdomain import (
     OrgDomain,
+    OrgDomainMethod,
+    OrgKnowledge,
     drive,
     drive_async,
+    is_at_or_below,
     normalize_dmarc_domain,
-    tree_walk,
+    tolerant_tree_walk,
 )
 from .exceptions import ConfigurationError, DnsError, DnsTempError
 from .typing import AsyncOrgDomainFinder, AsyncResolver, OrgDomainFinder, Resolver
@@ -130,6 +133,12 @@ class AlignmentReason(enum.Enum):
     """Relaxed mode, same organizational domain (RFC 9989 §3.2.10.1)."""
     DIFFERENT_ORGANIZATIONAL_DOMAIN = "different-organizational-domain"
     """Relaxed mode, different organizational domains."""
+    OUTSIDE_ORGANIZATIONAL_DOMAIN = "outside-organizational-domain"
+    """
+    Relaxed mode, and the domain is not at or below the Author Domain's organizational
+    domain: its own is itself or above it (RFC 9989 §4.10.2), so it can never align and
+    its DNS is not asked (a failure there cannot change the verdict).
+    """
     STRICT_MISMATCH = "strict-mismatch"
     """Strict mode and the domains differ (RFC 9989 §3.2.10.2)."""
     PUBLIC_SUFFIX = "public-suffix"
@@ -243,9 +252,12 @@ class DmarcResult:
         dkim: One entry per DKIM signature given, in order.
         spf: The SPF identifier, when given.
         lookups: The ``_dmarc`` lookups made to discover the policy.
-        authors: For a multi-address From, the evaluation of each distinct domain.
+        authors: For a From whose addresses are in several domains, the evaluation of
+            each distinct domain.
         author_exists: ``False`` when the Author Domain was found not to exist (NXDOMAIN);
             ``None`` when that was not checked (only ``np`` needs it).
+        rfc7489: Evaluated as an RFC 7489 receiver would (the Public Suffix List mode):
+            the ``pct`` tag is applied and ``t`` is not a tag (RFC 7489 §6.6.4).
     """
 
     verdict: DmarcVerdict
@@ -262,6 +274,7 @@ class DmarcResult:
     lookups: tuple[DmarcLookup, ...] = ()
     authors: tuple[DmarcResult, ...] = ()
     author_exists: bool | None = None
+    rfc7489: bool = False
 
     @property
     def passed(self) -> bool:
@@ -286,10 +299,18 @@ class DmarcResult:
 
     @property
     def applied_policy(self) -> Policy | None:
-        """The policy after the ``t`` tag is processed (``policy.dmarc`` of RFC 9989 §9.1)."""
+        """
+        The policy after ``t`` is processed (``policy.dmarc`` of RFC 9989 §9.1).
+
+        ``t=y`` asks for one step milder (RFC 9989 §4.7). In RFC 7489 mode ``pct`` takes
+        its place: ``pct=0`` selects no message, so every one gets the next milder policy
+        (RFC 7489 §6.6.4); another value below 100 samples, and the policy shown is what
+        the selected messages get.
+        """
         if self.policy is None or self.record is None:
             return None
-        return self.policy.relaxed_one_step() if self.record.t else self.policy
+        milder = self.record.pct == 0 if self.rfc7489 else self.record.t
+        return self.policy.relaxed_one_step() if milder else self.policy
 
     def authentication_results(self) -> str:
         """
@@ -304,7 +325,8 @@ class DmarcResult:
         if self.author_domain is not None and _A_R_DOMAIN.match(self.author_domain):
             parts.append(f"header.from={self.author_domain}")
         applied = self.applied_policy
-        if applied is not None:
+        if applied is not None and self.verdict in (DmarcVerdict.PASS, DmarcVerdict.FAIL):
+            # Only a known verdict has a policy to apply; temperror and permerror have none.
             parts.append(f"policy.dmarc={applied.value}")
         return " ".join(parts)
 
@@ -325,6 +347,7 @@ class _Org:
 
 _Request = _Txt | _Org
 _Answer = TxtAnswer | OrgDomain
+_R = TypeVar("_R")
 
 
 def _txt(name: str) -> Generator[_Request, _Answer, TxtAnswer]:
@@ -385,60 +408,114 @@ def _claims(dkim: Iterable[DkimInput], spf: SpfCheck | None) -> list[_Claim]:
     return claims
 
 
-class _Evaluation:
-    """State of one evaluation: the author's facts and an org-domain cache."""
+def _as_txt(walk: Generator[str, TxtAnswer, _R]) -> Generator[_Request, _Answer, _R]:
+    """Run a walk that yields bare names inside the plan, as ``_Txt`` requests."""
+    try:
+        name = next(walk)
+        while True:
+            try:
+                answer = yield _Txt(name)
+            except DnsError as exc:
+                name = walk.throw(exc)
+            else:
+                assert isinstance(answer, TxtAnswer)
+                name = walk.send(answer)
+    except StopIteration as stop:
+        result: _R = stop.value
+        return result
 
-    def __init__(self, author: str, author_org: OrgDomain) -> None:
+
+class _Evaluation:
+    """
+    State of one Author Domain's evaluation: what is known of each organizational domain.
+
+    Organizational domains are looked up lazily and only when a verdict can depend on
+    them (RFC 9989 §4.10.2): identical domains and strict mode need none, and an
+    identifier that is not at or below any possible organizational domain of the Author
+    Domain can never align, so its DNS (which its owner controls) is never asked.
+    """
+
+    def __init__(self, author: str, walk: bool) -> None:
         self.author = author
-        self.author_org = author_org
-        self.orgs: dict[str, OrgDomain | DnsError] = {author: author_org}
+        self.walk = walk
+        self.known: dict[str, OrgKnowledge] = {}
+
+    def knowledge(self, domain: str) -> Generator[_Request, _Answer, OrgKnowledge]:
+        """What can be known of ``domain``'s organizational domain (cached)."""
+        found = self.known.get(domain)
+        if found is None:
+            if self.walk:
+                found = yield from _as_txt(tolerant_tree_walk(domain))
+            else:
+                try:
+                    found = OrgKnowledge.known((yield from _org(domain)))
+                except DnsError as exc:
+                    found = OrgKnowledge.unknown(domain, exc)
+            self.known[domain] = found
+        return found
+
+    @property
+    def author_org(self) -> OrgDomain | None:
+        known = self.known.get(self.author)
+        return known.org if known is not None else None
 
     def align(
         self, claim: _Claim, mode: AlignmentMode
     ) -> Generator[_Request, _Answer, IdentifierAlignment]:
         """Check one identifier (RFC 9989 §4.4, §4.10.2)."""
 
-        comparing = self.author_org.alternative is not None
-
-        def result(domain: str, aligned: bool, reason: AlignmentReason) -> IdentifierAlignment:
-            # These verdicts do not depend on the organizational-domain method.
-            alternative = aligned if comparing else None
+        def result(
+            domain: str,
+            aligned: bool,
+            reason: AlignmentReason,
+            org: str | None = None,
+            alternative: bool | None = None,
+        ) -> IdentifierAlignment:
             return IdentifierAlignment(
-                claim.identifier, domain, mode, aligned, reason, None, alternative
+                claim.identifier, domain, mode, aligned, reason, org, alternative
             )
 
+        def same(domain: str, aligned: bool, reason: AlignmentReason) -> IdentifierAlignment:
+            # These verdicts do not depend on the organizational-domain method.
+            author_org = self.author_org
+            comparing = author_org is not None and author_org.alternative is not None
+            return result(domain, aligned, reason, None, aligned if comparing else None)
+
         if not claim.domain or not claim.domain.strip():
-            return result("", False, AlignmentReason.EMPTY_DOMAIN)
+            return same("", False, AlignmentReason.EMPTY_DOMAIN)
         try:
             domain = normalize_dmarc_domain(claim.domain)
         except DomainSyntaxError:
-            return result(claim.domain, False, AlignmentReason.INVALID_DOMAIN)
+            return same(claim.domain, False, AlignmentReason.INVALID_DOMAIN)
         if not claim.passing:
-            return result(domain, False, AlignmentReason.NOT_AUTHENTICATED)
+            return same(domain, False, AlignmentReason.NOT_AUTHENTICATED)
         if domain == self.author:
-            return result(domain, True, AlignmentReason.IDENTICAL)
+            return same(domain, True, AlignmentReason.IDENTICAL)
         if mode is AlignmentMode.STRICT:
-            return result(domain, False, AlignmentReason.STRICT_MISMATCH)
-        org = self.orgs.get(domain)
-        if org is None:
-            try:
-                org = yield from _org(domain)
-            except DnsError as exc:
-                org = exc
-            self.orgs[domain] = org
-        if isinstance(org, DnsError):
-            reason = (
-                AlignmentReason.TEMPERROR
-                if isinstance(org, DnsTempError)
-                else AlignmentReason.PERMERROR
-            )
-            return IdentifierAlignment(claim.identifier, domain, mode, False, reason)
-        aligned, reason = _relaxed(self.author_org, org)
-        alternative = None
-        if self.author_org.alternative is not None and org.alternative is not None:
-            alternative = _relaxed(self.author_org.alternative, org.alternative)[0]
-        return IdentifierAlignment(
-            claim.identifier, domain, mode, aligned, reason, org.organizational_domain, alternative
+            return same(domain, False, AlignmentReason.STRICT_MISMATCH)
+        author = yield from self.knowledge(self.author)
+        reachable = any(is_at_or_below(domain, c) for c in author.candidates)
+        comparing = author.org is not None and author.org.alternative is not None
+        if not reachable and not comparing:
+            # Its organizational domain is itself or above it: never the Author Domain's.
+            return result(domain, False, AlignmentReason.OUTSIDE_ORGANIZATIONAL_DOMAIN)
+        other = yield from self.knowledge(domain)
+        if author.org is not None and other.org is not None:
+            aligned, reason = _relaxed(author.org, other.org)
+            alternative = None
+            if author.org.alternative is not None and other.org.alternative is not None:
+                alternative = _relaxed(author.org.alternative, other.org.alternative)[0]
+            return result(domain, aligned, reason, other.org.organizational_domain, alternative)
+        org = other.org.organizational_domain if other.org is not None else None
+        if not reachable or not author.candidates & other.candidates:
+            return result(domain, False, AlignmentReason.DIFFERENT_ORGANIZATIONAL_DOMAIN, org)
+        errors = [e for e in (author.error, other.error) if e is not None]
+        temporary = any(isinstance(e, DnsTempError) for e in errors)
+        return result(
+            domain,
+            False,
+            AlignmentReason.TEMPERROR if temporary else AlignmentReason.PERMERROR,
+            org,
         )
 
 
@@ -461,31 +538,31 @@ class _Policy:
     multiple: bool = False
 
 
-def _discover(author: str, org: OrgDomain) -> Generator[_Request, _Answer, _Policy]:
+def _discover(
+    author: str, own: DmarcLookup, state: _Evaluation
+) -> Generator[_Request, _Answer, _Policy]:
     """
-    DMARC policy discovery (RFC 9989 §4.10.1), reusing the lookups of the author's walk.
+    DMARC policy discovery (RFC 9989 §4.10.1) once the Author Domain's own record is known.
 
-    With the tree walk, the Author Domain's own record applies, else the organizational
-    domain's, else the PSD's (the ``psd=y`` record the walk met). With a finder that makes
-    no DMARC queries (the PSL), this is RFC 7489 §6.6.3: the Author Domain's record, else
-    the organizational domain's; several records at the Author Domain end discovery.
+    A record at the Author Domain is the one applied, and nothing above it is asked. Else,
+    with the tree walk, the organizational domain's record applies, else the PSD's (the
+    ``psd=y`` record the walk met). With a finder that makes no DMARC queries (the PSL),
+    this is RFC 7489 §6.6.3: several records at the Author Domain end discovery; else
+    the organizational domain's record applies.
+
+    Raises:
+        DnsError: The walk or a lookup it needs failed: the policy is unknown.
     """
+    if own.status is LookupStatus.FOUND:
+        return _Policy(own, False, (own,))
+    known = yield from state.knowledge(author)
+    if known.org is None:
+        assert known.error is not None
+        raise known.error
+    org = known.org
     walked = bool(org.lookups)
-    lookups = list(org.lookups)
-
-    def known(domain: str) -> Generator[_Request, _Answer, DmarcLookup | None]:
-        found = org.lookup_for(domain)
-        if found is None and not walked:
-            name = dmarc_name(domain)
-            answer = impossible_name(name) or (yield from _txt(name))
-            found = DmarcLookup.from_answer(domain, answer)
-            lookups.append(found)
-        return found
-
-    own = yield from known(author)
-    if own is not None and own.status is LookupStatus.FOUND:
-        return _Policy(own, False, tuple(lookups))
-    if own is not None and own.status is LookupStatus.MULTIPLE and not walked:
+    lookups = list(org.lookups) if walked else [own]
+    if own.status is LookupStatus.MULTIPLE and not walked:
         return _Policy(None, lookups=tuple(lookups), multiple=True)
     candidates = [org.organizational_domain]
     if walked and org.public_suffix_domain is not None:
@@ -493,7 +570,12 @@ def _discover(author: str, org: OrgDomain) -> Generator[_Request, _Answer, _Poli
     for domain in candidates:
         if domain == author:
             continue
-        found = yield from known(domain)
+        found = org.lookup_for(domain)
+        if found is None and not walked:
+            name = dmarc_name(domain)
+            answer = impossible_name(name) or (yield from _txt(name))
+            found = DmarcLookup.from_answer(domain, answer)
+            lookups.append(found)
         if found is not None and found.status is LookupStatus.FOUND:
             return _Policy(found, is_subdomain(author, domain), tuple(lookups))
         if found is not None and found.status is LookupStatus.MULTIPLE and not walked:
@@ -501,23 +583,35 @@ def _discover(author: str, org: OrgDomain) -> Generator[_Request, _Answer, _Poli
     return _Policy(None, lookups=tuple(lookups))
 
 
+def _verdict(identifiers: tuple[IdentifierAlignment, ...]) -> tuple[DmarcVerdict, DmarcReason]:
+    """One aligned identifier passes; an open question decides only when none does."""
+    if any(i.aligned for i in identifiers):
+        return DmarcVerdict.PASS, DmarcReason.ALIGNED
+    if any(i.reason is AlignmentReason.TEMPERROR for i in identifiers):
+        return DmarcVerdict.TEMPERROR, DmarcReason.DNS_TEMPORARY
+    if any(i.reason is AlignmentReason.PERMERROR for i in identifiers):
+        return DmarcVerdict.PERMERROR, DmarcReason.DNS_PERMANENT
+    return DmarcVerdict.FAIL, DmarcReason.NOT_ALIGNED
+
+
 def _evaluate_author(
-    raw_author: str, claims: list[_Claim]
+    raw_author: str, claims: list[_Claim], walk: bool, rfc7489: bool
 ) -> Generator[_Request, _Answer, DmarcResult]:
     """Evaluate one Author Domain: discovery, alignment, verdict, policy."""
     try:
         author = normalize_dmarc_domain(raw_author)
     except DomainSyntaxError:
         return DmarcResult(DmarcVerdict.PERMERROR, DmarcReason.INVALID_AUTHOR_DOMAIN)
+    state = _Evaluation(author, walk)
     try:
-        author_org = yield from _org(author)
-        found = yield from _discover(author, author_org)
+        name = dmarc_name(author)
+        own = DmarcLookup.from_answer(author, impossible_name(name) or (yield from _txt(name)))
+        found = yield from _discover(author, own, state)
     except DnsError as exc:
         verdict, reason = _error_verdict(exc)
-        return DmarcResult(verdict, reason, author)
+        return DmarcResult(verdict, reason, author, state.author_org)
     record = found.lookup.record if found.lookup is not None else None
     usable = record if record is not None and record.usable else None
-    state = _Evaluation(author, author_org)
     dkim: list[IdentifierAlignment] = []
     spf: IdentifierAlignment | None = None
     for claim in claims:
@@ -531,10 +625,11 @@ def _evaluate_author(
         DmarcVerdict.NONE,
         DmarcReason.NO_POLICY,
         author,
-        author_org,
+        state.author_org,
         dkim=tuple(dkim),
         spf=spf,
         lookups=found.lookups,
+        rfc7489=rfc7489,
     )
     if found.lookup is None or record is None:
         reason = DmarcReason.MULTIPLE_RECORDS if found.multiple else DmarcReason.NO_POLICY
@@ -542,26 +637,23 @@ def _evaluate_author(
     base = attrs.evolve(base, policy_domain=found.lookup.domain, record=record)
     if usable is None:
         return attrs.evolve(base, verdict=DmarcVerdict.PERMERROR, reason=DmarcReason.INVALID_RECORD)
-    identifiers = base.identifiers
-    if any(i.aligned for i in identifiers):
-        verdict, reason = DmarcVerdict.PASS, DmarcReason.ALIGNED
-    elif any(i.reason is AlignmentReason.TEMPERROR for i in identifiers):
-        verdict, reason = DmarcVerdict.TEMPERROR, DmarcReason.DNS_TEMPORARY
-    elif any(i.reason is AlignmentReason.PERMERROR for i in identifiers):
-        verdict, reason = DmarcVerdict.PERMERROR, DmarcReason.DNS_PERMANENT
-    else:
-        verdict, reason = DmarcVerdict.FAIL, DmarcReason.NOT_ALIGNED
+    verdict, reason = _verdict(base.identifiers)
     exists: bool | None = None
+    tag, policy = usable.policy_for(subdomain=found.subdomain)
     if found.subdomain and usable.np is not None:
         # np applies to a non-existent Author Domain (RFC 9989 §3.2.13, Appendix A.4):
         # NXDOMAIN for any query type means nothing exists at or below the name.
         try:
             exists = (yield from _txt(author)).status is not DnsStatus.NXDOMAIN
         except DnsError as exc:
-            if verdict is not DmarcVerdict.PASS:
-                verdict, reason = _error_verdict(exc)
+            missing = usable.policy_for(subdomain=True, exists=False)[1]
+            if missing is not policy:
+                # The policy is unknown: it decides a failing verdict, and is not reported.
+                if verdict is DmarcVerdict.FAIL:
+                    verdict, reason = _error_verdict(exc)
                 return attrs.evolve(base, verdict=verdict, reason=reason)
-    tag, policy = usable.policy_for(subdomain=found.subdomain, exists=exists is not False)
+        else:
+            tag, policy = usable.policy_for(subdomain=True, exists=exists)
     result = attrs.evolve(
         base,
         verdict=verdict,
@@ -578,30 +670,43 @@ def _evaluate_author(
 _STRICTNESS = {Policy.NONE: 0, Policy.QUARANTINE: 1, Policy.REJECT: 2}
 
 
+def _domain_key(author: str) -> str:
+    """The domain an address names, for counting Author Domains (A-label, lowercase)."""
+    try:
+        return normalize_dmarc_domain(author)
+    except DomainSyntaxError:
+        return author.strip().lower().rstrip(".")
+
+
 def _evaluate(
-    authors: Sequence[str], claims: list[_Claim]
+    authors: Sequence[str], claims: list[_Claim], walk: bool, rfc7489: bool
 ) -> Generator[_Request, _Answer, DmarcResult]:
-    """The whole evaluation for one From field (one or several addresses)."""
+    """
+    The whole evaluation for one From field (one or several addresses).
+
+    Author Domains are counted, not addresses (RFC 9989 §5.3.1): a From with several
+    mailboxes of one domain is one Author Domain and one evaluation.
+    """
     if not authors or not all(a and a.strip() for a in authors):
         return DmarcResult(DmarcVerdict.PERMERROR, DmarcReason.NO_AUTHOR_DOMAIN)
-    if len(authors) == 1:
-        return (yield from _evaluate_author(authors[0], claims))
     distinct: list[str] = []
     for author in authors:
-        key = author.strip().lower().rstrip(".")
+        key = _domain_key(author)
         if key not in distinct:
             distinct.append(key)
+    if len(distinct) == 1:
+        return (yield from _evaluate_author(authors[0], claims, walk, rfc7489))
     if len(distinct) > MAX_AUTHOR_DOMAINS:
         return DmarcResult(DmarcVerdict.PERMERROR, DmarcReason.TOO_MANY_AUTHORS)
     parts: list[DmarcResult] = []
     for author in distinct:
-        parts.append((yield from _evaluate_author(author, claims)))
+        parts.append((yield from _evaluate_author(author, claims, walk, rfc7489)))
     return _combine(tuple(parts))
 
 
 def _combine(parts: tuple[DmarcResult, ...]) -> DmarcResult:
     """
-    A multi-address From (RFC 9989 §11.5): never a pass.
+    A From with addresses in several domains (RFC 9989 §11.5): never a pass.
 
     Each distinct domain is evaluated as an Author Domain; if any has a policy the result
     is fail, with the strictest disposition among the failing checks.
@@ -638,6 +743,11 @@ def _authors(from_domain: str | Sequence[str] | None) -> list[str]:
 
 # ---------------------------------------------------------------------------
 # Drivers
+
+
+def _rfc7489(finder: object) -> bool:
+    """The finder is the Public Suffix List (possibly wrapped): evaluate as RFC 7489 does."""
+    return getattr(finder, "method", None) is OrgDomainMethod.PUBLIC_SUFFIX_LIST
 
 
 class DmarcAlignment:
@@ -704,11 +814,12 @@ class DmarcAlignment:
         def fetch(request: _Request) -> _Answer:
             if isinstance(request, _Txt):
                 return txt(request.name)
-            if self._finder is not None:
-                return self._finder.find(request.domain)
-            return drive(tree_walk(request.domain), txt)
+            assert self._finder is not None
+            return self._finder.find(request.domain)
 
-        plan = _evaluate(_authors(from_domain), _claims(dkim, spf))
+        plan = _evaluate(
+            _authors(from_domain), _claims(dkim, spf), self._finder is None, _rfc7489(self._finder)
+        )
         return drive(plan, fetch)
 
 
@@ -743,9 +854,10 @@ class AsyncDmarcAlignment:
         async def fetch(request: _Request) -> _Answer:
             if isinstance(request, _Txt):
                 return await txt(request.name)
-            if self._finder is not None:
-                return await self._finder.find(request.domain)
-            return await drive_async(tree_walk(request.domain), txt)
+            assert self._finder is not None
+            return await self._finder.find(request.domain)
 
-        plan = _evaluate(_authors(from_domain), _claims(dkim, spf))
+        plan = _evaluate(
+            _authors(from_domain), _claims(dkim, spf), self._finder is None, _rfc7489(self._finder)
+        )
         return await drive_async(plan, fetch)

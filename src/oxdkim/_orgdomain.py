@@ -30,7 +30,7 @@ from publicsuffixlist import PublicSuffixList
 from ._dmarc_record import DmarcLookup, PsdFlag, dmarc_name, impossible_name
 from ._dnsanswers import TxtAnswer
 from ._domains import DomainSyntaxError, normalize_domain
-from .exceptions import ConfigurationError, DnsError
+from .exceptions import ConfigurationError, DnsError, DnsTempError
 from .typing import AsyncOrgDomainFinder, AsyncResolver, OrgDomainFinder, Resolver
 
 __all__ = [
@@ -42,10 +42,14 @@ __all__ = [
     "OrgDomain",
     "OrgDomainMethod",
     "OrgDomainRule",
+    "OrgKnowledge",
     "PslFinder",
     "TreeWalkFinder",
+    "ancestors",
+    "is_at_or_below",
     "normalize_dmarc_domain",
     "select_organizational_domain",
+    "tolerant_tree_walk",
     "tree_walk",
     "walk_targets",
 ]
@@ -214,6 +218,124 @@ def tree_walk(domain: str) -> Generator[str, TxtAnswer, OrgDomain]:
     return select_organizational_domain(domain, tuple(lookups))
 
 
+def ancestors(domain: str) -> tuple[str, ...]:
+    """``domain`` and every domain above it, longest first: its possible organizational domains."""
+    labels = domain.split(".")
+    return tuple(".".join(labels[i:]) for i in range(len(labels)))
+
+
+def is_at_or_below(domain: str, other: str) -> bool:
+    """``domain`` is ``other`` or a subdomain of it (lowercase A-labels)."""
+    return domain == other or domain.endswith("." + other)
+
+
+@attrs.frozen
+class OrgKnowledge:
+    """
+    What DNS told about a domain's organizational domain, even when a query failed.
+
+    An identifier aligns when its organizational domain equals the Author Domain's
+    (RFC 9989 §4.4), so a failed query only matters if the two sets of *possible*
+    organizational domains meet. ``candidates`` is that set: exactly the answer when the
+    walk finished (``org`` is set), else every organizational domain some answer to the
+    failed names would give (see :func:`tolerant_tree_walk`).
+
+    Attributes:
+        domain: The subject domain.
+        org: The answer, when every query it needed was answered.
+        candidates: The possible organizational domains.
+        error: The failure that left the answer open (a temporary one if any was).
+        lookups: The lookups that were answered.
+    """
+
+    domain: str
+    org: OrgDomain | None
+    candidates: frozenset[str]
+    error: DnsError | None = attrs.field(default=None, eq=False)
+    lookups: tuple[DmarcLookup, ...] = ()
+
+    @property
+    def exact(self) -> bool:
+        """The organizational domain is known."""
+        return self.org is not None
+
+    @classmethod
+    def known(cls, org: OrgDomain) -> OrgKnowledge:
+        """Everything is known."""
+        return cls(org.domain, org, frozenset({org.organizational_domain}), None, org.lookups)
+
+    @classmethod
+    def unknown(cls, domain: str, error: DnsError) -> OrgKnowledge:
+        """A finder failed and said nothing: any domain at or above ``domain`` is possible."""
+        return cls(domain, None, frozenset(ancestors(domain)), error)
+
+
+def _worse(old: DnsError | None, new: DnsError) -> DnsError:
+    """The error to report: the first temporary one, else the first one."""
+    if old is None or (isinstance(new, DnsTempError) and not isinstance(old, DnsTempError)):
+        return new
+    return old
+
+
+def _child(domain: str, target: str) -> str:
+    """The domain one label below ``target`` on the way to ``domain`` (RFC 9989 §4.10.2 rule 2)."""
+    return ".".join(domain.split(".")[-(target.count(".") + 2) :])
+
+
+def _possible(domain: str, entries: list[tuple[str, DmarcLookup | None]]) -> frozenset[str]:
+    """
+    Every organizational domain a walk could give, whatever the failed lookups would say.
+
+    A failed lookup (``None``) could hold nothing, a record with ``psd=u`` (then it may be
+    the record with the fewest labels), ``psd=n`` (it is the answer) or ``psd=y`` (the
+    domain one label below it is). The walk stops at the first record with a ``psd``
+    flag, so a known such record is reached only when every failed lookup before it
+    held no flag. Each candidate listed is given by some answer, so the set is exact.
+    """
+    candidates: set[str] = set()
+    for index, (target, lookup) in enumerate(entries):
+        if lookup is None:
+            candidates.add(target)
+            candidates.add(_child(domain, target) if index else domain)
+            continue
+        if lookup.record is not None and lookup.record.psd is not PsdFlag.UNKNOWN:
+            known = tuple(found for _, found in entries[: index + 1] if found is not None)
+            candidates.add(select_organizational_domain(domain, known).organizational_domain)
+            return frozenset(candidates)
+    records = [found for _, found in entries if found is not None and found.record is not None]
+    candidates.add(records[-1].domain if records else domain)
+    return frozenset(candidates)
+
+
+def tolerant_tree_walk(domain: str) -> Generator[str, TxtAnswer, OrgKnowledge]:
+    """
+    :func:`tree_walk` that goes on past a failed query and says what is still possible.
+
+    With every query answered it returns the same answer as :func:`tree_walk`. A DNS error
+    thrown in is remembered and the walk carries on up the tree (the names above decide
+    too), so the result lists every organizational domain that some answer to the failed
+    names would give: :attr:`OrgKnowledge.candidates`.
+    """
+    entries: list[tuple[str, DmarcLookup | None]] = []
+    error: DnsError | None = None
+    for target in walk_targets(domain):
+        name = dmarc_name(target)
+        try:
+            answer = impossible_name(name) or (yield name)
+        except DnsError as exc:
+            error = _worse(error, exc)
+            entries.append((target, None))
+            continue
+        lookup = DmarcLookup.from_answer(target, answer)
+        entries.append((target, lookup))
+        if lookup.record is not None and lookup.record.psd is not PsdFlag.UNKNOWN:
+            break
+    lookups = tuple(lookup for _, lookup in entries if lookup is not None)
+    if error is None:
+        return OrgKnowledge.known(select_organizational_domain(domain, lookups))
+    return OrgKnowledge(domain, None, _possible(domain, entries), error, lookups)
+
+
 _Q = TypeVar("_Q")
 _A = TypeVar("_A")
 _R = TypeVar("_R")
@@ -275,6 +397,8 @@ class TreeWalkFinder:
         DnsPermError: A query failed permanently (CNAME loop, ...).
     """
 
+    method = OrgDomainMethod.TREE_WALK
+
     def __init__(self, resolver: Resolver) -> None:
         self._resolver = resolver
 
@@ -285,6 +409,8 @@ class TreeWalkFinder:
 
 class AsyncTreeWalkFinder:
     """The asynchronous twin of :class:`TreeWalkFinder`, over an async resolver."""
+
+    method = OrgDomainMethod.TREE_WALK
 
     def __init__(self, resolver: AsyncResolver) -> None:
         self._resolver = resolver
@@ -316,6 +442,8 @@ class PslFinder:
     Raises:
         ConfigurationError: ``list_file`` cannot be read.
     """
+
+    method = OrgDomainMethod.PUBLIC_SUFFIX_LIST
 
     def __init__(
         self, list_file: str | os.PathLike[str] | None = None, *, private_domains: bool = True
@@ -374,6 +502,8 @@ class AsyncFinderAdapter:
 
     def __init__(self, finder: OrgDomainFinder) -> None:
         self._finder = finder
+        self.method: OrgDomainMethod | None = getattr(finder, "method", None)
+        """The wrapped finder's method, when it says."""
 
     async def find(self, domain: str) -> OrgDomain:
         """The wrapped finder's answer."""
@@ -392,6 +522,8 @@ class ComparingFinder:
     def __init__(self, primary: OrgDomainFinder, secondary: OrgDomainFinder) -> None:
         self._primary = primary
         self._secondary = secondary
+        self.method: OrgDomainMethod | None = getattr(primary, "method", None)
+        """The primary finder's method: the one whose answers decide."""
 
     def find(self, domain: str) -> OrgDomain:
         """Both answers; a DNS error from either finder propagates."""
@@ -405,6 +537,8 @@ class AsyncComparingFinder:
     def __init__(self, primary: AsyncOrgDomainFinder, secondary: AsyncOrgDomainFinder) -> None:
         self._primary = primary
         self._secondary = secondary
+        self.method: OrgDomainMethod | None = getattr(primary, "method", None)
+        """The primary finder's method: the one whose answers decide."""
 
     async def find(self, domain: str) -> OrgDomain:
         """Both answers; a DNS error from either finder propagates."""

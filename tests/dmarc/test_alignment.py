@@ -103,7 +103,7 @@ class TestAlignmentTable:
         """Our choice for the PSL's PRIVATE section: it counts, so github.io sites differ."""
         case = next(c for c in ALIGNMENT if c["id"] == "derived-private-psl")
         result = _evaluate_identifier(case, "dkim", "r", PSL)
-        assert AlignmentReason.DIFFERENT_ORGANIZATIONAL_DOMAIN is result.dkim[0].reason
+        assert AlignmentReason.OUTSIDE_ORGANIZATIONAL_DOMAIN is result.dkim[0].reason
 
 
 def _b4(case_id: str) -> dict[str, Any]:
@@ -132,12 +132,15 @@ class TestAppendixB4:
     def test_b43_dkim_alone_fails(self) -> None:
         """B.4.3 without SPF: mail.mega.bank.example is not aligned, so the verdict is fail."""
         case = _b4("bis41-B.4.3")
-        result = DmarcAlignment(zone(case["dmarc_records"])).evaluate(
+        resolver = recording(case["dmarc_records"])
+        result = DmarcAlignment(resolver).evaluate(
             case["author_domain"], dkim=[case["dkim_domain"]]
         )
         assert (DmarcVerdict.FAIL, Policy.REJECT) == (result.verdict, result.disposition)
-        assert "mega.bank.example" == result.dkim[0].organizational_domain
-        assert AlignmentReason.DIFFERENT_ORGANIZATIONAL_DOMAIN is result.dkim[0].reason
+        assert AlignmentReason.OUTSIDE_ORGANIZATIONAL_DOMAIN is result.dkim[0].reason
+        # Not at or below giant.bank.example, so it can never align: its DNS is not asked.
+        assert None is result.dkim[0].organizational_domain
+        assert not any("mega" in name for name in resolver.names)
 
     def test_no_name_is_queried_twice(self) -> None:
         """One evaluation shares its DNS answers between the walks it makes."""
@@ -191,7 +194,7 @@ class TestIdentifiers:
         )
         assert DmarcVerdict.FAIL is result.verdict
         assert AlignmentReason.NOT_AUTHENTICATED is result.dkim[0].reason
-        assert AlignmentReason.DIFFERENT_ORGANIZATIONAL_DOMAIN is result.dkim[1].reason
+        assert AlignmentReason.OUTSIDE_ORGANIZATIONAL_DOMAIN is result.dkim[1].reason
 
     def test_verifier_pass_aligns(self) -> None:
         """A passing verifier result with an aligned d= passes."""
@@ -247,11 +250,12 @@ class TestIdentifiers:
             assert [False, False] == [i.aligned for i in result.identifiers]
 
     def test_psl_public_suffix_identifier(self) -> None:
-        """Under the PSL rule d=co.uk is a public suffix and never aligns (RFC 7489 §3.1.1)."""
-        result = DmarcAlignment(zone({"_dmarc.example.co.uk": "v=DMARC1"}), PSL).evaluate(
-            "example.co.uk", dkim=["co.uk"]
-        )
-        assert AlignmentReason.PUBLIC_SUFFIX is result.dkim[0].reason
+        """Under the PSL rule d=co.uk never aligns (RFC 7489 §3.1.1)."""
+        dmarc = DmarcAlignment(zone({"_dmarc.co.uk": "v=DMARC1"}), PSL)
+        above = dmarc.evaluate("example.co.uk", dkim=["co.uk"])
+        assert AlignmentReason.OUTSIDE_ORGANIZATIONAL_DOMAIN is above.dkim[0].reason
+        below = dmarc.evaluate("co.uk", dkim=["example.co.uk"])
+        assert AlignmentReason.PUBLIC_SUFFIX is below.dkim[0].reason
 
     def test_strict_dkim_relaxed_spf(self) -> None:
         """adkim=s refuses a parent d=; aspf=r still accepts a subdomain MAIL FROM."""
@@ -399,16 +403,32 @@ class TestRecordsAndErrors:
         assert "dmarc=temperror header.from=example.com" == result.authentication_results()
 
     def test_identifier_walk_failure(self) -> None:
-        """An identifier's walk failing is temperror, unless another identifier aligns."""
-        resolver = zone(BRAND, failing=["_dmarc.brandmail.example"])
+        """A walk failing below the organizational domain is temperror, unless another aligns."""
+        resolver = zone(BRAND, failing=["_dmarc.mail.example.com"])
         dmarc = DmarcAlignment(resolver)
-        alone = dmarc.evaluate("example.com", dkim=["dkim.brandmail.example"])
+        alone = dmarc.evaluate("example.com", dkim=["dkim.mail.example.com"])
         rescued = dmarc.evaluate(
-            "example.com", dkim=["dkim.brandmail.example"], spf=SpfCheck("pass", "example.com")
+            "example.com", dkim=["dkim.mail.example.com"], spf=SpfCheck("pass", "example.com")
         )
+        # _dmarc.mail.example.com could say psd=n: then mail.example.com is its own
+        # organizational domain and the signature does not align.
         assert DmarcVerdict.TEMPERROR is alone.verdict
         assert AlignmentReason.TEMPERROR is alone.dkim[0].reason
+        assert None is alone.applied_policy or "policy.dmarc" not in alone.authentication_results()
         assert DmarcVerdict.PASS is rescued.verdict
+
+    def test_unrelated_identifier_failure_is_fail(self) -> None:
+        """An attacker's d= whose DNS fails cannot turn fail into temperror (p=reject holds)."""
+        resolver = zone(BRAND, failing=["_dmarc.brandmail.example", "brandmail.example"])
+        result = DmarcAlignment(resolver).evaluate(
+            "example.com",
+            dkim=["dkim.brandmail.example"],
+            spf=SpfCheck("pass", "brandmail.example"),
+        )
+        assert (DmarcVerdict.FAIL, Policy.REJECT) == (result.verdict, result.disposition)
+        assert [AlignmentReason.OUTSIDE_ORGANIZATIONAL_DOMAIN] * 2 == [
+            i.reason for i in result.identifiers
+        ]
 
     def test_cname_loop_is_permerror(self) -> None:
         """A permanently unusable answer (CNAME loop) is permerror."""
@@ -497,16 +517,28 @@ class TestAuthors:
         assert DmarcReason.INVALID_AUTHOR_DOMAIN is result.reason
         assert "dmarc=permerror" == result.authentication_results()
 
-    def test_multi_address_from_is_never_a_pass(self) -> None:
-        """Two addresses of one domain, both aligned: still fail (RFC 9989 §11.5)."""
+    def test_two_mailboxes_of_one_domain_are_one_author_domain(self) -> None:
+        """Two addresses of one domain are one Author Domain: one evaluation (RFC 9989 §5.3.1)."""
         result = DmarcAlignment(zone(BRAND)).evaluate(
-            ["example.com", "Example.com"], dkim=["example.com"]
+            ["example.com", "Example.com."], dkim=["example.com"]
+        )
+        assert (DmarcVerdict.PASS, DmarcReason.ALIGNED) == (result.verdict, result.reason)
+        assert ("example.com", ()) == (result.author_domain, result.authors)
+        assert "dmarc=pass header.from=example.com policy.dmarc=reject" == (
+            result.authentication_results()
+        )
+
+    def test_multi_domain_from_is_never_a_pass(self) -> None:
+        """Addresses in two domains, both aligned: still fail (RFC 9989 §11.5)."""
+        records = {**BRAND, "_dmarc.example.org": "v=DMARC1; p=quarantine"}
+        result = DmarcAlignment(zone(records)).evaluate(
+            ["example.com", "example.org"], dkim=["example.com", "example.org"]
         )
         assert (DmarcVerdict.FAIL, DmarcReason.MULTIPLE_AUTHORS) == (
             result.verdict,
             result.reason,
         )
-        assert [DmarcVerdict.PASS] == [p.verdict for p in result.authors]
+        assert [DmarcVerdict.PASS] * 2 == [p.verdict for p in result.authors]
         assert "dmarc=fail" == result.authentication_results()
 
     def test_multi_address_from_takes_the_strictest_failing_policy(self) -> None:
