@@ -1,0 +1,150 @@
+"""
+A temporary DNS failure changes a DMARC verdict only when the verdict depends on it.
+
+For random zones, identifiers and sets of failing names: when the evaluation gives a
+verdict despite the failures, every answer those names could give yields that verdict
+(soundness: an attacker whose DNS fails cannot bend it); when it gives temperror, some
+answers to the failed names give different verdicts (the failure really decides).
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from oxdkim._alignment import DmarcAlignment, DmarcResult, DmarcVerdict, SpfCheck
+from oxdkim._orgdomain import PslFinder
+
+from .helpers import PSL_SNAPSHOT, recording, zone
+
+PSL = PslFinder(PSL_SNAPSHOT)
+
+UNIVERSE = (
+    "example",
+    "bank.example",
+    "mail.bank.example",
+    "a.mail.bank.example",
+    "evil.example",
+    "x.evil.example",
+    "test",
+    "shop.test",
+    "m.shop.test",
+)
+RECORDS = (
+    None,
+    "v=DMARC1; p=none",
+    "v=DMARC1; p=reject",
+    "v=DMARC1; p=reject; psd=y",
+    "v=DMARC1; p=quarantine; psd=n",
+    "v=DMARC1; p=none; sp=quarantine; np=reject",
+    "v=DMARC1; p=reject; adkim=s; aspf=s",
+    "v=DMARC1; p=bogus",
+)
+"""Every kind of answer a ``_dmarc`` name can give: none, psd=u/y/n, strict, np, unusable."""
+
+PRESENCE = (None, "exists")
+"""The answers an existence check can get: NXDOMAIN (unless below it exist) or a record."""
+
+
+def _outcome(result: DmarcResult) -> tuple[Any, ...]:
+    return (result.verdict, result.disposition)
+
+
+def _evaluate(
+    records: dict[str, str], failing: frozenset[str], case: dict[str, Any]
+) -> tuple[DmarcResult, list[str]]:
+    resolver = recording(records, failing=failing)
+    dmarc = DmarcAlignment(resolver, PSL if case["psl"] else None)
+    spf = SpfCheck("pass", case["spf"]) if case["spf"] else None
+    return dmarc.evaluate(case["author"], dkim=case["dkim"], spf=spf), resolver.names
+
+
+def _filled(records: dict[str, str], names: tuple[str, ...], answers: tuple[Any, ...]) -> dict:
+    filled = dict(records)
+    for name, answer in zip(names, answers, strict=True):
+        filled.pop(name, None)
+        if answer is not None:
+            filled[name] = answer
+    return filled
+
+
+def _consistent(
+    records: dict[str, str], filled: dict[str, str], names: tuple[str, ...], asked: list[str]
+) -> bool:
+    """A record below a name makes it exist: such an answer changes a name that did not fail."""
+    before, after = zone(records), zone(filled)
+    checked = [n for n in asked if n in UNIVERSE and n not in names]
+    return all(before.txt(n).status == after.txt(n).status for n in checked)
+
+
+def _alphabet(name: str) -> tuple[Any, ...]:
+    return RECORDS if name.startswith("_dmarc.") else PRESENCE
+
+
+POOL = tuple(f"_dmarc.{name}" for name in UNIVERSE) + UNIVERSE
+"""Names that may fail: every policy name and every domain (existence checks)."""
+
+CASES = st.fixed_dictionaries(
+    {
+        "zone": st.dictionaries(st.sampled_from(UNIVERSE), st.sampled_from(RECORDS[1:])),
+        "author": st.sampled_from(UNIVERSE),
+        "dkim": st.lists(st.sampled_from(UNIVERSE), max_size=2),
+        "spf": st.none() | st.sampled_from(UNIVERSE),
+        "psl": st.booleans(),
+    }
+)
+
+
+def _records(case: dict[str, Any]) -> dict[str, str]:
+    return {f"_dmarc.{name}": value for name, value in case["zone"].items()}
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=CASES, failing=st.lists(st.sampled_from(POOL), min_size=1, max_size=2, unique=True))
+def test_a_failure_decides_only_when_the_verdict_depends_on_it(
+    case: dict[str, Any], failing: list[str]
+) -> None:
+    """Soundness and necessity of temperror over every answer the failed names could give."""
+    records = _records(case)
+    names = tuple(sorted(failing))
+    result, _ = _evaluate(records, frozenset(names), case)
+    outcomes = set()
+    for answers in itertools.product(*(_alphabet(name) for name in names)):
+        records_filled = _filled(records, names, answers)
+        filled, asked = _evaluate(records_filled, frozenset(), case)
+        if not _consistent(records, records_filled, names, asked):
+            continue
+        outcomes.add(_outcome(filled))
+        if result.verdict not in (DmarcVerdict.TEMPERROR, DmarcVerdict.PERMERROR):
+            # Soundness: a verdict given despite the failure holds whatever DNS says.
+            assert _outcome(result) == _outcome(filled), (names, answers)
+            if result.applied_policy is not None:
+                assert result.applied_policy == filled.applied_policy, (names, answers)
+    if result.verdict is DmarcVerdict.TEMPERROR:
+        # Necessity: the failed names decide between at least two outcomes.
+        assert len(outcomes) > 1, (names, outcomes)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    case=CASES,
+    failing=st.dictionaries(st.sampled_from(POOL), st.integers(0, len(RECORDS) - 1), max_size=6),
+)
+def test_many_failures_never_bend_a_given_verdict(
+    case: dict[str, Any], failing: dict[str, int]
+) -> None:
+    """Up to six failed names, one drawn answer for each: a verdict given stays the same."""
+    records = _records(case)
+    names = tuple(failing)
+    result, _ = _evaluate(records, frozenset(names), case)
+    if result.verdict in (DmarcVerdict.TEMPERROR, DmarcVerdict.PERMERROR):
+        return
+    answers = tuple(_alphabet(n)[i % len(_alphabet(n))] for n, i in failing.items())
+    records_filled = _filled(records, names, answers)
+    filled, asked = _evaluate(records_filled, frozenset(), case)
+    if not _consistent(records, records_filled, names, asked):
+        return
+    assert _outcome(result) == _outcome(filled), (names, answers)
