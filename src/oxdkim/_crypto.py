@@ -13,12 +13,14 @@ import enum
 import functools
 import hashlib
 from pathlib import Path
+from typing import cast
 
 import attrs
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa, utils
 
+from ._files import is_path, is_whole_number, shown, shown_path
 from .exceptions import ConfigurationError, KeyLoadError, SigningError, WeakKeyError
 
 RSA_ABSOLUTE_MIN_BITS = 1024
@@ -47,13 +49,12 @@ class Algorithm(enum.Enum):
     @classmethod
     def parse(cls, value: str) -> Algorithm:
         """Return the algorithm for an ``a=`` token, refusing anything else."""
-        try:
-            return cls(value.strip().lower())
-        except ValueError:
-            allowed = ", ".join(a.value for a in cls)
-            raise ConfigurationError(
-                f"unsupported algorithm {value!r}; use one of {allowed}"
-            ) from None
+        if isinstance(value, str):
+            for algorithm in cls:
+                if algorithm.value == value.strip().lower():
+                    return algorithm
+        allowed = ", ".join(a.value for a in cls)
+        raise ConfigurationError(f"unsupported algorithm {shown(value)}; use one of {allowed}")
 
 
 PrivateKey = rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
@@ -61,6 +62,10 @@ PublicKey = rsa.RSAPublicKey | ed25519.Ed25519PublicKey
 
 
 def _check_rsa_size(bits: int, min_rsa_bits: int, source: str | None) -> None:
+    if not is_whole_number(min_rsa_bits):
+        raise ConfigurationError(
+            f"min_rsa_bits must be a whole number, not {type(min_rsa_bits).__name__}"
+        )
     if min_rsa_bits < RSA_ABSOLUTE_MIN_BITS:
         raise ConfigurationError(
             f"min_rsa_bits={min_rsa_bits} is below the RFC 8301 floor of {RSA_ABSOLUTE_MIN_BITS}"
@@ -109,11 +114,14 @@ class SigningKey:
     @classmethod
     def generate(cls, algorithm: Algorithm | str, *, bits: int = 2048) -> SigningKey:
         """Make a fresh key: RSA of ``bits`` bits (at least 1024) or Ed25519."""
-        algorithm = Algorithm.parse(algorithm) if isinstance(algorithm, str) else algorithm
+        if not isinstance(algorithm, Algorithm):
+            algorithm = Algorithm.parse(algorithm)
         if algorithm is Algorithm.ED25519_SHA256:
             return cls.from_private_key(ed25519.Ed25519PrivateKey.generate())
         # Asking for a 1024..2047-bit key is the opt-in; below 1024 is a WeakKeyError,
         # not a complaint about a min_rsa_bits the caller never passed.
+        if not is_whole_number(bits):
+            raise ConfigurationError(f"bits must be a whole number, not {type(bits).__name__}")
         _check_rsa_size(bits, max(min(bits, RSA_DEFAULT_MIN_BITS), RSA_ABSOLUTE_MIN_BITS), None)
         if bits > 8192:
             raise ConfigurationError(f"RSA keys over 8192 bits are not supported (got {bits})")
@@ -123,7 +131,7 @@ class SigningKey:
     @classmethod
     def from_pem(
         cls,
-        data: bytes,
+        data: bytes | str,
         *,
         password: bytes | None = None,
         min_rsa_bits: int = RSA_DEFAULT_MIN_BITS,
@@ -136,18 +144,29 @@ class SigningKey:
             KeyLoadError: Not a PEM private key, wrong or missing passphrase, unsupported type.
             WeakKeyError: An RSA key below ``min_rsa_bits`` (never below 1024).
         """
+        if source != "PEM data":
+            source = shown_path(source)
+        if isinstance(data, str):
+            data = data.encode("utf-8", "replace")
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise KeyLoadError(f"PEM data must be bytes, not {type(data).__name__}", source=source)
+        if password is not None and not isinstance(password, bytes):
+            raise KeyLoadError("the passphrase must be bytes", source=source)
+        # Errors are raised outside the except blocks: cryptography's own exception may
+        # quote the input, and even a suppressed __context__ is kept on the new exception.
+        problem = None
         try:
-            key = serialization.load_pem_private_key(data, password=password)
-        except TypeError as exc:
-            # cryptography says "Password was not given but private key is encrypted" and
-            # the reverse; neither message contains key material.
-            raise KeyLoadError(str(exc), source=source) from None
+            key = serialization.load_pem_private_key(bytes(data), password=password)
+        except TypeError:
+            problem = (
+                "the key is encrypted: give its passphrase"
+                if password is None
+                else "a passphrase was given, but the key is not encrypted"
+            )
         except (ValueError, UnsupportedAlgorithm):
-            # The original message may quote the input; do not chain it.
-            raise KeyLoadError(
-                "not a readable PEM private key (truncated, corrupt, or wrong passphrase)",
-                source=source,
-            ) from None
+            problem = "not a readable PEM private key (truncated, corrupt, or wrong passphrase)"
+        if problem is not None:
+            raise KeyLoadError(problem, source=source)
         return cls.from_private_key(key, min_rsa_bits=min_rsa_bits, source=source)
 
     @classmethod
@@ -158,21 +177,37 @@ class SigningKey:
         password: bytes | None = None,
         min_rsa_bits: int = RSA_DEFAULT_MIN_BITS,
     ) -> SigningKey:
-        """Read a PEM private key from ``path``; errors name the file, never its content."""
+        """
+        Read a PEM private key from ``path``; errors name the file, never its content.
+
+        A value that may be key material itself (PEM text pasted where the path goes) is
+        never echoed: the error describes it by its length only.
+        """
+        if not is_path(path):
+            raise KeyLoadError(
+                f"a key file path must be a str or Path, not {type(path).__name__} "
+                "(for PEM bytes use SigningKey.from_pem)"
+            )
+        source = shown_path(path)
+        data: bytes | None = None
+        problem = "unknown error"
         try:
             data = Path(path).read_bytes()
         except OSError as exc:
-            raise KeyLoadError(f"cannot read key file ({exc.strerror})", source=str(path)) from None
-        return cls.from_pem(data, password=password, min_rsa_bits=min_rsa_bits, source=str(path))
+            problem = exc.strerror or type(exc).__name__
+        except ValueError:  # an embedded NUL
+            problem = "not a file path"
+        if data is None:
+            hint = "; pass the key file's path" if "-----BEGIN" in str(path) else ""
+            raise KeyLoadError(f"cannot read key file ({problem}){hint}", source=source)
+        return cls.from_pem(data, password=password, min_rsa_bits=min_rsa_bits, source=source)
 
     @classmethod
     def from_ed25519_seed(cls, seed: bytes) -> SigningKey:
         """Build an Ed25519 key from its raw 32-byte seed (the RFC 8463 example's form)."""
-        try:
-            key = ed25519.Ed25519PrivateKey.from_private_bytes(seed)
-        except ValueError:
-            raise KeyLoadError("an Ed25519 seed must be exactly 32 bytes") from None
-        return cls.from_private_key(key)
+        if not isinstance(cast(object, seed), bytes) or len(seed) != 32:
+            raise KeyLoadError("an Ed25519 seed must be exactly 32 bytes")
+        return cls.from_private_key(ed25519.Ed25519PrivateKey.from_private_bytes(seed))
 
     @property
     def bits(self) -> int:

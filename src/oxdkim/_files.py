@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -38,3 +39,72 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
             tmp.unlink()
         raise
     _fsync_dir(path.parent)
+
+
+# --- values that may be key material --------------------------------------------------
+
+_B64_RUN = re.compile(r"[A-Za-z0-9+/=]{16,}")
+_HEX_RUN = re.compile(r"[0-9A-Fa-f]{16,}")
+_MAX_SHOWN = 4096
+
+
+def looks_like_key_text(text: str) -> bool:
+    """
+    Whether ``text`` could be key material rather than a name or a path: PEM armour,
+    line breaks, control characters, something longer than any path, or a long run of
+    base64 (mixed case and digits) or hex.
+
+    Messages never echo such a value: an operator who pasted a key where a path goes
+    must not find it again in a log, a traceback or a support ticket.
+    """
+    if len(text) > _MAX_SHOWN or "-----" in text:
+        return True
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        return True
+    if _HEX_RUN.search(text):
+        return True
+    for match in _B64_RUN.finditer(text):
+        run = match.group()
+        kinds = (str.isupper, str.islower, str.isdigit)
+        if all(any(kind(c) for c in run) for kind in kinds):
+            return True
+    return False
+
+
+def shown(value: object, *, what: str = "value") -> str:
+    """
+    A bounded description of ``value`` that is safe in a message: the text itself
+    (quoted) when it cannot be key material, otherwise only its length.
+    """
+    text = os.fspath(value) if isinstance(value, os.PathLike) else value
+    if isinstance(text, bytes):
+        return f"a {what} of {len(text)} bytes (not shown)"
+    if not isinstance(text, str):
+        return f"a {type(value).__name__}"
+    if looks_like_key_text(text):
+        return f"a {what} of {len(text)} characters that may be key material (not shown)"
+    return repr(text)
+
+
+def shown_path(value: object) -> str:
+    """
+    ``value`` as a path for a message: itself when it names something that exists or
+    cannot be key material, otherwise a description without its content.
+    """
+    text = os.fspath(value) if isinstance(value, str | os.PathLike) else None
+    if isinstance(text, str):
+        if not looks_like_key_text(text) or os.path.lexists(text):
+            return text
+        if "-----BEGIN" in text:
+            return f"PEM text of {len(text)} characters given as a path (not shown)"
+    return shown(value, what="path")
+
+
+def is_whole_number(value: object) -> bool:
+    """An ``int`` that is not a ``bool`` (callers pass anything, whatever the types say)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_path(value: object) -> bool:
+    """A ``str`` or :class:`~pathlib.Path`, as a path argument must be."""
+    return isinstance(value, str | os.PathLike)

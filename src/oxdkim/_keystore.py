@@ -7,6 +7,11 @@ Layout::
     keys/<selector>-<fp>.pem  one private key per file (mode 0600), named by fingerprint
     .lock                     the writer lock (flock)
 
+The directory and everything in it must belong to the process's user (or root) and be
+writable by nobody else, as OpenSSH requires of its keys: another local user who can
+replace ``ring.json`` or a key file could make this signer publish and sign with their
+key. Loading refuses a ring that is not so; creating one makes it so (or refuses).
+
 Every write is atomic (temp file, fsync, rename, directory fsync): a process killed at
 any moment leaves either the old state or the new one. Key files are written before the
 state that names them and deleted only after a state that no longer names them is on
@@ -28,7 +33,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ._crypto import RSA_DEFAULT_MIN_BITS, Algorithm, SigningKey
-from ._files import atomic_write
+from ._files import atomic_write, is_path, is_whole_number, looks_like_key_text, shown, shown_path
 from ._ringstate import KeySlot, RingSnapshot, RolloverTimings, SlotState
 from .exceptions import ConfigurationError, KeyLoadError, KeyStoreError
 
@@ -40,6 +45,25 @@ _LOCK = ".lock"
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
+
+
+def _unsafe(path: Path, info: os.stat_result, *, private: bool = False) -> str | None:
+    """Why ``path`` (as ``info`` describes it) may not hold ring data, or ``None``."""
+    me = os.geteuid()
+    if info.st_uid not in (me, 0):
+        return (
+            f"{path} is owned by uid {info.st_uid}, not by this user (uid {me}) or root; "
+            "another user could replace the ring's keys"
+        )
+    mode = stat.S_IMODE(info.st_mode)
+    if private and mode & (stat.S_IRWXG | stat.S_IRWXO):
+        return f"{path} is readable by group or others (mode {mode:04o}); run chmod 600 on it"
+    if mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return (
+            f"{path} is writable by group or others (mode {mode:04o}); another user could "
+            "replace the ring's keys: run chmod go-w on it"
+        )
+    return None
 
 
 def _parse_time(value: Any, where: str) -> datetime | None:
@@ -73,6 +97,18 @@ class FileKeyStore:
         min_rsa_bits: int = RSA_DEFAULT_MIN_BITS,
         lock_timeout: float = 10.0,
     ) -> None:
+        if not is_path(directory) or (
+            looks_like_key_text(str(directory)) and not os.path.lexists(directory)
+        ):
+            raise ConfigurationError(
+                f"the ring directory must be a path, not {shown_path(directory)}"
+            )
+        if passphrase is not None and not isinstance(passphrase, bytes):
+            raise ConfigurationError(f"passphrase must be bytes, not {type(passphrase).__name__}")
+        if not is_whole_number(min_rsa_bits):
+            raise ConfigurationError(
+                f"min_rsa_bits must be a whole number, not {shown(min_rsa_bits)}"
+            )
         self.directory = Path(directory)
         self._passphrase = passphrase
         self.min_rsa_bits = min_rsa_bits
@@ -98,26 +134,54 @@ class FileKeyStore:
         """
         Make a new ring directory (mode 0700) holding ``snapshot``.
 
+        An existing directory is used only if it belongs to this user (or root) and is
+        not writable by group or others; it is then made 0700. Creation holds the writer
+        lock, so of two processes creating the same ring exactly one succeeds.
+
         Raises:
-            KeyStoreError: The directory already holds a ring, or cannot be written.
+            KeyStoreError: The directory already holds a ring, is unsafe, or cannot be
+                written.
         """
+        if not isinstance(snapshot, RingSnapshot):
+            raise ConfigurationError(
+                f"snapshot must be a RingSnapshot, not {type(snapshot).__name__}"
+            )
         store = cls(directory, passphrase=passphrase, min_rsa_bits=min_rsa_bits)
+        problem = None
         try:
             store.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-            (store.directory / _KEYS).mkdir(mode=0o700, exist_ok=True)
+            store._make_private(store.directory)
+            with store.locked():
+                if os.path.lexists(store.state_path):
+                    raise KeyStoreError(
+                        f"{store.directory} already holds a key ring ({_STATE} exists); "
+                        "nothing was written"
+                    )
+                (store.directory / _KEYS).mkdir(mode=0o700, exist_ok=True)
+                store._make_private(store.directory / _KEYS)
+                store.save(snapshot)
         except OSError as exc:
-            raise KeyStoreError(f"cannot create {directory}: {exc.strerror}") from None
-        if store.state_path.exists():
-            raise KeyStoreError(f"{store.state_path} exists: the directory already holds a ring")
-        with store.locked():
-            store.save(snapshot)
+            problem = exc.strerror or type(exc).__name__
+        if problem is not None:
+            raise KeyStoreError(f"cannot create a ring in {store.directory}: {problem}")
         return store
+
+    def _make_private(self, directory: Path) -> None:
+        """Refuse a directory another user may change; make this user's own 0700."""
+        info = os.stat(directory)
+        if not stat.S_ISDIR(info.st_mode):
+            raise KeyStoreError(f"{directory} is not a directory")
+        unsafe = _unsafe(directory, info)
+        if unsafe is not None:
+            raise KeyStoreError(f"refusing to create a ring here: {unsafe}")
+        if info.st_uid == os.geteuid() and stat.S_IMODE(info.st_mode) != 0o700:
+            os.chmod(directory, 0o700)
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
         """Hold the exclusive writer lock (``flock`` on ``.lock``)."""
         try:
-            fd = os.open(self.directory / _LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+            fd = os.open(self.directory / _LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
         except OSError as exc:
             raise KeyStoreError(
                 f"cannot open the lock in {self.directory}: {exc.strerror}"
@@ -225,8 +289,23 @@ class FileKeyStore:
                     break
         raise KeyStoreError(f"{self.directory}: the ring state names a key file that is missing")
 
+    def _checked(self, path: Path, *, private: bool = False) -> os.stat_result:
+        """``path``'s status, after checking that only this user (or root) can change it."""
+        try:
+            info = os.stat(path)
+        except FileNotFoundError:
+            raise
+        except OSError as exc:
+            raise KeyStoreError(f"cannot read {path}: {exc.strerror}") from None
+        unsafe = _unsafe(path, info, private=private)
+        if unsafe is not None:
+            raise KeyStoreError(unsafe)
+        return info
+
     def _load_once(self) -> RingSnapshot:
         try:
+            self._checked(self.directory)
+            self._checked(self.state_path)
             raw = self.state_path.read_bytes()
         except FileNotFoundError:
             raise KeyStoreError(f"{self.directory} holds no key ring ({_STATE} missing)") from None
@@ -293,16 +372,12 @@ class FileKeyStore:
 
     def _load_key(self, path: Path, fingerprint: str | None) -> SigningKey:
         try:
-            info = os.stat(path)
+            self._checked(path.parent)
         except FileNotFoundError:
-            raise  # retried by load(): a concurrent rotation may have replaced it
-        except OSError as exc:
-            raise KeyStoreError(f"cannot read {path}: {exc.strerror}") from None
-        if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-            raise KeyStoreError(
-                f"{path} is readable by group or others (mode "
-                f"{stat.S_IMODE(info.st_mode):04o}); run chmod 600 on it"
-            )
+            raise KeyStoreError(f"{path.parent} is missing") from None
+        # A missing key file raises FileNotFoundError: load() retries, as a concurrent
+        # rotation may have replaced it.
+        self._checked(path, private=True)
         key = SigningKey.from_file(path, password=self._passphrase, min_rsa_bits=self.min_rsa_bits)
         if fingerprint is not None and key.fingerprint != fingerprint:
             raise KeyStoreError(

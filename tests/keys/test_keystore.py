@@ -125,7 +125,7 @@ class TestFiles:
     def test_create_refuses_an_existing_ring(self, tmp_path: Path, clock: SimClock) -> None:
         """Creating a ring where one exists never overwrites it."""
         store = make_store(tmp_path, clock)
-        with pytest.raises(KeyStoreError, match="already holds a ring"):
+        with pytest.raises(KeyStoreError, match="already holds a key ring"):
             FileKeyStore.create(store.directory, store.load())
 
 
