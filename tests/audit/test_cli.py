@@ -155,7 +155,7 @@ def test_temporary_failures_exit_1_unless_ignored(
         assert 1 == main(base)
         out = capsys.readouterr().out
         assert "unknown  servfail.test: mail1 temporary DNS failure" in out
-        assert "1 domain(s) could not be checked (temporary DNS failure)" in out
+        assert "1 domain could not be checked (temporary DNS failure)" in out
         assert 0 == main([*base, "--ignore-temporary"])
         assert "not counted as failures" in capsys.readouterr().out
     finally:

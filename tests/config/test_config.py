@@ -176,5 +176,5 @@ def test_check_takes_ring_domains_and_dns_from_the_file(
     code = main(["check", "--config", str(config), "--no-progress"])
     out = capsys.readouterr().out
     assert 0 == code, out
-    assert "audited 1 domains against keys.brandmail.example (mail1, mail2)" in out
+    assert "audited 1 domain against keys.brandmail.example (mail1, mail2)" in out
     assert "ok 1" in out

@@ -22,8 +22,19 @@ from ..exceptions import (
     OxDkimError,
     RecordSyntaxError,
 )
-from . import _check, _demo, _dmarc, _keygen, _preview, _records, _ring, _sign, _verify
-from ._common import EXIT_FAILED, EXIT_USAGE, CliError, error
+from . import (
+    _check,
+    _demo,
+    _dmarc,
+    _keygen,
+    _preview,
+    _records,
+    _ring,
+    _sign,
+    _testkey,
+    _verify,
+)
+from ._common import EXIT_FAILED, EXIT_USAGE, CliError, Parser, error
 
 _UNUSABLE_INPUT = (
     ConfigurationError,
@@ -32,12 +43,23 @@ _UNUSABLE_INPUT = (
     MessageFormatError,
     RecordSyntaxError,
 )
-_COMMANDS = (_demo, _keygen, _sign, _verify, _ring, _records, _check, _dmarc, _preview)
+_COMMANDS = (
+    _demo,
+    _keygen,
+    _testkey,
+    _sign,
+    _verify,
+    _ring,
+    _records,
+    _check,
+    _dmarc,
+    _preview,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with every subcommand registered."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="oxdkim",
         description="DKIM signing, key rollover and DMARC readiness for mail providers.",
     )

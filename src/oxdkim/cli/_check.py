@@ -27,10 +27,18 @@ from .._domains import unique_domains
 from .._files import atomic_write
 from .._keystore import FileKeyStore
 from ..typing import AsyncResolver
-from ._common import EXIT_FAILED, EXIT_OK, CliError, positive_int, read_domain_file
+from ._common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    CliError,
+    add_domain_options,
+    plural,
+    positive_int,
+    read_domain_file,
+)
 from ._configopts import add_config_options, load
 from ._dnsopts import add_dns_options
-from ._progress import ProgressBar, add_progress_options
+from ._progress import ProgressBar, add_progress_options, progress_bar, wanted
 
 _DESCRIPTION = """\
 Check that every customer domain of a legacy brand delegates the ring's selectors: the
@@ -68,11 +76,8 @@ def add_check_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--key-host", metavar="HOST", help="where the CNAMEs must point (default: the ring's)"
     )
-    parser.add_argument(
-        "--domains",
-        metavar="FILE",
-        help="customer domains, one per line ('#' comments; '-' for stdin); with --config "
-        "the default is every domain of the brand that signs aligned",
+    add_domain_options(
+        parser, "default with --config: every domain of the brand that signs aligned"
     )
     add_dns_options(parser)
     parser.add_argument(
@@ -159,7 +164,8 @@ class CheckOptions:
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> CheckOptions:
         """The options parsed by :func:`add_check_options` (and a brand's configuration)."""
-        ring, domain_list = args.ring, None
+        ring = args.ring
+        domain_list: tuple[str, ...] | None = tuple(args.domain) if args.domain else None
         zones, nameservers = tuple(args.zone or ()), args.nameserver
         dns_timeout, key_host = args.dns_timeout, args.key_host
         passphrase_env, allow_1024 = args.passphrase_env, args.allow_1024
@@ -168,7 +174,7 @@ class CheckOptions:
             config, brand = chosen
             ring = ring or (str(brand.ring) if brand.ring else None)
             key_host = key_host or brand.key_host
-            if args.domains is None:
+            if domain_list is None and args.domains_file is None:
                 domain_list = brand.legacy_domains
             if not zones and not nameservers:
                 zones = tuple(str(z) for z in config.resolver.zone_files)
@@ -178,11 +184,11 @@ class CheckOptions:
             allow_1024 = allow_1024 or brand.min_rsa_bits < 2048
         if ring is None:
             raise CliError("give --ring (or --config with a brand that has a ring)")
-        if args.domains is None and domain_list is None:
-            raise CliError("give --domains (or --config)")
+        if args.domains_file is None and domain_list is None:
+            raise CliError("give --domain or --domains-file (or --config)")
         return cls(
             ring=ring,
-            domains=args.domains,
+            domains=args.domains_file,
             key_host=key_host,
             domain_list=domain_list,
             zones=zones,
@@ -226,6 +232,13 @@ def _resolver(options: CheckOptions) -> AsyncResolver:
     )
 
 
+def _loaded_resolver(options: CheckOptions, bar: ProgressBar | None) -> AsyncResolver:
+    """The resolver; a large zone file takes seconds to load, so the bar says so."""
+    if bar is None or not options.zones:
+        return _resolver(options)
+    return bar.loading(f"zone file {', '.join(options.zones)}", lambda: _resolver(options))
+
+
 def _read_previous(path: str) -> AuditRun:
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -239,7 +252,7 @@ def _summary(run: AuditRun, out: TextIO, ignore_temporary: bool) -> None:
     seconds = run.seconds or 0.0
     rate = f" ({len(run) / seconds:,.0f} domains/s)" if seconds > 0 else ""
     print(
-        f"audited {len(run):,} domains against {run.key_host} "
+        f"audited {plural(len(run), 'domain')} against {run.key_host} "
         f"({', '.join(run.selectors)}) in {seconds:.1f} s{rate}",
         file=out,
     )
@@ -255,7 +268,7 @@ def _summary(run: AuditRun, out: TextIO, ignore_temporary: bool) -> None:
     if unknown:
         effect = "not counted as failures" if ignore_temporary else "counted as failures"
         print(
-            f"  {unknown:,} domain(s) could not be checked (temporary DNS failure): "
+            f"  {plural(unknown, 'domain')} could not be checked (temporary DNS failure): "
             f"run again; {effect}",
             file=out,
         )
@@ -330,24 +343,18 @@ def run_check(
     """Run the audit the options describe, print it, and return the exit code."""
     out = stdout or sys.stdout
     err = stderr or sys.stderr
-    if options.domain_list is not None:
-        domains = list(options.domain_list)
-    else:
-        assert options.domains is not None
-        domains = read_domain_file(options.domains, purpose="check")
+    domains = list(options.domain_list or ())
+    if options.domains is not None:
+        domains += read_domain_file(options.domains, purpose=None if domains else "check")
     previous = _read_previous(options.previous) if options.previous else None
     if options.processes > 1:
         run = _audit_in_processes(options, domains)
     else:
-        show = options.progress if options.progress is not None else err.isatty()
-        bar = ProgressBar(err) if show else None
-        try:
+        with progress_bar(wanted(options.progress, err), err) as bar:
+            resolver = _loaded_resolver(options, bar)
             run = _auditor(options).audit_many(
-                domains, _resolver(options), concurrency=options.concurrency, progress=bar
+                domains, resolver, concurrency=options.concurrency, progress=bar
             )
-        finally:
-            if bar is not None:
-                bar.close()
     diff = run.diff(previous) if previous is not None else None
     if options.save:
         try:

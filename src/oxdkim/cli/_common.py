@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, NoReturn
 
 from .._audit import parse_domain_list
 from .._files import atomic_write
@@ -21,6 +24,87 @@ class CliError(Exception):
     def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
         super().__init__(message)
         self.code = code
+
+
+class Parser(argparse.ArgumentParser):
+    """
+    Every ``oxdkim`` parser: no prefix matching, and unknown options reported by the
+    subcommand that was given them (with that subcommand's usage), not by ``oxdkim``.
+
+    argparse would read ``--domain`` as ``--domains`` (a different option), and a
+    subcommand hands the options it does not know back to ``oxdkim``, whose usage then
+    hides the subcommand's options.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        """Parse, then fail (exit 2, this parser's usage) on anything left over."""
+        parsed, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error(_unrecognized(self, extras))
+        return parsed, extras
+
+    def error(self, message: str) -> NoReturn:
+        """Usage and one line on stderr, exit 2 (argparse's contract)."""
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _unrecognized(parser: argparse.ArgumentParser, extras: list[str]) -> str:
+    """``unrecognized arguments: ...``, with the nearest real option for a misspelt one."""
+    message = f"unrecognized arguments: {' '.join(extras)}"
+    known = [
+        s
+        for action in parser._actions
+        if action.help is not argparse.SUPPRESS
+        for s in action.option_strings
+    ]
+    for extra in extras:
+        name = extra.split("=", 1)[0]
+        if not name.startswith("--"):
+            continue
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+        if close:
+            return f"{message} (did you mean {close[0]}?)"
+    return message
+
+
+def add_deprecated_option(
+    parser: argparse.ArgumentParser, old: str, new: str, **kwargs: Any
+) -> None:
+    """
+    Keep ``old``, a documented spelling of ``new``, working: same destination, hidden from
+    ``--help``, and a warning on stderr naming the spelling to use.
+    """
+
+    class _Deprecated(argparse.Action):
+        def __call__(
+            self,
+            parser: argparse.ArgumentParser,
+            namespace: argparse.Namespace,
+            values: Any,
+            option_string: str | None = None,
+        ) -> None:
+            print(f"oxdkim: warning: {old} is deprecated; use {new}", file=sys.stderr)
+            if self.nargs == 0:
+                values = True  # a switch
+            elif isinstance(kwargs.get("default"), list):
+                values = [*(getattr(namespace, self.dest, None) or []), values]
+            setattr(namespace, self.dest, values)
+
+    dest = new.lstrip("-").replace("-", "_")
+    parser.add_argument(
+        old,
+        dest=kwargs.pop("dest", dest),
+        action=_Deprecated,
+        help=argparse.SUPPRESS,
+        **{k: v for k, v in kwargs.items() if k in ("metavar", "type", "nargs")},
+    )
 
 
 def error(message: str, code: int) -> int:
@@ -51,7 +135,7 @@ def write_private_file(path: Path, data: bytes, *, overwrite: bool = False) -> N
     try:
         atomic_write(path, data, mode=0o600)
     except OSError as exc:
-        raise CliError(f"cannot write {path}: {exc.strerror}", EXIT_FAILED) from None
+        raise CliError(f"cannot write {path}: {exc.strerror}", EXIT_USAGE) from None
 
 
 _LAST_SECOND = 253402300799  # 9999-12-31T23:59:59Z, the last time datetime can hold
@@ -66,6 +150,24 @@ def unix_time(text: str) -> datetime:
     if not 0 <= seconds <= _LAST_SECOND:
         raise argparse.ArgumentTypeError(f"{text} is outside 0 .. {_LAST_SECOND}")
     return datetime.fromtimestamp(seconds, UTC)
+
+
+def moment(text: str) -> datetime:
+    """argparse type: an ISO 8601 time (UTC when it has no offset) or UNIX seconds."""
+    if text.isdigit():
+        return unix_time(text)
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not an ISO 8601 time or UNIX seconds: {text!r}"
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """``1 domain``, ``2 domains``, ``1,000 domains``."""
+    return f"{count:,} {word if count == 1 else words or word + 's'}"
 
 
 def positive_int(text: str) -> int:
@@ -91,4 +193,39 @@ def read_domain_file(path: str, *, purpose: str | None = None) -> list[str]:
     domains = parse_domain_list(text.splitlines(), source=path)
     if purpose is not None and not domains:
         raise CliError(f"{path}: no domains to {purpose}")
+    return domains
+
+
+def add_domain_options(parser: argparse.ArgumentParser, default: str) -> None:
+    """
+    ``--domain DOMAIN`` (repeatable) and ``--domains-file FILE``: the customer domains a
+    command works on, spelled the same in every command. ``default`` says what is used
+    without either. ``--domains FILE``, the old spelling of ``--domains-file`` in ``check``
+    and ``preview``, still works with a warning.
+    """
+    parser.add_argument(
+        "--domain",
+        action="append",
+        default=[],
+        metavar="DOMAIN",
+        help="a customer domain (repeatable)",
+    )
+    parser.add_argument(
+        "--domains-file",
+        metavar="FILE",
+        help=f"customer domains, one per line ('#' comments; '-' for stdin); {default}",
+    )
+    add_deprecated_option(parser, "--domains", "--domains-file", metavar="FILE")
+
+
+def given_domains(args: argparse.Namespace, *, purpose: str | None) -> list[str] | None:
+    """
+    The domains of ``--domain`` and ``--domains-file`` (in that order), or ``None`` when
+    neither was given. An empty file is an error ("no domains to <purpose>").
+    """
+    if not args.domain and args.domains_file is None:
+        return None
+    domains = [str(d) for d in args.domain]
+    if args.domains_file is not None:
+        domains += read_domain_file(str(args.domains_file), purpose=None if domains else purpose)
     return domains

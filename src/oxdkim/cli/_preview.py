@@ -6,10 +6,17 @@ mail under the brand's configuration.
 from __future__ import annotations
 
 import argparse
+import csv
+import json
+import multiprocessing
 import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 from typing import Any, TextIO
 
 from .._config import Config
+from .._domains import unique_domains
+from .._files import atomic_write
 from .._orgdomain import PslFinder
 from .._preview import (
     DEFAULT_PREVIEW_CONCURRENCY,
@@ -17,12 +24,21 @@ from .._preview import (
     ReadinessRun,
     ReadinessVerdict,
 )
+from .._preview_values import PREVIEW_FORMAT
 from ..typing import AsyncResolver
-from ._common import EXIT_FAILED, EXIT_OK, CliError, positive_int, read_domain_file
+from ._common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    CliError,
+    add_domain_options,
+    given_domains,
+    plural,
+    positive_int,
+)
 from ._configopts import add_config_options, load
 from ._dmarc import add_finder_option
 from ._dnsopts import add_dns_options
-from ._progress import ProgressBar, add_progress_options
+from ._progress import ProgressBar, add_progress_options, progress_bar, wanted
 
 __all__ = ["register"]
 
@@ -31,9 +47,22 @@ Predict, before any mail is sent, what each customer domain's mail will get: the
 mode (brand default or the domain's own setting), DKIM (generic signatures never align;
 aligned ones depend on the delegation CNAMEs), SPF at the MAIL FROM domain (does its
 record include the provider's spf_include, does it align), and the domain's DMARC policy
-with what it does to failing mail. Domains: --domains FILE, or every domain of the
-brand's tenants. DNS: --zone/--nameserver, else the configuration's [resolver]. Exit 0
+with what it does to failing mail. Domains: --domain/--domains-file, or every domain of
+the brand's tenants. DNS: --zone/--nameserver, else the configuration's [resolver]. Exit 0
 when no domain fails DMARC or is unknown, 1 otherwise, 2 on unusable input."""
+
+_CSV_FIELDS = (
+    "domain",
+    "signing",
+    "dkim",
+    "spf",
+    "dmarc_policy",
+    "prediction",
+    "verdict",
+    "disposition",
+    "summary",
+    "notes",
+)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -44,12 +73,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description=_DESCRIPTION,
     )
     add_config_options(parser, required=True)
-    parser.add_argument(
-        "--domains",
-        metavar="FILE",
-        help="customer domains, one per line ('#' comments; '-' for stdin); "
-        "default: every domain of the brand's tenants",
-    )
+    add_domain_options(parser, "default: every domain of the brand's tenants")
     add_dns_options(parser)
     add_finder_option(parser)
     parser.add_argument(
@@ -60,8 +84,25 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help=f"domains previewed at the same time (default {DEFAULT_PREVIEW_CONCURRENCY})",
     )
     parser.add_argument(
+        "--processes",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help="split the domains over N worker processes (default 1)",
+    )
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument(
         "--json", action="store_true", help="print the preview as JSON (summary on stderr)"
     )
+    output.add_argument(
+        "--csv", action="store_true", help="print one CSV row per domain (summary on stderr)"
+    )
+    parser.add_argument(
+        "--previous",
+        metavar="PREVIOUS.json",
+        help="compare with an earlier run's JSON: newly failing, fixed, changed, added/removed",
+    )
+    parser.add_argument("--save", metavar="FILE", help="also write this run's JSON to FILE")
     parser.add_argument(
         "--known-key-host",
         action="append",
@@ -77,7 +118,7 @@ def _resolver(args: argparse.Namespace, config: Config) -> AsyncResolver:
     """The resolver the options ask for, else the configuration's, behind a cache."""
     from .. import resolvers  # noqa: PLC0415 - only commands that read DNS load dnspython
 
-    zones = args.zone or [str(path) for path in config.resolver.zone_files]
+    zones = _zones(args, config)
     if zones:
         inner: AsyncResolver = resolvers.ZoneFileResolver(*zones).as_async()
     else:
@@ -87,20 +128,27 @@ def _resolver(args: argparse.Namespace, config: Config) -> AsyncResolver:
     return resolvers.AsyncCachingResolver(inner)
 
 
+def _zones(args: argparse.Namespace, config: Config) -> list[str]:
+    return list(args.zone or [str(path) for path in config.resolver.zone_files])
+
+
 def _domains(args: argparse.Namespace, preview: ReadinessPreview) -> list[str]:
-    if args.domains is None:
-        domains = preview.domains()
-        if not domains:
-            raise CliError(f"brand {preview.brand.name} has no tenant domains; use --domains")
-        return domains
-    return read_domain_file(args.domains, purpose="preview")
+    given = given_domains(args, purpose="preview")
+    if given is not None:
+        return given
+    domains = preview.domains()
+    if not domains:
+        raise CliError(
+            f"brand {preview.brand.name} has no tenant domains; use --domain or --domains-file"
+        )
+    return domains
 
 
 def _summary(run: ReadinessRun, out: TextIO) -> None:
     counts = run.counts()
     seconds = (run.finished_at - run.started_at).total_seconds()
     print(
-        f"previewed {len(run):,} domains of brand {run.brand} in {seconds:.1f} s "
+        f"previewed {plural(len(run), 'domain')} of brand {run.brand} in {seconds:.1f} s "
         f"(organizational domains: {run.finder.value})",
         file=out,
     )
@@ -108,17 +156,13 @@ def _summary(run: ReadinessRun, out: TextIO) -> None:
     unknown = counts[ReadinessVerdict.UNKNOWN]
     if unknown:
         print(
-            f"  {unknown:,} domain(s) could not be predicted (temporary DNS failure): run again",
+            f"  {plural(unknown, 'domain')} could not be predicted (temporary DNS failure): "
+            "run again",
             file=out,
         )
 
 
-def run_preview(
-    args: argparse.Namespace, *, stdout: TextIO | None = None, stderr: TextIO | None = None
-) -> int:
-    """Run the preview the options describe, print it, and return the exit code."""
-    out = stdout or sys.stdout
-    err = stderr or sys.stderr
+def _preview(args: argparse.Namespace) -> tuple[Config, ReadinessPreview]:
     loaded = load(args)
     assert loaded is not None  # --config is required
     config, brand = loaded
@@ -128,29 +172,164 @@ def run_preview(
         psl=PslFinder(args.psl_file) if args.psl_file else None,
         known_key_hosts=args.known_key_host,
     )
-    domains = _domains(args, preview)
-    resolver = _resolver(args, config)
-    show = args.progress if args.progress is not None else err.isatty()
-    bar = ProgressBar(err) if show else None
+    return config, preview
+
+
+def _preview_chunk(args: argparse.Namespace, domains: list[str]) -> ReadinessRun:
+    """One worker process's share, with its own configuration, resolver and cache."""
+    config, preview = _preview(args)
+    return preview.preview_many(domains, _resolver(args, config), concurrency=args.concurrency)
+
+
+def _preview_in_processes(args: argparse.Namespace, domains: list[str]) -> ReadinessRun:
+    """Preview with ``--processes`` forked workers, each taking every n-th domain."""
+    try:
+        context = multiprocessing.get_context("fork")
+    except ValueError:
+        raise CliError("--processes needs the 'fork' start method (Linux, macOS)") from None
+    names = unique_domains(domains)
+    shares = [names[i :: args.processes] for i in range(args.processes)]
+    shares = [share for share in shares if share]
+    with ProcessPoolExecutor(len(shares), mp_context=context) as pool:
+        parts = list(pool.map(_preview_chunk, [args] * len(shares), shares))
+    by_domain = {report.domain: report for part in parts for report in part.reports}
+    return ReadinessRun(
+        parts[0].brand,
+        parts[0].finder,
+        tuple(by_domain[name] for name in names),
+        min(part.started_at for part in parts),
+        max(part.finished_at for part in parts),
+    )
+
+
+def _read_previous(path: str) -> dict[str, dict[str, Any]]:
+    """An earlier run's JSON (``--save``/``--json``) as ``{domain: its JSON}``."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise CliError(f"cannot read {path}: {exc}") from None
+    if not isinstance(data, dict) or data.get("format") != PREVIEW_FORMAT:
+        raise CliError(f"{path} is not the JSON of oxdkim preview (--save or --json)")
+    domains = data.get("domains")
+    if not isinstance(domains, list) or not all(
+        isinstance(d, dict) and isinstance(d.get("domain"), str) for d in domains
+    ):
+        raise CliError(f"{path}: 'domains' is not a list of domain entries")
+    return {d["domain"]: d for d in domains}
+
+
+_ORDER = {"pass": 0, "no-policy": 0, "unknown": 1, "permerror": 2, "fail": 2}
+
+
+def _diff(run: ReadinessRun, previous: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per domain: added, removed, worse (newly failing), better (fixed) or changed."""
+    changes: list[dict[str, Any]] = []
+    current = {report.domain: report.verdict.value for report in run.reports}
+    for domain, verdict in current.items():
+        if domain not in previous:
+            changes.append({"domain": domain, "kind": "added", "before": None, "after": verdict})
+            continue
+        before = str(previous[domain].get("verdict"))
+        if before == verdict:
+            continue
+        rank = _ORDER.get(verdict, 1) - _ORDER.get(before, 1)
+        kind = "worse" if rank > 0 else "better" if rank < 0 else "changed"
+        changes.append({"domain": domain, "kind": kind, "before": before, "after": verdict})
+    changes += [
+        {"domain": domain, "kind": "removed", "before": str(entry.get("verdict")), "after": None}
+        for domain, entry in previous.items()
+        if domain not in current
+    ]
+    return changes
+
+
+def _diff_lines(changes: list[dict[str, Any]], unchanged: int, path: str, out: TextIO) -> None:
+    kinds = ("added", "removed", "worse", "better", "changed")
+    counts = {kind: sum(1 for c in changes if c["kind"] == kind) for kind in kinds}
+    listed = ", ".join(f"{n:,} {kind}" for kind, n in counts.items())
+    print(f"since {path}: {listed}, {unchanged:,} unchanged", file=out)
+    for change in changes:
+        before, after = change["before"] or "-", change["after"] or "-"
+        print(f"  {change['kind']:<8} {change['domain']}: {before} -> {after}", file=out)
+
+
+def _write_csv(run: ReadinessRun, out: TextIO) -> None:
+    writer = csv.DictWriter(out, fieldnames=_CSV_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for report in run.reports:
+        cells = report.row()
+        disposition = report.disposition
+        writer.writerow(
+            {
+                "domain": cells[0],
+                "signing": cells[1],
+                "dkim": cells[2],
+                "spf": cells[3],
+                "dmarc_policy": cells[4],
+                "prediction": cells[5],
+                "verdict": report.verdict.value,
+                "disposition": disposition.value if disposition is not None else "",
+                "summary": report.summary,
+                "notes": "; ".join(report.notes),
+            }
+        )
+
+
+def _run(
+    args: argparse.Namespace,
+    config: Config,
+    preview: ReadinessPreview,
+    domains: list[str],
+    bar: ProgressBar | None,
+) -> ReadinessRun:
+    if args.processes > 1:
+        return _preview_in_processes(args, domains)
+    zones = _zones(args, config)
+    if bar is not None and zones:
+        resolver = bar.loading(f"zone file {', '.join(zones)}", lambda: _resolver(args, config))
+    else:
+        resolver = _resolver(args, config)
 
     def progress(done: int, total: int, report: Any) -> None:
         if bar is not None:
             bar(done, total, report)
 
-    try:
-        run = preview.preview_many(
-            domains, resolver, concurrency=args.concurrency, progress=progress
-        )
-    finally:
-        if bar is not None:
-            bar.close()
+    return preview.preview_many(domains, resolver, concurrency=args.concurrency, progress=progress)
+
+
+def run_preview(
+    args: argparse.Namespace, *, stdout: TextIO | None = None, stderr: TextIO | None = None
+) -> int:
+    """Run the preview the options describe, print it, and return the exit code."""
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    config, preview = _preview(args)
+    domains = _domains(args, preview)
+    previous = _read_previous(args.previous) if args.previous else None
+    with progress_bar(wanted(args.progress, err) and args.processes == 1, err) as bar:
+        run = _run(args, config, preview, domains, bar)
+    if args.save:
+        try:
+            atomic_write(Path(args.save), run.to_json().encode(), mode=0o644)
+        except OSError as exc:
+            raise CliError(f"cannot write {args.save}: {exc.strerror}", EXIT_FAILED) from None
+    changes = _diff(run, previous) if previous is not None else None
+    notes = err
     if args.json:
-        out.write(run.to_json())
-        _summary(run, err)
+        data = run.to_json_obj()
+        if changes is not None:
+            data["diff"] = changes
+        out.write(json.dumps(data, indent=2, ensure_ascii=True) + "\n")
+    elif args.csv:
+        _write_csv(run, out)
     else:
         out.write(run.table())
         out.write("\n")
-        _summary(run, out)
+        notes = out
+    _summary(run, notes)
+    if changes is not None:
+        changed = {c["domain"] for c in changes if c["kind"] != "removed"}
+        _diff_lines(changes, len(run) - len(changed), args.previous, notes)
     counts = run.counts()
     bad = (ReadinessVerdict.FAIL, ReadinessVerdict.UNKNOWN, ReadinessVerdict.PERMERROR)
     return EXIT_FAILED if any(counts[verdict] for verdict in bad) else EXIT_OK

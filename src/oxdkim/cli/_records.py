@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from .._crypto import RSA_ABSOLUTE_MIN_BITS, SigningKey
 from .._keystore import FileKeyStore
 from .._records import brand_records, records_json, render_zone
-from ._common import EXIT_OK, CliError, read_domain_file
+from ._common import EXIT_OK, CliError, add_domain_options, given_domains
 from ._configopts import add_config_options, load
 
 
@@ -26,22 +25,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="DOMAIN:SELECTOR:KEYFILE",
         help="the generic signing domain, selector and private key file",
     )
-    parser.add_argument(
-        "--domain", action="append", default=[], help="a legacy customer domain (repeatable)"
-    )
-    parser.add_argument(
-        "--domains-file", type=Path, help="legacy customer domains, one per line (# comments)"
-    )
+    add_domain_options(parser, "legacy customer domains whose CNAMEs to list")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a zone")
     add_config_options(parser)
     parser.set_defaults(func=run)
 
 
 def _domains(args: argparse.Namespace) -> list[str]:
-    domains = list(args.domain)
-    if args.domains_file:
-        domains += read_domain_file(str(args.domains_file))
-    return domains
+    return given_domains(args, purpose=None) or []
 
 
 def run(args: argparse.Namespace) -> int:

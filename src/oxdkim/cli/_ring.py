@@ -6,8 +6,10 @@ time. Each step prints what it did, or why it refused (exit 1).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from .._crypto import RSA_ABSOLUTE_MIN_BITS, RSA_DEFAULT_MIN_BITS, Algorithm, SigningKey
 from .._keyring import KeyRing
@@ -15,7 +17,7 @@ from .._keystore import FileKeyStore
 from .._records import ring_records
 from .._ringstate import DEFAULT_SELECTORS, KeySlot, RingSnapshot, RolloverTimings, SlotState
 from ..exceptions import KeyRingError
-from ._common import EXIT_FAILED, EXIT_OK, CliError
+from ._common import EXIT_FAILED, EXIT_OK, CliError, moment
 from ._configopts import add_config_options, load
 from ._dnsopts import add_dns_options, make_resolver
 
@@ -33,14 +35,6 @@ def _duration(text: str) -> timedelta:
         raise argparse.ArgumentTypeError(f"not a duration: {text!r} (e.g. 3600, 1h, 7d)") from None
 
 
-def _moment(text: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``ring`` and its steps."""
     ring = subparsers.add_parser(
@@ -55,7 +49,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "directory", metavar="RING_DIR", nargs="?", help="the ring directory (or --config)"
     )
     common.add_argument(
-        "--now", type=_moment, help="act as if it were this ISO 8601 time (drills, tests)"
+        "--now",
+        type=moment,
+        metavar="TIME",
+        help="act as if it were this time, ISO 8601 or UNIX seconds (drills, tests)",
     )
     common.add_argument(
         "--passphrase-env",
@@ -84,7 +81,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     init.add_argument(
         "--algorithm", choices=[a.value for a in Algorithm], default=Algorithm.RSA_SHA256.value
     )
-    init.add_argument("--bits", type=int, default=2048, help="RSA key size (default 2048)")
+    init.add_argument(
+        "--bits", type=int, default=2048, metavar="N", help="RSA key size (default 2048)"
+    )
     init.add_argument(
         "--selectors", default=",".join(DEFAULT_SELECTORS), help="two selectors (mail1,mail2)"
     )
@@ -93,12 +92,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     init.add_argument("--retention", type=_duration, default=timedelta(days=7))
     init.add_argument("--dual-sign", type=_duration, default=timedelta(0))
     parsers["stage"].add_argument("--selector", help="slot to stage into (default: the free one)")
-    parsers["stage"].add_argument("--bits", type=int, default=2048, help="RSA key size")
+    parsers["stage"].add_argument(
+        "--bits", type=int, default=2048, metavar="N", help="RSA key size (default 2048)"
+    )
     parsers["stage"].add_argument(
         "--replace",
         action="store_true",
         help="replace a staged or published key in the slot (DNS may already serve it)",
     )
+    parsers["status"].add_argument("--json", action="store_true", help="print the status as JSON")
     for step in ("confirm", "activate", "retire", "revoke"):
         parsers[step].add_argument("selector", metavar="SELECTOR")
     add_dns_options(parsers["confirm"])
@@ -160,6 +162,33 @@ def _print_status(ring: KeyRing, directory: str, now: datetime) -> None:
         print(f"           key {key}; next: {status.next_step} ({status.detail})")
 
 
+def _status_json(ring: KeyRing, directory: str, now: datetime) -> dict[str, Any]:
+    """``ring status --json``: the ring and, per slot, what ``status`` prints."""
+    snap = ring.snapshot()
+
+    def iso(when: datetime | None) -> str | None:
+        return when.isoformat() if when else None
+
+    return {
+        "directory": directory,
+        "algorithm": snap.algorithm.value,
+        "key_host": snap.key_host,
+        "generation": snap.generation,
+        "slots": [
+            {
+                "selector": status.selector,
+                "state": status.state.value,
+                "since": iso(status.since),
+                "fingerprint": status.fingerprint,
+                "next_step": status.next_step,
+                "ready_at": iso(status.ready_at),
+                "detail": status.detail,
+            }
+            for status in ring.status(now=now)
+        ],
+    }
+
+
 def _print_records(snapshot: RingSnapshot) -> None:
     print("DNS must serve at the key host:")
     for record in ring_records(snapshot):
@@ -194,7 +223,10 @@ def run(args: argparse.Namespace) -> int:
     ring = KeyRing.open(_store(args))
     try:
         if args.step == "status":
-            _print_status(ring, args.directory, now)
+            if args.json:
+                print(json.dumps(_status_json(ring, args.directory, now), indent=2))
+            else:
+                _print_status(ring, args.directory, now)
             return EXIT_OK
         if args.step == "stage":
             key = SigningKey.generate(ring.algorithm, bits=args.bits)
