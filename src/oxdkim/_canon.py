@@ -3,9 +3,16 @@ DKIM canonicalization (RFC 6376 §3.4), shared by the signer and the verifier.
 
 Every pass is a ``bytes`` method that runs at C speed; there is no per-line Python loop
 and no regular expression on the body. A bare LF ends a line, as in dkimpy and
-go-msgauth; a bare CR is an ordinary byte. The body result equals dkimpy's for every
-input, including its one reading the RFC leaves open: relaxed keeps (compressed)
-whitespace at the end of a last line that has no CRLF.
+go-msgauth; a bare CR is an ordinary byte (the signer refuses bodies that have one).
+
+A body is canonicalized as it will arrive: SMTP ends every body with CRLF (RFC 5321
+§4.1.1.4), so a last line without one is read as if it had it, and relaxed drops its
+trailing whitespace like any other line's (RFC 6376 §3.4.4). dkimpy keeps that
+whitespace, which only agrees with what a receiver sees when it is absent; go-msgauth
+drops it, as here.
+
+Large bodies are hashed in slices of :data:`SLICE` bytes, so the memory a body needs is
+bounded whatever its size.
 """
 
 from __future__ import annotations
@@ -78,7 +85,8 @@ _NOT_SPACE = re.compile(rb"[^ ]")
 # Slices bound that list; where a slice's first 2 KiB show dense runs (a pair of spaces
 # more often than every 12 bytes) the replace loop is faster and lighter (each pass at
 # least quarters a run). A slice that only starts sparse still costs at most its own list.
-_SLICE = 1 << 16
+SLICE = 1 << 16
+"""Bodies larger than this are canonicalized and hashed slice by slice."""
 _DENSE = 12
 
 
@@ -96,12 +104,12 @@ def _compress_wsp(data: bytes) -> bytes:
         data = data.replace(b"\t", b" ")
     if b"  " not in data:
         return data
-    if len(data) <= _SLICE:
+    if len(data) <= SLICE:
         return _compress_slice(data)
     pieces = []
     start, size = 0, len(data)
     while start < size:
-        end = start + _SLICE
+        end = start + SLICE
         if end < size and data[end - 1] == 0x20:  # never cut a run of spaces in two
             found = _NOT_SPACE.search(data, end)
             end = found.start() if found else size
@@ -111,11 +119,14 @@ def _compress_wsp(data: bytes) -> bytes:
 
 
 def _relax_lines(data: bytes) -> bytes:
-    """Relaxed body rules on CRLF-terminated lines: compress WSP, drop it before CRLF."""
+    """
+    Relaxed body rules on CRLF lines: compress WSP, drop it before CRLF and at the very
+    end (where transport puts the CRLF of a last line that has none).
+    """
     data = _compress_wsp(data)
     if b" \r\n" in data:
         data = data.replace(b" \r\n", CRLF)
-    return data
+    return data[:-1] if data.endswith(b" ") else data
 
 
 def _relax_python(data: bytes) -> bytes:
@@ -160,7 +171,10 @@ def _content_end(data: bytes) -> int:
 
 
 def canonicalize_body(body: bytes, canon: Canon) -> bytes:
-    """Return the canonical form of a whole body (any line endings)."""
+    """
+    Return the canonical form of a whole body (any line endings), as the body will be
+    after transport: a last line without CRLF counts as ending with one.
+    """
     body = relax(body) if canon is Canon.RELAXED else normalize_newlines(body)
     if body.endswith(CRLF):
         end = _content_end(body)
@@ -172,9 +186,21 @@ def canonicalize_body(body: bytes, canon: Canon) -> bytes:
     return body + CRLF
 
 
-def body_hash(body: bytes, canon: Canon) -> bytes:
-    """SHA-256 of the canonical body (the raw ``bh=`` digest)."""
-    return hashlib.sha256(canonicalize_body(body, canon)).digest()
+def body_hash(body: bytes | bytearray | memoryview, canon: Canon) -> bytes:
+    """SHA-256 of the canonical body (the raw ``bh=`` digest), in bounded memory."""
+    if len(body) <= SLICE and type(body) is bytes:
+        return hashlib.sha256(canonicalize_body(body, canon)).digest()
+    hasher = BodyHasher(canon)
+    hasher.update(body)
+    return hasher.digest()
+
+
+def _byte_view(chunk: bytes | bytearray | memoryview) -> memoryview:
+    """A flat view of ``chunk``'s bytes (any buffer, any item format)."""
+    view = memoryview(chunk)
+    if view.ndim == 1 and view.format in ("B", "b", "c"):
+        return view
+    return view.cast("B") if view.c_contiguous else memoryview(view.tobytes())
 
 
 class BodyHasher:
@@ -204,12 +230,18 @@ class BodyHasher:
         self._hash.update(data)
         self._seen = True
 
-    def update(self, chunk: bytes) -> None:
+    def update(self, chunk: bytes | bytearray | memoryview) -> None:
         """Feed the next chunk of body bytes (``bytes``, ``bytearray`` or ``memoryview``)."""
-        if type(chunk) is not bytes:
-            # Copy: a memoryview has no find methods, and a caller's reused read buffer
-            # must not be held as pending bytes.
-            chunk = bytes(chunk)
+        if type(chunk) is bytes and len(chunk) <= SLICE:
+            self._update(chunk)
+            return
+        # Copy slices: a memoryview has no find methods, a caller's reused read buffer
+        # must not be held as pending bytes, and no pass ever sees more than a slice.
+        view = _byte_view(chunk)
+        for start in range(0, len(view), SLICE):
+            self._update(view[start : start + SLICE].tobytes())
+
+    def _update(self, chunk: bytes) -> None:
         data = self._pending + chunk if self._pending else chunk
         last_lf = data.rfind(b"\n")
         if last_lf < 0:
@@ -239,10 +271,8 @@ class BodyHasher:
     def digest(self) -> bytes:
         """Finish and return the SHA-256 digest; the hasher must not be fed again."""
         if self._pending:
-            tail = _compress_wsp(self._pending) if self._relaxed else self._pending
-            self._pending = b""
-            self._emit(tail + CRLF)
-        elif self._seen or not self._relaxed:
+            self._update(CRLF)  # transport ends the last line (see the module docstring)
+        if self._seen or not self._relaxed:
             self._hash.update(CRLF)
         self._blank = 0
         return self._hash.digest()
@@ -264,4 +294,4 @@ def canonicalize_header(field: bytes, canon: Canon) -> bytes:
         value = value.replace(CRLF, b"").replace(b"\n", b"")
     if b"\t" in value or b"  " in value:
         value = _compress_wsp(value)
-    return b"%s:%s\r\n" % (name, value.strip())
+    return b"%s:%s\r\n" % (name, value.strip(b" "))

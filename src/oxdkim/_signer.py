@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import itertools
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -200,6 +201,54 @@ class _HeaderSplitter:
         return None
 
 
+class _BodyCheck:
+    """
+    Refuse a body a receiver would not see as it was signed, fed as one piece or in
+    chunks cut anywhere: a NUL, or a bare CR, which an MTA may turn into CRLF (RFC 6376
+    §5.3) while the signature covers the CR alone.
+    """
+
+    __slots__ = ("_cr_before",)
+
+    def __init__(self) -> None:
+        self._cr_before = False  # the previous chunk ended with CR
+
+    def feed(self, data: bytes) -> None:
+        if not data:
+            return
+        if b"\0" in data:
+            raise MessageFormatError("NUL byte in the message", problem=MessageProblem.NUL_BYTE)
+        if self._cr_before and data[0] != 0x0A:
+            self._bare_cr()
+        crs = data.count(b"\r")
+        ends_with_cr = data[-1] == 0x0D
+        if crs and crs - data.count(b"\r\n") - ends_with_cr:
+            self._bare_cr()
+        self._cr_before = ends_with_cr
+
+    def finish(self) -> None:
+        if self._cr_before:
+            self._bare_cr()
+
+    @staticmethod
+    def _bare_cr() -> None:
+        raise MessageFormatError(
+            "bare CR in the body (a CR not followed by LF): an MTA may turn it into CRLF "
+            "and break the signature; convert line endings to CRLF before signing "
+            "(RFC 6376 §5.3)",
+            problem=MessageProblem.BARE_CR,
+        )
+
+
+def _as_bytes(chunk: object) -> bytes:
+    """One input rule for every form: bytes, bytearray or any buffer, copied once."""
+    if type(chunk) is bytes:
+        return chunk
+    if not isinstance(chunk, bytes | bytearray | memoryview):
+        raise TypeError(f"chunks must be bytes, not {type(chunk).__name__}")
+    return bytes(chunk)
+
+
 class Signer:
     """
     Sign messages as a :class:`~oxdkim.typing.SigningPolicy` decides.
@@ -244,6 +293,9 @@ class Signer:
             SigningError: The crypto backend failed.
         """
         parsed = parse_message(message, self.limits)
+        check = _BodyCheck()
+        check.feed(parsed.body)
+        check.finish()
         index = _index_fields(parsed.fields)
         now = self.clock()
         decision = self._decide(_request(index, tenant, envelope_sender, now))
@@ -267,10 +319,11 @@ class Signer:
         streams. The result is identical to :meth:`sign` on the joined chunks.
         """
         splitter = _HeaderSplitter(self.limits.max_header_bytes)
-        iterator = iter(chunks)
+        iterator = map(_as_bytes, chunks)
         found = None
         for chunk in iterator:
-            self._check_chunk(chunk)
+            if b"\0" in chunk:
+                raise MessageFormatError("NUL byte in the message", problem=MessageProblem.NUL_BYTE)
             found = splitter.feed(chunk)
             if found is not None:
                 break
@@ -280,7 +333,7 @@ class Signer:
             raise MessageLimitError(
                 f"header block larger than {self.limits.max_header_bytes} bytes"
             )
-        if not data.strip() and not any(bytes(chunk).strip() for chunk in iterator):
+        if not data.strip() and not any(chunk.strip() for chunk in iterator):
             # Only line breaks and spaces, like sign()'s "empty message". (A whitespace
             # header part that is followed by content fails below before any hashing.)
             parse_message(data, self.limits)  # raises the "empty message" error
@@ -291,13 +344,12 @@ class Signer:
             canon: BodyHasher(canon)
             for canon in {s.canonicalization.body for s in decision.signatures}
         }
-        head = data[body_start:]
-        for hasher in hashers.values():
-            hasher.update(head)
-        for chunk in iterator:
-            self._check_chunk(chunk)
+        check = _BodyCheck()
+        for chunk in itertools.chain((data[body_start:],), iterator):
+            check.feed(chunk)
             for hasher in hashers.values():
                 hasher.update(chunk)
+        check.finish()
         digests = {canon: hasher.digest() for canon, hasher in hashers.items()}
         return _sign_all(index, detect_linesep(data), decision, digests, now)
 
@@ -307,13 +359,6 @@ class Signer:
         """Return a new bytes object: the signature fields followed by ``message``."""
         results = self.sign(message, tenant=tenant, envelope_sender=envelope_sender)
         return b"".join(r.header for r in results) + bytes(message)
-
-    @staticmethod
-    def _check_chunk(chunk: bytes) -> None:
-        if not isinstance(chunk, bytes | bytearray | memoryview):
-            raise TypeError(f"chunks must be bytes, not {type(chunk).__name__}")
-        if b"\0" in chunk:
-            raise MessageFormatError("NUL byte in the message", problem=MessageProblem.NUL_BYTE)
 
     def _decide(self, request: SigningRequest) -> SigningDecision:
         decision = self.policy.decide(request)

@@ -7,8 +7,10 @@
  * after normalize_newlines:
  *   - a bare LF ends a line (written CRLF); CR LF ends a line; any other CR is a byte;
  *   - a run of SP/HTAB becomes one SP; a run right before a line end is dropped;
- *   - a run at the very end of the data (no line end after it) is kept as one SP.
- * Trailing empty lines are handled by the caller.
+ *   - a run at the very end of the data is dropped too (transport ends the last line).
+ * Trailing empty lines are handled by the caller. The caller hands at most a slice of
+ * the body (oxdkim._canon.SLICE plus a held-back partial line), so the output buffer of
+ * twice the input is bounded too.
  */
 
 #define PY_SSIZE_T_CLEAN
@@ -62,9 +64,6 @@ relax_body(PyObject *module, PyObject *arg)
             }
             out[o++] = c;
         }
-    }
-    if (space) {
-        out[o++] = ' ';
     }
     Py_END_ALLOW_THREADS
 

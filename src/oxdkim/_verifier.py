@@ -16,13 +16,21 @@ RFC 6376 says only "PERMFAIL", is:
 * ``fail``: the signature was checked and did not hold: body hash mismatch, bad
   signature, expired (``x=`` in the past).
 * ``policy``: acceptable to RFC 6376 but not to this verifier's configuration: RSA key
-  below the minimum, ``l=`` present, ``t=`` in the future beyond the allowed clock skew.
+  below the minimum, ``l=`` present, ``t=`` in the future beyond the allowed clock skew,
+  a header block over the configured limits.
 * ``permerror``: the signature or key cannot be evaluated and never will: syntax,
   missing tags, unknown or historic (``rsa-sha1``, RFC 8301) algorithm, From not signed,
   ``i=`` outside ``d=``, no key, several keys, revoked key, key ``h=``/``k=``/``s=``/``t=s``
   that do not fit the signature.
 * ``temperror``: DNS could not answer now; never ``fail``.
 * ``neutral``: not evaluated, because the message has more signatures than the bound.
+
+Every byte string gets an answer, never an exception: a message whose header block
+cannot be read even leniently (a line without a colon, a continuation line first, NUL
+in the header) gets one ``permerror`` / ``malformed-message`` result, since no signature
+in it can be found; one whose header block exceeds the configured limits gets one
+``policy`` / ``message-too-large``; an empty message (nothing but whitespace) has no
+signature and gets no result (``dkim=none``).
 """
 
 from __future__ import annotations
@@ -43,7 +51,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
 
-from ._canon import Canon, Canonicalization, canonicalize_body, canonicalize_header
+from ._canon import Canon, Canonicalization, body_hash, canonicalize_body, canonicalize_header
 from ._clock import utc_now
 from ._crypto import RSA_ABSOLUTE_MIN_BITS, Algorithm
 from ._dnsanswers import TxtAnswer
@@ -51,7 +59,14 @@ from ._domains import DomainSyntaxError, is_subdomain, normalize_domain, normali
 from ._keyrecord import KeyRecord, parse_key_record_cached
 from ._message import DEFAULT_LIMITS, HeaderField, MessageLimits, parse_message
 from ._tags import TagList, compact, parse_tag_list, split_list
-from .exceptions import ConfigurationError, DnsError, DnsTempError, RecordSyntaxError
+from .exceptions import (
+    ConfigurationError,
+    DnsError,
+    DnsTempError,
+    MessageFormatError,
+    MessageProblem,
+    RecordSyntaxError,
+)
 from .typing import AsyncResolver, Clock, Resolver
 
 _PKCS1V15 = padding.PKCS1v15()
@@ -124,6 +139,8 @@ class DkimReason(enum.Enum):
     DNS_PERMANENT = "dns-permanent-failure"
     DNS_TEMPORARY = "dns-temporary-failure"
     NOT_EVALUATED = "not-evaluated"
+    MALFORMED_MESSAGE = "malformed-message"
+    MESSAGE_TOO_LARGE = "message-too-large"
 
     @property
     def result(self) -> DkimResult:
@@ -145,6 +162,7 @@ _RESULT_OF = {
     DkimReason.TIMESTAMP_IN_FUTURE: DkimResult.POLICY,
     DkimReason.DNS_TEMPORARY: DkimResult.TEMPERROR,
     DkimReason.NOT_EVALUATED: DkimResult.NEUTRAL,
+    DkimReason.MESSAGE_TOO_LARGE: DkimResult.POLICY,
 }
 
 
@@ -350,7 +368,10 @@ class _Core:
     # -- before DNS -----------------------------------------------------------------
 
     def plan(self, message: bytes) -> _Plan:
-        parsed = parse_message(message, self.limits, lenient=True)
+        try:
+            parsed = parse_message(message, self.limits, lenient=True)
+        except MessageFormatError as exc:
+            return _Plan(_unreadable(exc), (), (), b"")
         now = int(self.clock().timestamp())
         entries: list[VerifyResult | _Sig] = []
         queries: dict[str, None] = {}
@@ -587,13 +608,13 @@ class _Core:
         slot = (sig.canon.body, sig.body_length)
         if slot in digests:
             digest = digests[slot]
+        elif sig.body_length is None:
+            digest = digests[slot] = body_hash(body, sig.canon.body)  # in bounded memory
         else:
             canonical = bodies.get(sig.canon.body)
             if canonical is None:
                 canonical = bodies[sig.canon.body] = canonicalize_body(body, sig.canon.body)
-            if sig.body_length is None:
-                digest = hashlib.sha256(canonical).digest()
-            elif sig.body_length <= len(canonical):
+            if sig.body_length <= len(canonical):
                 digest = hashlib.sha256(canonical[: sig.body_length]).digest()
             else:
                 digest = None
@@ -658,6 +679,18 @@ class _Core:
         )
 
 
+def _unreadable(problem: MessageFormatError) -> tuple[VerifyResult, ...]:
+    """The results for a message whose header block cannot be read (module docstring)."""
+    if problem.problem is MessageProblem.EMPTY:
+        return ()
+    reason = (
+        DkimReason.MESSAGE_TOO_LARGE
+        if problem.problem is MessageProblem.TOO_LARGE
+        else DkimReason.MALFORMED_MESSAGE
+    )
+    return (VerifyResult(reason.result, reason, f"the message cannot be read: {problem}"),)
+
+
 def _algorithm_token(field: HeaderField) -> str | None:
     """The ``a=`` token of a signature that stopped before its algorithm was known."""
     match = re.search(rb"(?:^|;)[ \t\r\n]*a[ \t\r\n]*=[ \t\r\n]*([A-Za-z0-9-]+)", field.value)
@@ -719,13 +752,11 @@ class Verifier(_VerifierBase[Resolver]):
         """
         Verify ``message``; one result per DKIM-Signature field, in message order.
 
-        An empty tuple means the message is not signed (``dkim=none``).
+        An empty tuple means the message is not signed (``dkim=none``). Any byte string
+        gets results, malformed ones included (see the module documentation).
 
         Raises:
-            MessageFormatError: The header block cannot be read even leniently (empty
-                input, a line that is not a field, NUL in the header); its ``problem``
-                says which. No signature can be found, so there is no result to return.
-            MessageLimitError: The header block exceeds the configured ``limits``.
+            TypeError: ``message`` is not bytes, bytearray or memoryview.
         """
         plan = self._core.plan(message)
         answers: dict[str, TxtAnswer | DnsError] = {}

@@ -25,7 +25,7 @@ from .policies import DefaultGenericPolicy, LegacyBrandPolicy
 from .resolvers import InMemoryZone
 from .typing import Resolver
 
-__all__ = ["FixedClock", "TestBrand", "make_message", "test_key"]
+__all__ = ["FixedClock", "TestBrand", "make_message", "test_key", "transport"]
 
 DEFAULT_TIME = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -87,6 +87,19 @@ def make_message(
     if linesep == b"\n":
         data = data.replace(b"\r\n", b"\n")
     return head + data
+
+
+def transport(message: bytes) -> bytes:
+    """
+    The message as an MTA delivers it: every bare CR and bare LF becomes CRLF, and the
+    message ends with CRLF (SMTP's DATA ends every message so, RFC 5321 §4.1.1.4).
+    A signature oxdkim makes must still verify after this.
+
+    >>> transport(b"From: a@example.com\nX: 1\r\n\r\nline\rtwo ")
+    b'From: a@example.com\r\nX: 1\r\n\r\nline\r\ntwo \r\n'
+    """
+    data = bytes(message).replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n")
+    return data if not data or data.endswith(b"\r\n") else data + b"\r\n"
 
 
 def test_key(algorithm: Algorithm | str = "ed25519-sha256", *, seed: int = 0) -> SigningKey:

@@ -10,14 +10,17 @@ import itertools
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from oracles import attempt, has_bare_cr
 from oxdkim import (
     Canon,
     Canonicalization,
+    MessageProblem,
     SignatureOptions,
     SignatureSpec,
     Signer,
     SigningKey,
 )
+from oxdkim.testing import transport
 
 from .helpers import (
     StaticPolicy,
@@ -121,9 +124,15 @@ def signer_for(ed_canon: Canonicalization, rsa_canon: Canonicalization, oversign
 def test_sign_then_verify(
     message: bytes, ed_canon: Canonicalization, rsa_canon: Canonicalization, oversign: bool
 ):
-    """Every generated message signs, and dkimpy verifies both signatures."""
-    signed = signer_for(ed_canon, rsa_canon, oversign).signed_message(message)
-    assert [True, True] == dkimpy_verify_all(signed, RECORDS)
+    """
+    Every generated message signs, unless its body has a bare CR (refused), and dkimpy
+    verifies both signatures after the message went through an MTA.
+    """
+    outcome = attempt(signer_for(ed_canon, rsa_canon, oversign).signed_message, message)
+    if isinstance(outcome, MessageProblem):
+        assert (MessageProblem.BARE_CR, True) == (outcome, has_bare_cr(message))
+        return
+    assert [True, True] == dkimpy_verify_all(transport(outcome), RECORDS)
 
 
 @st.composite
@@ -142,7 +151,7 @@ def test_chunked_equals_whole(
     """sign_chunks gives byte-identical signature fields to sign, for any chunking."""
     message, chunks = data
     signer = signer_for(ed_canon, rsa_canon, True)
-    assert signer.sign(message) == signer.sign_chunks(chunks)
+    assert attempt(signer.sign, message) == attempt(signer.sign_chunks, chunks)
 
 
 @SETTINGS
@@ -153,11 +162,11 @@ def test_input_never_changed(data: tuple[bytes, list[bytes]], canon: Canonicaliz
     whole = bytearray(message)
     pieces = [bytearray(chunk) for chunk in chunks]
     signer = signer_for(canon, canon, True)
-    signed = signer.signed_message(whole)
-    signer.sign_chunks(pieces)
+    signed = attempt(signer.signed_message, whole)
+    attempt(signer.sign_chunks, pieces)
     assert message == bytes(whole)
     assert chunks == [bytes(piece) for piece in pieces]
-    assert signed.endswith(message)
+    assert isinstance(signed, MessageProblem) or signed.endswith(message)
 
 
 def test_property_keys_are_the_example_keys():

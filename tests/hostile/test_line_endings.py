@@ -2,8 +2,10 @@
 Line endings: bare CR, bare LF, mixed, no final CRLF, empty body, only headers.
 
 Each message is signed whole and chunked (bytes and bytearray, unchanged afterwards),
-then verified by oxdkim's Verifier and by dkimpy, the independent implementation: a
-signature that only oxdkim accepts would fail at receivers. The parser's split rules
+then verified by oxdkim's Verifier and by dkimpy, the independent implementation, after
+what an MTA does to it (final CRLF added, line ends made CRLF): a signature that only
+oxdkim accepts, or that only holds before transport, would fail at receivers. A bare CR
+in the body is refused, since MTAs differ on it. The parser's split rules
 are tested in tests/core/test_message.py and the canonicalization tables in
 tests/core/test_canon.py; here the question is end to end.
 """
@@ -23,6 +25,7 @@ from oxdkim import (
     SignatureOptions,
     Signer,
 )
+from oxdkim.testing import transport
 
 from .support import (
     GENERIC_DOMAIN,
@@ -56,14 +59,18 @@ def dkimpy_passes(signed: bytes) -> bool:
 
 
 def assert_round_trip(raw: bytes) -> None:
-    """Every canonicalization signs ``raw``; oxdkim and dkimpy both verify it."""
+    """
+    Every canonicalization signs ``raw``; oxdkim verifies it as sent and as an MTA
+    delivers it (final CRLF added, line ends made CRLF), and dkimpy as delivered.
+    """
     for canon in CANONS:
         outcome = sign_unchanged(signer_for(canon), raw, tenant=None)
         [signature] = outcome.signatures
         signed = signature.header + raw
-        [result] = run_unchanged(verifier().verify, signed).results
-        assert DkimResult.PASS == result.result, (canon, result.message)
-        assert dkimpy_passes(signed), canon
+        for arrived in (signed, transport(signed)):
+            [result] = run_unchanged(verifier().verify, arrived).results
+            assert DkimResult.PASS == result.result, (canon, result.message)
+        assert dkimpy_passes(transport(signed)), canon
 
 
 @pytest.mark.parametrize(
@@ -78,11 +85,11 @@ def assert_round_trip(raw: bytes) -> None:
         pytest.param(b"From: a@x.example\r\nSubject: s\r\n", id="only-headers"),
         pytest.param(b"From: a@x.example", id="only-headers-no-line-end"),
         pytest.param(b"From: a@x.example\n", id="only-headers-bare-lf"),
-        pytest.param(b"From: a@x.example\r\n\r\nx\ry\r\n", id="bare-cr-in-body"),
-        pytest.param(b"From: a@x.example\r\n\r\nx\r\r\n\r\r\n", id="cr-cr-lf-in-body"),
-        pytest.param(b"From: a@x.example\r\n\r\nx\n\ry\n\r", id="lf-cr-in-body"),
-        pytest.param(b"From: a@x.example\r\n\r\n\r", id="body-only-cr"),
         pytest.param(b"From: a@x.example\r\n\r\nline \t \r\n \t\r\n", id="trailing-whitespace"),
+        pytest.param(b"From: a@x.example\r\n\r\nHello world \t", id="last-line-ends-in-wsp"),
+        pytest.param(b"From: a@x.example\n\nHello\n \t", id="last-line-only-wsp-bare-lf"),
+        pytest.param(b"From: a@x.example\r\n\r\n\r\n\r\n  ", id="blank-lines-then-wsp"),
+        pytest.param(b"From: a@x.example\r\n\r\n \t", id="body-only-wsp"),
         pytest.param(b"From: a@x.example\r\nSubject: s\n\r\nbody\nmore\r\n", id="mixed-endings"),
         pytest.param(b"From: a@x.example\nSubject: folded\n\tline\n\nbody\n", id="bare-lf-folded"),
         pytest.param(b"From: a@x.example\r\n\r\n\x01\x7f\xff\xfe\r\n", id="binary-body"),
@@ -103,6 +110,11 @@ def test_line_endings_sign_and_verify(raw: bytes):
         pytest.param(b"", P.EMPTY, id="empty"),
         pytest.param(b"\r", P.EMPTY, id="only-cr"),
         pytest.param(b"From: a@x.example\r\n\r\nbody\0\r\n", P.NUL_BYTE, id="nul-in-body"),
+        pytest.param(b"From: a@x.example\r\n\r\nx\ry\r\n", P.BARE_CR, id="bare-cr-in-body"),
+        pytest.param(b"From: a@x.example\r\n\r\nx\r\r\n\r\r\n", P.BARE_CR, id="cr-cr-lf-in-body"),
+        pytest.param(b"From: a@x.example\r\n\r\nx\n\ry\n\r", P.BARE_CR, id="lf-cr-in-body"),
+        pytest.param(b"From: a@x.example\r\n\r\n\r", P.BARE_CR, id="body-only-cr"),
+        pytest.param(b"From: a@x.example\r\n\r\nend\r", P.BARE_CR, id="body-ends-in-cr"),
     ],
 )
 def test_line_ending_refusals(raw: bytes, problem: MessageProblem):

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
+from oracles import attempt
 from oxdkim import (
     Canon,
     Canonicalization,
@@ -86,4 +87,5 @@ def test_sign_chunks_equals_sign(
     message, chunks = data
     options = SignatureOptions(canonicalization=Canonicalization(header, body))
     signer = Signer(DefaultGenericPolicy("chunks.example", "s", KEY, options), clock=lambda: NOW)
-    assert signer.sign(message) == signer.sign_chunks(kind(chunk) for chunk in chunks)
+    whole = attempt(signer.sign, message)
+    assert whole == attempt(signer.sign_chunks, [kind(chunk) for chunk in chunks])

@@ -8,7 +8,7 @@ import dkim
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from oxdkim import MessageFormatError, SigningKey
+from oxdkim import MessageLimits, SigningKey
 from oxdkim._verifier import DkimReason, DkimResult, Verifier, VerifyResult
 from oxdkim.resolvers import InMemoryZone
 
@@ -517,17 +517,17 @@ def test_oversigned_field_added_later_breaks_the_signature(rsa_key: SigningKey) 
 def test_body_is_hashed_once_per_canonicalization_and_length(
     rsa_key: SigningKey, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Three signatures sharing (c=, l=) pairs canonicalize each body form once."""
+    """Three signatures sharing (c=, l=) pairs hash each body form once."""
     import oxdkim._verifier as verifier_module
 
     calls: list[object] = []
-    real = verifier_module.canonicalize_body
+    real = verifier_module.body_hash
 
     def counting(body: bytes, canon: object) -> bytes:
         calls.append(canon)
         return real(body, canon)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(verifier_module, "canonicalize_body", counting)
+    monkeypatch.setattr(verifier_module, "body_hash", counting)
     signed = MESSAGE
     for canon in ("relaxed/relaxed", "relaxed/relaxed", "simple/simple", "relaxed/relaxed"):
         signed = craft(signed, rsa_key, base_tags(rsa_key, c=canon))
@@ -622,12 +622,37 @@ def test_bare_cr_in_an_unsigned_header_is_tolerated(rsa_key: SigningKey) -> None
     assert DkimResult.PASS == _verify(odd, key_zone(rsa_key)).result
 
 
-def test_not_a_message_raises() -> None:
-    """Bytes that are not a message (no header fields) raise MessageFormatError."""
-    verifier = Verifier(zone(), clock=fixed_clock())
-    for junk in (b"", b"\r\n\r\n", b"no colon here\r\n\r\nbody"):
-        with pytest.raises(MessageFormatError):
-            verifier.verify(junk)
+@pytest.mark.parametrize("empty", [b"", b"\r\n\r\n", b" \t\n"])
+def test_an_empty_message_has_no_results(empty: bytes) -> None:
+    """Nothing but whitespace: no signature, no result (dkim=none), no exception."""
+    assert () == Verifier(zone(), clock=fixed_clock()).verify(empty)
+
+
+@pytest.mark.parametrize(
+    "junk",
+    [
+        b"no colon here\r\n\r\nbody",
+        b" leading continuation\r\nFrom: a@example.com\r\n\r\n",
+        b"From: a\0@example.com\r\nDKIM-Signature: v=1\r\n\r\n",
+        b"Bad Name: x\r\n\r\n",
+        b"\x00",
+    ],
+)
+def test_an_unreadable_header_block_is_one_permerror(junk: bytes) -> None:
+    """A header block that cannot be read gives permerror/malformed-message, not an error."""
+    [verdict] = Verifier(zone(), clock=fixed_clock()).verify(junk)
+    assert (DkimResult.PERMERROR, DkimReason.MALFORMED_MESSAGE) == (
+        verdict.result,
+        verdict.reason,
+    )
+    assert verdict.domain is None
+
+
+def test_a_header_block_over_the_limits_is_one_policy_result() -> None:
+    """More header fields than the verifier's limits: policy/message-too-large."""
+    verifier = Verifier(zone(), clock=fixed_clock(), limits=MessageLimits(max_header_fields=3))
+    [verdict] = verifier.verify(b"A: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\nbody\r\n")
+    assert (DkimResult.POLICY, DkimReason.MESSAGE_TOO_LARGE) == (verdict.result, verdict.reason)
 
 
 def test_callers_bytes_are_not_modified(rsa_key: SigningKey) -> None:
