@@ -9,7 +9,9 @@ instead of stopping at the first, so an operator fixes a file in one pass.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
+import re
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -19,10 +21,12 @@ import attrs
 
 from ._canon import Canonicalization
 from ._crypto import RSA_ABSOLUTE_MIN_BITS, RSA_DEFAULT_MIN_BITS, SigningKey
+from ._dnspython import parse_nameserver
 from ._domains import DomainSyntaxError, normalize_domain, normalize_selector
+from ._files import looks_like_key_text, shown
 from ._keyring import KeyRing
 from ._keystore import FileKeyStore
-from ._results import DEFAULT_SIGNED_HEADERS, SignatureOptions
+from ._results import DEFAULT_SIGNED_HEADERS, MAX_EXPIRES_IN, SignatureOptions
 from ._signer import Signer
 from .exceptions import ConfigFileError, ConfigurationError, OxDkimError
 from .policies import (
@@ -38,6 +42,17 @@ from .typing import SigningPolicy
 MODES = ("generic", "legacy")
 OVERRIDES = ("generic", "legacy", "refuse")
 FALLBACKS = ("generic", "refuse")
+MAX_RSA_BITS = 16384
+"""The largest ``min_rsa_bits``: above it no key oxdkim can make would load."""
+MAX_TIMEOUT = 300.0
+"""The longest ``resolver.timeout`` in seconds."""
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def _name(key: object) -> str:
+    """A table key for a place in the file, unless it may be key material."""
+    text = str(key)
+    return text if not looks_like_key_text(text) else f"<{len(text)} characters, not shown>"
 
 
 @attrs.frozen
@@ -112,7 +127,24 @@ class _Checker:
         for key in table:
             if key not in known:
                 hint = ", ".join(sorted(known))
-                self.problem(f"{place}.{key}", f"unknown setting (known: {hint})")
+                self.problem(f"{place}.{_name(key)}", f"unknown setting (known: {hint})")
+
+    def text(self, place: str, value: str) -> str | None:
+        """
+        ``value`` unless it is empty (which would silently mean "default") or may be key
+        material pasted into the wrong setting (which is never echoed).
+        """
+        if not value.strip():
+            self.problem(place, "must not be empty (leave the setting out for its default)")
+            return None
+        if looks_like_key_text(value):
+            self.problem(
+                place,
+                f"holds {len(value)} characters that may be key material (not shown); "
+                "a path or a name goes here, never a key",
+            )
+            return None
+        return value
 
     def get(
         self, table: Mapping[str, Any], key: str, place: str, kind: type | tuple[type, ...]
@@ -120,14 +152,31 @@ class _Checker:
         value = table.get(key)
         if value is None:
             return None
-        if isinstance(value, bool) and kind in (int, float):
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if isinstance(value, bool) and bool not in kinds:
             self.problem(f"{place}.{key}", f"must be a number, not {value!r}")
             return None
         if not isinstance(value, kind):
             names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
             self.problem(f"{place}.{key}", f"must be a {names}, not {type(value).__name__}")
             return None
+        if isinstance(value, str):
+            return self.text(f"{place}.{key}", value)
         return value
+
+    def strings(self, table: Mapping[str, Any], key: str, place: str) -> list[str] | None:
+        """A list of non-empty strings; each bad entry is reported at ``place.key[i]``."""
+        values = self.get(table, key, place, list)
+        if values is None:
+            return None
+        found = []
+        for index, value in enumerate(values):
+            where = f"{place}.{key}[{index}]"
+            if not isinstance(value, str):
+                self.problem(where, f"must be a string, not {type(value).__name__}")
+            elif (checked := self.text(where, value)) is not None:
+                found.append(checked)
+        return found
 
     def convert(self, place: str, value: Any, convert: Callable[[Any], Any]) -> Any:
         if value is None:
@@ -147,9 +196,12 @@ def _path(base: Path, value: str | None) -> Path | None:
 
 
 def _brand(check: _Checker, name: str, table: Any, base: Path) -> BrandConfig | None:
-    place = f"brands.{name}"
+    place = f"brands.{_name(name)}"
     if not isinstance(table, dict):
         check.problem(place, "must be a table")
+        return None
+    if _name(name) != name:
+        check.problem(place, "a brand's name is a short word; this may be key material")
         return None
     known = {
         "mode", "generic_domain", "generic_selector", "generic_key", "key_host", "ring",
@@ -157,12 +209,16 @@ def _brand(check: _Checker, name: str, table: Any, base: Path) -> BrandConfig | 
         "oversign", "expire", "min_rsa_bits", "passphrase_env",
     }  # fmt: skip
     check.unknown_keys(table, place, known)
-    mode = check.get(table, "mode", place, str) or "generic"
-    if mode not in MODES:
+    mode = check.get(table, "mode", place, str)
+    if mode is not None and mode not in MODES:
         check.problem(f"{place}.mode", f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
-    fallback = check.get(table, "fallback", place, str) or "generic"
-    if fallback not in FALLBACKS:
-        check.problem(f"{place}.fallback", f"use one of {', '.join(FALLBACKS)}")
+    mode = mode if mode in MODES else "generic"
+    fallback = check.get(table, "fallback", place, str)
+    if fallback is not None and fallback not in FALLBACKS:
+        check.problem(
+            f"{place}.fallback", f"unknown fallback {fallback!r}; use one of {', '.join(FALLBACKS)}"
+        )
+    fallback = fallback if fallback in FALLBACKS else "generic"
     generic_domain = check.convert(
         f"{place}.generic_domain", check.get(table, "generic_domain", place, str), normalize_domain
     )
@@ -203,9 +259,22 @@ def _brand(check: _Checker, name: str, table: Any, base: Path) -> BrandConfig | 
             if value is None and key not in table:
                 check.problem(f"{place}.{key}", "required for aligned (legacy) signing")
     options = _options(check, table, place)
-    bits = check.get(table, "min_rsa_bits", place, int) or RSA_DEFAULT_MIN_BITS
-    if bits < RSA_ABSOLUTE_MIN_BITS:
-        check.problem(f"{place}.min_rsa_bits", f"must be at least {RSA_ABSOLUTE_MIN_BITS}")
+    bits = check.get(table, "min_rsa_bits", place, int)
+    if bits is not None and not RSA_ABSOLUTE_MIN_BITS <= bits <= MAX_RSA_BITS:
+        check.problem(
+            f"{place}.min_rsa_bits",
+            f"must be {RSA_ABSOLUTE_MIN_BITS} to {MAX_RSA_BITS} (RFC 8301 forbids smaller "
+            f"keys), not {bits}",
+        )
+        bits = None
+    passphrase_env = check.get(table, "passphrase_env", place, str)
+    if passphrase_env is not None and not _ENV_NAME.match(passphrase_env):
+        check.problem(
+            f"{place}.passphrase_env",
+            "must name an environment variable (letters, digits and _), never hold the "
+            "passphrase itself (the value is not shown)",
+        )
+        passphrase_env = None
     return BrandConfig(
         name=name,
         mode=mode,
@@ -220,8 +289,8 @@ def _brand(check: _Checker, name: str, table: Any, base: Path) -> BrandConfig | 
         tenants=tenants,
         domains=domains,
         options=options or SignatureOptions(),
-        min_rsa_bits=bits,
-        passphrase_env=check.get(table, "passphrase_env", place, str),
+        min_rsa_bits=bits if bits is not None else RSA_DEFAULT_MIN_BITS,
+        passphrase_env=passphrase_env,
     )
 
 
@@ -234,15 +303,18 @@ def _tenants(check: _Checker, table: Any, place: str) -> dict[str, tuple[str, ..
     owner_of: dict[str, str] = {}
     for tenant, domains in table.items():
         if not isinstance(domains, list):
-            check.problem(f"{place}.{tenant}", "must be a list of domains")
+            check.problem(f"{place}.{_name(tenant)}", "must be a list of domains")
+            continue
+        if _name(tenant) != tenant:
+            check.problem(f"{place}.{_name(tenant)}", "a tenant's name may not be key material")
             continue
         normalized = []
         for index, raw in enumerate(domains):
-            where = f"{place}.{tenant}[{index}]"
+            where = f"{place}.{_name(tenant)}[{index}]"
             if not isinstance(raw, str):
                 check.problem(where, "must be a string")
                 continue
-            domain = check.convert(where, raw, normalize_domain)
+            domain = check.convert(where, check.text(where, raw), normalize_domain)
             if domain is None:
                 continue
             if domain in owner_of and owner_of[domain] != tenant:
@@ -261,10 +333,10 @@ def _overrides(check: _Checker, table: Any, place: str) -> dict[str, str]:
         return {}
     overrides = {}
     for raw, mode in table.items():
-        where = f'{place}."{raw}"'
-        domain = check.convert(where, raw, normalize_domain)
+        where = f'{place}."{_name(raw)}"'
+        domain = check.convert(where, check.text(where, raw), normalize_domain)
         if not isinstance(mode, str) or mode not in OVERRIDES:
-            check.problem(where, f"must be one of {', '.join(OVERRIDES)}, not {mode!r}")
+            check.problem(where, f"must be one of {', '.join(OVERRIDES)}, not {shown(mode)}")
             continue
         if domain is not None:
             overrides[domain] = mode
@@ -277,19 +349,28 @@ def _options(check: _Checker, table: Mapping[str, Any], place: str) -> Signature
         check.get(table, "canonicalization", place, str),
         Canonicalization.parse,
     )
-    headers = check.get(table, "headers", place, list)
+    headers = check.strings(table, "headers", place)
     oversign = check.get(table, "oversign", place, bool)
     expire = check.get(table, "expire", place, int)
-    try:
-        return SignatureOptions(
-            canonicalization=canonicalization or Canonicalization(),
-            headers=tuple(headers) if headers is not None else DEFAULT_SIGNED_HEADERS,
-            oversign=True if oversign is None else oversign,
-            expires_in=expire or None,
+    if expire is not None and not 1 <= expire <= MAX_EXPIRES_IN:
+        check.problem(
+            f"{place}.expire",
+            f"must be 1 to {MAX_EXPIRES_IN} seconds, not {expire} "
+            "(leave it out for signatures without x=)",
         )
-    except (ConfigurationError, TypeError, AttributeError) as exc:
-        check.problem(f"{place}.headers" if headers is not None else place, str(exc))
+        expire = None
+    try:
+        headers_value = tuple(headers) if headers is not None else DEFAULT_SIGNED_HEADERS
+        _ = SignatureOptions(headers=headers_value)
+    except ConfigurationError as exc:
+        check.problem(f"{place}.headers", str(exc))
         return None
+    return SignatureOptions(
+        canonicalization=canonicalization or Canonicalization(),
+        headers=headers_value,
+        oversign=True if oversign is None else oversign,
+        expires_in=expire,
+    )
 
 
 def _resolver(check: _Checker, table: Any, base: Path) -> ResolverConfig:
@@ -297,15 +378,24 @@ def _resolver(check: _Checker, table: Any, base: Path) -> ResolverConfig:
         check.problem("resolver", "must be a table")
         return ResolverConfig()
     check.unknown_keys(table, "resolver", {"nameservers", "timeout", "zone_files"})
-    nameservers = check.get(table, "nameservers", "resolver", list)
+    nameservers = check.strings(table, "nameservers", "resolver")
+    for index, server in enumerate(nameservers or ()):
+        check.convert(f"resolver.nameservers[{index}]", server, parse_nameserver)
+    if table.get("nameservers") == []:
+        check.problem(
+            "resolver.nameservers", "must list at least one server (leave it out for the system's)"
+        )
     timeout = check.get(table, "timeout", "resolver", (int, float))
-    zones = check.get(table, "zone_files", "resolver", list) or []
-    if timeout is not None and timeout <= 0:
-        check.problem("resolver.timeout", "must be positive")
+    if timeout is not None and not (math.isfinite(timeout) and 0 < timeout <= MAX_TIMEOUT):
+        check.problem(
+            "resolver.timeout", f"must be more than 0 and at most {MAX_TIMEOUT:g} seconds"
+        )
+        timeout = None
+    zones = check.strings(table, "zone_files", "resolver") or []
     return ResolverConfig(
-        tuple(str(n) for n in nameservers) if nameservers else None,
+        tuple(nameservers) if nameservers else None,
         float(timeout or 5.0),
-        tuple(p for p in (_path(base, str(z)) for z in zones) if p is not None),
+        tuple(p for p in (_path(base, z) for z in zones) if p is not None),
     )
 
 
@@ -373,8 +463,10 @@ def build_policy(brand: BrandConfig) -> SigningPolicy:
     passphrase = _passphrase(brand)
     generic: SigningPolicy | None = None
     if brand.generic_key is not None:
-        assert brand.generic_domain is not None
-        assert brand.generic_selector is not None
+        if brand.generic_domain is None or brand.generic_selector is None:
+            raise ConfigurationError(
+                f"brands.{brand.name}: generic_key needs generic_domain and generic_selector"
+            )
         with _at(f"brands.{brand.name}.generic_key"):
             key = SigningKey.from_file(
                 brand.generic_key, password=passphrase, min_rsa_bits=brand.min_rsa_bits
