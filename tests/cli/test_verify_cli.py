@@ -33,7 +33,7 @@ def test_every_published_vector_from_the_command_line(
     """The exit code and the per-signature results match the manifest."""
     args = ["verify", "--zone", str(VECTORS / zone), str(VECTORS / message)]
     if at != "-":
-        args += ["--at", at]
+        args += ["--now", at]
     code = main(args)
     lines = capsys.readouterr().out.splitlines()
     results = [line.split("\t")[0] for line in lines]

@@ -32,6 +32,7 @@ from ._common import (
     EXIT_OK,
     CliError,
     add_domain_options,
+    check_text_files,
     plural,
     positive_int,
     read_domain_file,
@@ -223,6 +224,7 @@ def _resolver(options: CheckOptions) -> AsyncResolver:
     from .. import resolvers  # noqa: PLC0415 - only commands that read DNS load dnspython
 
     if options.zones:
+        check_text_files(options.zones)
         return resolvers.ZoneFileResolver(*options.zones).as_async()
     # The audit asks for CNAMEs, whose answers are tiny: EDNS would only add work (about
     # 15 % of the run). A rare large answer (a 4096-bit key at the key host, fetched once

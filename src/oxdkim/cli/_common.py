@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from .._audit import parse_domain_list
+from .._domains import DomainSyntaxError, normalize_domain, normalize_selector
 from .._files import atomic_write
 
 EXIT_OK = 0
@@ -123,6 +124,31 @@ def read_input(path: str | None) -> bytes:
         raise CliError(f"cannot read {path}: {exc.strerror}") from None
 
 
+def utf8_text(data: bytes, source: str) -> str:
+    """
+    ``data`` decoded as UTF-8, or a :class:`CliError` that says where it is not: every
+    text input (domain lists, zone files, configuration) reports binary bytes this way.
+    """
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        byte = data[exc.start]
+        raise CliError(
+            f"{source}: not UTF-8 text (byte 0x{byte:02x} at offset {exc.start}); "
+            "is it the right file?"
+        ) from None
+
+
+def check_text_files(paths: Sequence[str | Path]) -> None:
+    """Fail with one line (not a codec error from deep inside) when a file is not text."""
+    for path in paths:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise CliError(f"cannot read {path}: {exc.strerror}") from None
+        utf8_text(data, str(path))
+
+
 def write_private_file(path: Path, data: bytes, *, overwrite: bool = False) -> None:
     """
     Write ``data`` to ``path`` with mode 0600 from the first byte, atomically.
@@ -186,10 +212,7 @@ def read_domain_file(path: str, *, purpose: str | None = None) -> list[str]:
     A domain list file (``-`` for stdin): one domain per line, ``#`` comments; normalized.
     With ``purpose``, an empty list is an error ("no domains to <purpose>").
     """
-    try:
-        text = read_input(path).decode("utf-8")
-    except UnicodeDecodeError:
-        raise CliError(f"{path}: not UTF-8 text") from None
+    text = utf8_text(read_input(path), path)
     domains = parse_domain_list(text.splitlines(), source=path)
     if purpose is not None and not domains:
         raise CliError(f"{path}: no domains to {purpose}")
@@ -225,7 +248,23 @@ def given_domains(args: argparse.Namespace, *, purpose: str | None) -> list[str]
     """
     if not args.domain and args.domains_file is None:
         return None
-    domains = [str(d) for d in args.domain]
+    domains = [domain_option(d, "--domain") for d in args.domain]
     if args.domains_file is not None:
         domains += read_domain_file(str(args.domains_file), purpose=None if domains else purpose)
     return domains
+
+
+def domain_option(value: str, option: str) -> str:
+    """``value`` normalized, or a one-line :class:`CliError` naming the option."""
+    try:
+        return normalize_domain(value)
+    except DomainSyntaxError as exc:
+        raise CliError(f"{option} {value!r}: {str(exc).split(': ', 1)[-1]}") from None
+
+
+def selector_option(value: str, option: str = "--selector") -> str:
+    """``value`` normalized as a selector, or a one-line :class:`CliError`."""
+    try:
+        return normalize_selector(value)
+    except DomainSyntaxError as exc:
+        raise CliError(f"{option} {value!r}: {str(exc).split(': ', 1)[-1]}") from None

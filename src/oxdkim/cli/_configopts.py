@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from .._config import BrandConfig, Config, load_config
+from ._common import check_text_files
 
 
 def add_config_options(parser: argparse.ArgumentParser, *, required: bool = False) -> None:
@@ -19,5 +20,6 @@ def load(args: argparse.Namespace) -> tuple[Config, BrandConfig] | None:
     """The file and brand the options name, or ``None`` without ``--config``."""
     if not args.config:
         return None
+    check_text_files([args.config])
     config = load_config(args.config)
     return config, config.brand(args.brand)

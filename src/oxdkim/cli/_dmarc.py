@@ -105,7 +105,10 @@ def _domain(value: str, option: str) -> str:
     try:
         return normalize_dmarc_domain(value)
     except DomainSyntaxError as exc:
-        raise CliError(f"{option}: {exc}") from None
+        # The reason after "'<name>': " names the bad label; the name itself may carry a
+        # label the check borrowed for a single-label domain, so quote the input instead.
+        reason = str(exc).split(": ", 1)[-1]
+        raise CliError(f"{option} {value!r}: {reason}") from None
 
 
 def _from_domains(message: bytes) -> str | list[str] | None:

@@ -12,7 +12,15 @@ from pathlib import Path
 from .._crypto import RSA_ABSOLUTE_MIN_BITS, RSA_DEFAULT_MIN_BITS, Algorithm, SigningKey
 from .._files import atomic_write
 from .._records import DnsRecord, key_record_name
-from ._common import EXIT_OK, EXIT_USAGE, CliError, add_deprecated_option, write_private_file
+from ._common import (
+    EXIT_OK,
+    EXIT_USAGE,
+    CliError,
+    add_deprecated_option,
+    domain_option,
+    selector_option,
+    write_private_file,
+)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -69,7 +77,8 @@ def run(args: argparse.Namespace) -> int:
                 f"--bits {args.bits}: keys under 2048 bits are refused by `sign`, `ring` and "
                 "the configuration unless allowed there too; add --allow-1024 to make one"
             )
-    named = args.selector is not None and args.domain is not None
+    selector = selector_option(args.selector) if args.selector is not None else None
+    domain = domain_option(args.domain, "--domain") if args.domain is not None else None
     text_path = record_path(args.out)
     if not args.replace:
         for path in (args.out, text_path):
@@ -77,13 +86,13 @@ def run(args: argparse.Namespace) -> int:
                 raise CliError(f"{path} exists; use --replace to replace it")
     key = SigningKey.generate(algorithm, bits=args.bits)
     value = key.txt_record()
-    if named:
-        record = DnsRecord(key_record_name(args.selector, args.domain), "TXT", value)
+    if selector is not None and domain is not None:
+        record = DnsRecord(key_record_name(selector, domain), "TXT", value)
         line = record.zone_line()
         name: str | None = record.name
     else:
         quoted = '"' + value + '"'
-        where = f"{args.selector or '<selector>'}._domainkey.{args.domain or '<domain>'}"
+        where = f"{selector or '<selector>'}._domainkey.{domain or '<domain>'}"
         line = f"; publish as TXT at {where} (--selector and --domain: a zone line)\n{quoted}"
         name = None
     write_private_file(args.out, key.private_pem(), overwrite=True)

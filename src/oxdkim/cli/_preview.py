@@ -6,10 +6,12 @@ mail under the brand's configuration.
 from __future__ import annotations
 
 import argparse
+import copyreg
 import csv
 import json
 import multiprocessing
 import sys
+import types
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, TextIO
@@ -31,6 +33,7 @@ from ._common import (
     EXIT_OK,
     CliError,
     add_domain_options,
+    check_text_files,
     given_domains,
     plural,
     positive_int,
@@ -120,6 +123,7 @@ def _resolver(args: argparse.Namespace, config: Config) -> AsyncResolver:
 
     zones = _zones(args, config)
     if zones:
+        check_text_files(zones)
         inner: AsyncResolver = resolvers.ZoneFileResolver(*zones).as_async()
     else:
         nameservers = args.nameserver or config.resolver.nameservers
@@ -181,6 +185,16 @@ def _preview_chunk(args: argparse.Namespace, domains: list[str]) -> ReadinessRun
     return preview.preview_many(domains, _resolver(args, config), concurrency=args.concurrency)
 
 
+def _read_only(items: dict[Any, Any]) -> types.MappingProxyType[Any, Any]:
+    return types.MappingProxyType(items)
+
+
+def _pickle_mapping(
+    mapping: types.MappingProxyType[Any, Any],
+) -> tuple[Any, tuple[dict[Any, Any]]]:
+    return _read_only, (dict(mapping),)
+
+
 def _preview_in_processes(args: argparse.Namespace, domains: list[str]) -> ReadinessRun:
     """Preview with ``--processes`` forked workers, each taking every n-th domain."""
     try:
@@ -190,6 +204,10 @@ def _preview_in_processes(args: argparse.Namespace, domains: list[str]) -> Readi
     names = unique_domains(domains)
     shares = [names[i :: args.processes] for i in range(args.processes)]
     shares = [share for share in shares if share]
+    # The predictions come back pickled; parsed DMARC records keep their tags in
+    # read-only mappings, which pickle cannot copy by default. The forked workers inherit
+    # this reducer (registered only for a --processes run of the command line).
+    copyreg.pickle(types.MappingProxyType, _pickle_mapping)
     with ProcessPoolExecutor(len(shares), mp_context=context) as pool:
         parts = list(pool.map(_preview_chunk, [args] * len(shares), shares))
     by_domain = {report.domain: report for part in parts for report in part.reports}

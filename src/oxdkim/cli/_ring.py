@@ -77,7 +77,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         for step in _STEPS
     }
     init = parsers["init"]
-    init.add_argument("--key-host", help="zone holding the brand's key records (or --config)")
+    init.add_argument(
+        "--key-host", metavar="HOST", help="zone holding the brand's key records (or --config)"
+    )
     init.add_argument(
         "--algorithm", choices=[a.value for a in Algorithm], default=Algorithm.RSA_SHA256.value
     )

@@ -26,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "the message bytes are otherwise unchanged.",
     )
     parser.add_argument("file", nargs="?", metavar="FILE", help="message file (default stdin)")
-    parser.add_argument("--key", help="private key PEM file")
+    parser.add_argument("--key", metavar="KEY.pem", help="private key PEM file")
     parser.add_argument("--domain", help="signing domain (d=)")
     parser.add_argument("--selector", help="selector (s=)")
     add_config_options(parser)

@@ -12,7 +12,7 @@ from .._crypto import RSA_ABSOLUTE_MIN_BITS, RSA_DEFAULT_MIN_BITS, SigningKey
 from .._records import key_record_name
 from .._ringstate import KeySlot, SlotState
 from .._rollover import _served_problem as served_problem
-from ._common import EXIT_FAILED, EXIT_OK
+from ._common import EXIT_FAILED, EXIT_OK, domain_option, selector_option
 from ._dnsopts import add_dns_options, make_resolver
 
 
@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     """Look up, compare, say."""
     bits = RSA_ABSOLUTE_MIN_BITS if args.allow_1024 else RSA_DEFAULT_MIN_BITS
     key = SigningKey.from_file(args.key, min_rsa_bits=bits)
-    name = key_record_name(args.selector, args.domain)
+    name = key_record_name(selector_option(args.selector), domain_option(args.domain, "--domain"))
     slot = KeySlot(args.selector, key, SlotState.STAGED)
     answer = make_resolver(args).txt(name)
     problem: str | None = None
