@@ -22,6 +22,7 @@ Every passing signature is checked (RFC 9989 §4.4.1): one aligned identifier is
 from __future__ import annotations
 
 import enum
+import itertools
 import re
 from collections.abc import Generator, Iterable, Sequence
 from typing import Protocol, TypeVar
@@ -34,6 +35,7 @@ from ._dmarc_record import (
     DmarcRecord,
     LookupStatus,
     Policy,
+    PsdFlag,
     dmarc_name,
     impossible_name,
 )
@@ -509,6 +511,14 @@ class _Evaluation:
         org = other.org.organizational_domain if other.org is not None else None
         if not reachable or not author.candidates & other.candidates:
             return result(domain, False, AlignmentReason.DIFFERENT_ORGANIZATIONAL_DOMAIN, org)
+        same_org = _same_whatever_dns_says(author, other)
+        if same_org is not None:
+            reason = (
+                AlignmentReason.SAME_ORGANIZATIONAL_DOMAIN
+                if same_org
+                else AlignmentReason.DIFFERENT_ORGANIZATIONAL_DOMAIN
+            )
+            return result(domain, same_org, reason, org)
         errors = [e for e in (author.error, other.error) if e is not None]
         temporary = any(isinstance(e, DnsTempError) for e in errors)
         return result(
@@ -517,6 +527,42 @@ class _Evaluation:
             AlignmentReason.TEMPERROR if temporary else AlignmentReason.PERMERROR,
             org,
         )
+
+
+_FLAGS: tuple[PsdFlag | None, ...] = (None, PsdFlag.UNKNOWN, PsdFlag.YES, PsdFlag.NO)
+"""What a failed ``_dmarc`` query could have held, as far as a tree walk cares."""
+_MAX_JOINT = 5
+"""Failed names beyond which the joint check gives up (4**5 = 1024 cases)."""
+
+
+def _same_whatever_dns_says(author: OrgKnowledge, other: OrgKnowledge) -> bool | None:
+    """
+    Whether two walks give one organizational domain for every answer the failed names
+    could hold; ``None`` when that depends on the answers (or is too costly to tell).
+
+    The two walks share the names above the domains' common part, so their answers are
+    tied: checking each set of answers jointly is exact where comparing the candidate
+    sets separately is not.
+    """
+    if any(not k.entries and k.org is None for k in (author, other)):
+        return None  # a finder failed and said nothing more
+    failed = sorted(author.failed | other.failed)
+    if len(failed) > _MAX_JOINT:
+        return None
+    seen: set[bool] = set()
+    for flags in itertools.product(_FLAGS, repeat=len(failed)):
+        answers = dict(zip(failed, flags, strict=True))
+        mine = _org_if(author, answers)
+        seen.add(mine == _org_if(other, answers))
+        if len(seen) > 1:
+            return None
+    return seen.pop()
+
+
+def _org_if(known: OrgKnowledge, answers: dict[str, PsdFlag | None]) -> str:
+    if known.org is not None:
+        return known.org.organizational_domain
+    return known.organizational_domain_if(answers)
 
 
 def _relaxed(author: OrgDomain, other: OrgDomain) -> tuple[bool, AlignmentReason]:

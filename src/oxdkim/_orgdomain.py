@@ -21,13 +21,20 @@ from __future__ import annotations
 import enum
 import functools
 import os
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable, Generator, Mapping
 from typing import TypeVar
 
 import attrs
 from publicsuffixlist import PublicSuffixList
 
-from ._dmarc_record import DmarcLookup, PsdFlag, dmarc_name, impossible_name
+from ._dmarc_record import (
+    DmarcLookup,
+    DmarcRecord,
+    LookupStatus,
+    PsdFlag,
+    dmarc_name,
+    impossible_name,
+)
 from ._dnsanswers import TxtAnswer
 from ._domains import DomainSyntaxError, normalize_domain
 from .exceptions import ConfigurationError, DnsError, DnsTempError
@@ -246,6 +253,8 @@ class OrgKnowledge:
         candidates: The possible organizational domains.
         error: The failure that left the answer open (a temporary one if any was).
         lookups: The lookups that were answered.
+        entries: The walk's targets in order, each with its lookup or ``None`` where the
+            query failed (empty when a finder failed without saying more).
     """
 
     domain: str
@@ -253,6 +262,31 @@ class OrgKnowledge:
     candidates: frozenset[str]
     error: DnsError | None = attrs.field(default=None, eq=False)
     lookups: tuple[DmarcLookup, ...] = ()
+    entries: tuple[tuple[str, DmarcLookup | None], ...] = ()
+
+    @property
+    def failed(self) -> frozenset[str]:
+        """The targets whose ``_dmarc`` query failed."""
+        return frozenset(target for target, lookup in self.entries if lookup is None)
+
+    def organizational_domain_if(self, answers: Mapping[str, PsdFlag | None]) -> str:
+        """
+        The organizational domain the walk gives if each failed target held ``answers``.
+
+        ``None`` stands for no record, a :class:`PsdFlag` for a record carrying it.
+        """
+        lookups: list[DmarcLookup] = []
+        for target, known in self.entries:
+            lookup = known
+            if lookup is None:
+                flag = answers[target]
+                record = None if flag is None else DmarcRecord(psd=flag)
+                status = LookupStatus.NO_RECORD if flag is None else LookupStatus.FOUND
+                lookup = DmarcLookup(target, status, record)
+            lookups.append(lookup)
+            if lookup.record is not None and lookup.record.psd is not PsdFlag.UNKNOWN:
+                break
+        return select_organizational_domain(self.domain, tuple(lookups)).organizational_domain
 
     @property
     def exact(self) -> bool:
@@ -333,7 +367,7 @@ def tolerant_tree_walk(domain: str) -> Generator[str, TxtAnswer, OrgKnowledge]:
     lookups = tuple(lookup for _, lookup in entries if lookup is not None)
     if error is None:
         return OrgKnowledge.known(select_organizational_domain(domain, lookups))
-    return OrgKnowledge(domain, None, _possible(domain, entries), error, lookups)
+    return OrgKnowledge(domain, None, _possible(domain, entries), error, lookups, tuple(entries))
 
 
 _Q = TypeVar("_Q")

@@ -307,7 +307,9 @@ def _through(dkim: DkimPrediction, spf: SpfPrediction) -> str:
     return " and ".join(ways) or "an aligned identifier"
 
 
-def _notes(facts: _Facts, dkim: DkimPrediction, spf: SpfPrediction) -> tuple[str, ...]:
+def _notes(
+    facts: _Facts, dkim: DkimPrediction, spf: SpfPrediction, summary: str
+) -> tuple[str, ...]:
     notes: list[str] = []
     if dkim.outlook is DkimOutlook.FRAGILE:
         notes.append(
@@ -321,11 +323,16 @@ def _notes(facts: _Facts, dkim: DkimPrediction, spf: SpfPrediction) -> tuple[str
             if p.severity is Severity.WARNING
         ]
     if spf.analysis is not None:
-        # Problems that did not decide the SPF result (the deciding one is in the reason).
+        # Every SPF problem the summary does not already say, the deciding one included
+        # (a permerror from a missing include target is explained here). Where the
+        # analysis models less than a receiver is in its JSON (``limits``), not here.
+        errors = spf.analysis.result in (SpfResult.PERMERROR, SpfResult.TEMPERROR)
         notes += [
             f"SPF: {p.message}"
             for p in spf.analysis.problems
-            if p.severity in (Severity.ERROR, Severity.WARNING) and p.message not in spf.reason
+            if p.severity in (Severity.ERROR, Severity.WARNING, Severity.UNKNOWN)
+            and p.message not in summary
+            and (p.message not in spf.reason or errors)
         ]
     real = facts.real
     if real.record is not None:
@@ -398,7 +405,7 @@ def _predict(facts: _Facts, checked_at: datetime) -> DomainReadiness:
         dmarc=real,
         verdict=verdict,
         summary=summary,
-        notes=_notes(facts, dkim, spf),
+        notes=_notes(facts, dkim, spf, summary),
     )
 
 

@@ -233,8 +233,17 @@ def policy_words(result: DmarcResult) -> str:
     elif result.policy_domain != result.author_domain:
         tag += f" (inherited from {result.policy_domain})"
     applied = result.applied_policy or result.policy
-    if applied is not result.policy:
+    pct = result.record.pct if result.rfc7489 and result.record is not None else 100
+    if applied is not result.policy and result.rfc7489:
+        tag += f" with pct=0: RFC 7489 receivers apply {applied.value} instead"
+    elif applied is not result.policy:
         tag += f" with t=y (testing): receivers apply {applied.value} instead"
+    elif pct < 100:
+        milder = result.policy.relaxed_one_step().value
+        tag += (
+            f" with pct={pct}: RFC 7489 receivers apply it to {pct}% of failing mail, "
+            f"{milder} to the rest"
+        )
     return f"{tag}: {_CONSEQUENCE[applied]}"
 
 

@@ -10,15 +10,23 @@ cannot match. Instead, :func:`analyze_spf` walks the record the way ``check_host
   syntax error is permerror, §4.6);
 * it follows ``include:`` and ``redirect=`` in evaluation order and counts every term
   that queries DNS (``include a mx ptr exists redirect``): past 10, evaluation ends in
-  permerror (§4.6.4);
+  permerror (§4.6.4). It counts void lookups too (a name that does not exist, or holds
+  nothing, §4.6.4): past two, permerror;
 * the provider's include (``spf_include``) "matches" and passes; no other mechanism
-  matches; ``all`` ends each record (§5.1).
+  matches; ``all`` ends each record (§5.1). Inside the provider's record, its hosts are
+  taken to match its first mechanism (through includes), and a receiver stops there: the
+  terms after it do not count toward the provider's mail's limits.
 
 The outcome (:attr:`SpfAnalysis.result`) is the SPF result the provider's mail is
 predicted to get. The walk carries on past that point, as far as a sender matching
-nothing would go, to report the whole path, the lookup count and every problem. At most
-eleven TXT queries are made, and SPF is checked at the MAIL FROM domain, not the From
-domain (RFC 7208 §2.4).
+nothing would go, to report the whole path, the lookup count and every problem.
+
+Only TXT records are read (the :class:`~oxdkim.typing.Resolver` protocol): a void
+lookup is seen where the name a term names does not exist at all (its TXT query says
+NXDOMAIN), not where it exists without an address or MX record, and the ten-MX-names
+limit cannot be checked. :attr:`SpfAnalysis.limits` lists, per record, each place where
+the analysis models less than a receiver. SPF is checked at the MAIL FROM domain, not the
+From domain (RFC 7208 §2.4).
 """
 
 from __future__ import annotations
@@ -33,7 +41,7 @@ import attrs
 
 from ._alignment import SpfResult
 from ._audit_values import Severity
-from ._dnsanswers import TxtAnswer
+from ._dnsanswers import DnsStatus, TxtAnswer
 from ._domains import DomainSyntaxError, normalize_domain
 from ._orgdomain import drive, drive_async
 from .exceptions import ConfigurationError, DnsError, DnsTempError, RecordSyntaxError
@@ -41,6 +49,7 @@ from .typing import AsyncResolver, Resolver
 
 __all__ = [
     "MAX_SPF_LOOKUPS",
+    "MAX_VOID_LOOKUPS",
     "SpfAnalysis",
     "SpfProblem",
     "SpfProblemCode",
@@ -55,6 +64,9 @@ __all__ = [
 
 MAX_SPF_LOOKUPS = 10
 """RFC 7208 §4.6.4: at most 10 DNS-querying terms per evaluation."""
+
+MAX_VOID_LOOKUPS = 2
+"""RFC 7208 §4.6.4: more than two lookups answered NXDOMAIN or empty is permerror."""
 
 _QUALIFIERS = {
     "+": SpfResult.PASS,
@@ -285,6 +297,8 @@ class SpfProblemCode(enum.Enum):
     """A term that does not match the grammar: permerror (§4.6)."""
     TOO_MANY_LOOKUPS = "too-many-lookups"
     """More than 10 DNS-querying terms: permerror (§4.6.4)."""
+    TOO_MANY_VOID_LOOKUPS = "too-many-void-lookups"
+    """More than two lookups for names that do not exist or hold nothing: permerror (§4.6.4)."""
     LOOP = "loop"
     """An include or redirect leads back to a record on its own path: permerror."""
     DNS_TEMPORARY = "dns-temporary"
@@ -370,6 +384,11 @@ class SpfAnalysis:
             ``MAX_SPF_LOOKUPS`` means the walk stopped there.
         steps: Every record read, in evaluation order.
         problems: Every problem found.
+        void_lookups: Void lookups seen (names that do not exist or hold nothing).
+        provider_lookups: The DNS-querying terms a receiver counts for the provider's
+            mail, up to where its hosts match; ``None`` when the walk never got there.
+        limits: Per record, where the analysis models less than a receiver (no client
+            IP, macros not expanded, only TXT records read).
     """
 
     domain: str
@@ -380,6 +399,9 @@ class SpfAnalysis:
     lookups: int = 0
     steps: tuple[SpfStep, ...] = ()
     problems: tuple[SpfProblem, ...] = ()
+    void_lookups: int = 0
+    provider_lookups: int | None = None
+    limits: tuple[str, ...] = ()
 
     @property
     def record(self) -> str | None:
@@ -443,8 +465,11 @@ class SpfAnalysis:
             "record": self.record,
             "all": self.all_qualifier,
             "lookups": self.lookups,
+            "void_lookups": self.void_lookups,
+            "provider_lookups": self.provider_lookups,
             "steps": [step.to_json() for step in self.steps],
             "problems": [problem.to_json() for problem in self.problems],
+            "limits": list(self.limits),
             "explanation": self.explain(),
         }
 
@@ -461,21 +486,38 @@ _Path = tuple[tuple[str, str], ...]
 """The ``(term as written, domain it leads to)`` pairs from the start to a record."""
 
 
+_HOST_TERMS = frozenset({"a", "mx", "exists", "ptr"})
+"""Mechanisms that match on the client's address or DNS: never a match without one."""
+
+
 class _Walk:
-    """One analysis: the shared lookup counter, the steps and problems found so far."""
+    """One analysis: the shared lookup counters, the steps and problems found so far."""
 
     def __init__(self, domain: str, provider: str | None) -> None:
         self.domain = domain
         self.provider = provider
         self.lookups = 0
+        self.voids = 0
         self.stopped = False
         self.steps: list[SpfStep] = []
         self.problems: list[SpfProblem] = []
+        self.limits: list[str] = []
         self.provider_path: tuple[str, ...] = ()
         self.all_qualifier: str | None = None
+        self.provider_lookups: int | None = None
+        """The lookup count where the provider's hosts matched, once they did."""
 
     def problem(self, code: SpfProblemCode, domain: str, severity: Severity, text: str) -> None:
         self.problems.append(SpfProblem(code, domain, severity, text))
+
+    def limit(self, text: str) -> None:
+        if text not in self.limits:
+            self.limits.append(text)
+
+    def match(self) -> None:
+        """The provider's hosts match here: a receiver stops counting for its mail."""
+        if self.provider_lookups is None:
+            self.provider_lookups = self.lookups
 
     def count(self, domain: str) -> bool:
         """Count one DNS-querying term; False once the limit is passed (§4.6.4)."""
@@ -492,21 +534,44 @@ class _Walk:
         )
         return False
 
+    def void(self, domain: str, name: str) -> bool:
+        """Count one void lookup; False once more than two were seen (§4.6.4)."""
+        self.voids += 1
+        if self.voids <= MAX_VOID_LOOKUPS:
+            return True
+        self.stopped = True
+        self.problem(
+            SpfProblemCode.TOO_MANY_VOID_LOOKUPS,
+            domain,
+            Severity.ERROR,
+            f"{name} does not exist: more than {MAX_VOID_LOOKUPS} lookups found no name or "
+            "nothing at it (void lookups): receivers stop with permerror there (RFC 7208 §4.6.4)",
+        )
+        return False
+
     def check(
-        self, domain: str, via: SpfVia, term: str | None, path: _Path, main: bool
+        self,
+        domain: str,
+        via: SpfVia,
+        term: str | None,
+        path: _Path,
+        main: bool,
+        providing: bool = False,
     ) -> Generator[str, TxtAnswer, SpfResult]:
         """
         ``check_host()`` for ``domain`` as the walk sees it; returns the provider's result.
 
         ``path`` holds the ``(term, domain)`` pairs that led here; ``main`` is true on the
         chain of records that ends the analysed domain's evaluation (the start and its
-        redirects).
+        redirects); ``providing`` is true inside the provider's record, whose first
+        mechanism is taken to list the provider's hosts.
         """
         index = len(self.steps)
         self.steps.append(SpfStep(domain, via, term, len(path)))
         is_provider = domain == self.provider
         if is_provider and not self.provider_path and path:
             self.provider_path = tuple(text for text, _ in path)
+        providing = providing or (is_provider and self.provider_lookups is None)
         behind = via is not SpfVia.START
         try:
             answer = yield domain
@@ -520,6 +585,8 @@ class _Walk:
             return SpfResult.TEMPERROR
         except DnsError as exc:
             self.problem(SpfProblemCode.DNS_PERMANENT, domain, Severity.ERROR, str(exc))
+            return SpfResult.PERMERROR
+        if behind and not answer.records and not self.void(domain, domain):
             return SpfResult.PERMERROR
         found = [record for record in answer.records if is_spf_record(record)]
         if not found:
@@ -546,17 +613,67 @@ class _Walk:
         except RecordSyntaxError as exc:
             self.problem(SpfProblemCode.SYNTAX_ERROR, domain, Severity.ERROR, f"{domain}: {exc}")
             return SpfResult.PERMERROR
-        result = yield from self._terms(domain, record, path, main)
-        if is_provider and result not in (SpfResult.TEMPERROR, SpfResult.PERMERROR):
+        self._note_limits(domain, record, providing)
+        result = yield from self._terms(domain, record, path, main, providing)
+        if is_provider and (
+            self.provider_lookups is not None
+            or result not in (SpfResult.TEMPERROR, SpfResult.PERMERROR)
+        ):
+            self.match()
             return SpfResult.PASS  # the provider's own record lists the provider's hosts
         return result
 
+    def _note_limits(self, domain: str, record: SpfRecord, providing: bool) -> None:
+        """Say where this record needs more than the analysis models (per record)."""
+        names = sorted({t.name for t in record.directives if t.name in _HOST_TERMS})
+        if names and not providing:
+            self.limit(
+                f"{domain}: {', '.join(names)} taken not to match (no client IP); only a "
+                "name that does not exist is seen as a void lookup (TXT is read, not A, "
+                "AAAA or MX)"
+            )
+        if "mx" in names and not providing:
+            self.limit(
+                f"{domain}: the MX hosts are not read, so the limit of 10 MX names "
+                "(RFC 7208 §4.6.4) is not checked"
+            )
+        macros = [t.text for t in record.terms if t.has_macro and t.name != "exp"]
+        if macros:
+            self.limit(f"{domain}: {', '.join(map(repr, macros))} expanded per message, not here")
+        later = [t for t in record.directives[1:] if t.queries_dns]
+        if providing and later:
+            self.limit(
+                f"{domain}: the provider's hosts are taken to match its first mechanism; "
+                "terms after it do not count for the provider's mail"
+            )
+
+    def _probe(self, domain: str, term: SpfTerm) -> Generator[str, TxtAnswer, bool]:
+        """
+        Look for a void lookup at the name ``a``, ``mx`` or ``exists`` names (§4.6.4).
+
+        Only a name that does not exist is seen (its TXT query answers NXDOMAIN); a name
+        that exists without the records asked is not. False once past the void limit.
+        """
+        if term.target is None or term.has_macro or term.name == "ptr":
+            return True
+        target = _target(term.target)
+        if target is None or target == domain:
+            return True
+        try:
+            answer = yield target
+        except DnsError:
+            return True  # unknown here; the term's own query decides at a receiver
+        if answer.status is DnsStatus.NXDOMAIN:
+            return self.void(domain, target)
+        return True
+
     def _terms(
-        self, domain: str, record: SpfRecord, path: _Path, main: bool
+        self, domain: str, record: SpfRecord, path: _Path, main: bool, providing: bool
     ) -> Generator[str, TxtAnswer, SpfResult]:
         """Evaluate one record's terms in order (§4.6.2), then its redirect (§6.1)."""
         decided: SpfResult | None = None
         ended = False
+        first = providing
         for term in record.directives:
             if ended:
                 self.problem(
@@ -568,6 +685,8 @@ class _Walk:
                 break
             if term.queries_dns and not self.count(domain):
                 return decided or SpfResult.PERMERROR
+            if first and term.name != "include":
+                self.match()  # the provider's hosts are listed by its first mechanism
             if term.name == "all":
                 decided = decided or _QUALIFIERS[term.qualifier]
                 ended = True
@@ -580,20 +699,24 @@ class _Walk:
                         Severity.WARNING,
                         f"{domain} ends with {term.text!r}: any host may send as it",
                     )
-            elif term.name == "ptr":
-                self.problem(
-                    SpfProblemCode.PTR,
-                    domain,
-                    Severity.NOTICE,
-                    f"{term.text!r}: RFC 7208 §5.5 says not to use ptr (slow, often ignored)",
-                )
+            elif term.name in _HOST_TERMS and not first:
+                if term.name == "ptr":
+                    self.problem(
+                        SpfProblemCode.PTR,
+                        domain,
+                        Severity.NOTICE,
+                        f"{term.text!r}: RFC 7208 §5.5 says not to use ptr (slow, often ignored)",
+                    )
+                if not (yield from self._probe(domain, term)):
+                    return decided or SpfResult.PERMERROR
             elif term.name == "include":
-                child = yield from self._follow(domain, term, path, SpfVia.INCLUDE)
+                child = yield from self._follow(domain, term, path, SpfVia.INCLUDE, False, first)
                 if decided is None:
                     if child is SpfResult.PASS:
                         decided = _QUALIFIERS[term.qualifier]
                     elif child in (SpfResult.TEMPERROR, SpfResult.PERMERROR, SpfResult.NONE):
                         decided = SpfResult.PERMERROR if child is SpfResult.NONE else child
+            first = False
             if self.stopped:
                 return decided or SpfResult.PERMERROR
         redirect = record.redirect
@@ -621,6 +744,7 @@ class _Walk:
         path: _Path,
         via: SpfVia,
         main: bool = False,
+        providing: bool = False,
     ) -> Generator[str, TxtAnswer, SpfResult]:
         """Follow an include or redirect; ``neutral`` (no match) when it cannot be followed."""
         assert term.target is not None
@@ -650,7 +774,7 @@ class _Walk:
             )
             return SpfResult.PERMERROR
         chain = (*path, (term.text, target))
-        return (yield from self.check(target, via, term.text, chain, main))
+        return (yield from self.check(target, via, term.text, chain, main, providing))
 
     def analysis(self, result: SpfResult) -> SpfAnalysis:
         return SpfAnalysis(
@@ -662,6 +786,9 @@ class _Walk:
             lookups=self.lookups,
             steps=tuple(self.steps),
             problems=tuple(self.problems),
+            void_lookups=self.voids,
+            provider_lookups=self.provider_lookups,
+            limits=tuple(self.limits),
         )
 
 

@@ -10,6 +10,7 @@ answers to the failed names give different verdicts (the failure really decides)
 from __future__ import annotations
 
 import itertools
+import os
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -42,6 +43,8 @@ RECORDS = (
     "v=DMARC1; p=none; sp=quarantine; np=reject",
     "v=DMARC1; p=reject; adkim=s; aspf=s",
     "v=DMARC1; p=bogus",
+    "v=DMARC1; p=bogus; psd=n",
+    "v=DMARC1; p=bogus; psd=y",
 )
 """Every kind of answer a ``_dmarc`` name can give: none, psd=u/y/n, strict, np, unusable."""
 
@@ -102,7 +105,11 @@ def _records(case: dict[str, Any]) -> dict[str, str]:
     return {f"_dmarc.{name}": value for name, value in case["zone"].items()}
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=int(os.environ.get("OXDKIM_PROPERTY_EXAMPLES", "200")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(case=CASES, failing=st.lists(st.sampled_from(POOL), min_size=1, max_size=2, unique=True))
 def test_a_failure_decides_only_when_the_verdict_depends_on_it(
     case: dict[str, Any], failing: list[str]
@@ -128,7 +135,7 @@ def test_a_failure_decides_only_when_the_verdict_depends_on_it(
         assert len(outcomes) > 1, (names, outcomes)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=int(os.environ.get("OXDKIM_PROPERTY_EXAMPLES", "200")), deadline=None)
 @given(
     case=CASES,
     failing=st.dictionaries(st.sampled_from(POOL), st.integers(0, len(RECORDS) - 1), max_size=6),
