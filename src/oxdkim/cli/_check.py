@@ -224,7 +224,7 @@ def _resolver(options: CheckOptions) -> AsyncResolver:
     from .. import resolvers  # noqa: PLC0415 - only commands that read DNS load dnspython
 
     if options.zones:
-        check_text_files(options.zones)
+        check_text_files(options.zones, "zone file")
         return resolvers.ZoneFileResolver(*options.zones).as_async()
     # The audit asks for CNAMEs, whose answers are tiny: EDNS would only add work (about
     # 15 % of the run). A rare large answer (a 4096-bit key at the key host, fetched once

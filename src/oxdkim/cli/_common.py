@@ -139,13 +139,13 @@ def utf8_text(data: bytes, source: str) -> str:
         ) from None
 
 
-def check_text_files(paths: Sequence[str | Path]) -> None:
+def check_text_files(paths: Sequence[str | Path], what: str) -> None:
     """Fail with one line (not a codec error from deep inside) when a file is not text."""
     for path in paths:
         try:
             data = Path(path).read_bytes()
         except OSError as exc:
-            raise CliError(f"cannot read {path}: {exc.strerror}") from None
+            raise CliError(f"cannot read {what} {path}: {exc.strerror}") from None
         utf8_text(data, str(path))
 
 

@@ -20,6 +20,6 @@ def load(args: argparse.Namespace) -> tuple[Config, BrandConfig] | None:
     """The file and brand the options name, or ``None`` without ``--config``."""
     if not args.config:
         return None
-    check_text_files([args.config])
+    check_text_files([args.config], "configuration file")
     config = load_config(args.config)
     return config, config.brand(args.brand)

@@ -33,7 +33,7 @@ def make_resolver(args: argparse.Namespace) -> Resolver:
     from .. import resolvers  # noqa: PLC0415 - only commands that read DNS load dnspython
 
     if args.zone:
-        check_text_files(args.zone)
+        check_text_files(args.zone, "zone file")
         # Offline files, not a server: a key written as one over-long string is read as
         # the several strings a server would have needed (RFC 6376 §3.6.2.2 joins them).
         return resolvers.ZoneFileResolver(*args.zone, split_long_strings=True)

@@ -123,7 +123,7 @@ def _resolver(args: argparse.Namespace, config: Config) -> AsyncResolver:
 
     zones = _zones(args, config)
     if zones:
-        check_text_files(zones)
+        check_text_files(zones, "zone file")
         inner: AsyncResolver = resolvers.ZoneFileResolver(*zones).as_async()
     else:
         nameservers = args.nameserver or config.resolver.nameservers

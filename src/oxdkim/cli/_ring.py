@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .._crypto import RSA_ABSOLUTE_MIN_BITS, RSA_DEFAULT_MIN_BITS, Algorithm, SigningKey
+from .._files import shown
 from .._keyring import KeyRing
 from .._keystore import FileKeyStore
 from .._records import ring_records
@@ -145,7 +146,7 @@ def _key_options(args: argparse.Namespace) -> tuple[bytes | None, int]:
     if args.passphrase_env:
         value = os.environ.get(args.passphrase_env)
         if value is None:
-            raise CliError(f"environment variable {args.passphrase_env} is not set")
+            raise CliError(f"environment variable {shown(args.passphrase_env)} is not set")
         passphrase = value.encode()
     bits = RSA_ABSOLUTE_MIN_BITS if args.allow_1024 else RSA_DEFAULT_MIN_BITS
     return passphrase, bits
