@@ -366,3 +366,46 @@ def test_repeated_domains_once_in_input_order(tmp_path: Path) -> None:
     run = preview.preview_many(["B.test", "a.test", "b.test."], world({}), concurrency=2)
     assert ["b.test", "a.test"] == [r.domain for r in run.reports]
     assert T0 == run.started_at
+
+
+# --- verdicts a failing unrelated domain cannot bend; what an SPF permerror means ---------
+
+
+def test_generic_signer_dns_failure_does_not_hide_a_failure(tmp_path: Path) -> None:
+    """The provider's own DMARC names failing cannot make a customer's fail unknown: its
+    d= and MAIL FROM are outside the customer's organizational domain."""
+    resolver = world(
+        {"_dmarc.c.test": "v=DMARC1; p=reject", "bounce.brandmail.test": GOOD_SPF},
+        failing=["_dmarc.brandmail.test", "_dmarc.dkim.brandmail.test"],
+    )
+    report = predict(brand(tmp_path, mail_from="bounce.brandmail.test"), resolver)
+    assert ("fail", "reject") == (report.verdict.value, report.dmarc.disposition.value)
+
+
+def test_spf_permerror_from_a_missing_include_is_explained(tmp_path: Path) -> None:
+    """An include whose target has no SPF record is a permerror: when DMARC passes through
+    DKIM anyway, a note still says why SPF fails (the table shows only "permerror")."""
+    resolver = world(
+        {
+            "_dmarc.c.test": "v=DMARC1; p=reject",
+            "bounce.c.test": f"v=spf1 include:gone.c.test include:{SPF_INCLUDE} -all",
+        },
+        delegated=("c.test",),
+    )
+    report = predict(brand(tmp_path, "legacy"), resolver)
+    assert ("permerror", "pass") == (report.spf.result.value, report.verdict.value)
+    assert any("gone.c.test" in note and "permerror" in note for note in report.notes)
+    text = ReadinessPreview(brand(tmp_path, "legacy"), ring=RING, clock=lambda: T0).preview_many(
+        ["c.test"], resolver
+    )
+    assert "gone.c.test has no SPF record" in text.table()
+
+
+def test_psl_mode_applies_pct(tmp_path: Path) -> None:
+    """--finder psl: p=reject; pct=0 gets quarantine from RFC 7489 receivers (§6.6.4)."""
+    resolver = world({"_dmarc.c.test": "v=DMARC1; p=reject; pct=0", "bounce.c.test": "v=spf1 -all"})
+    report = predict(brand(tmp_path), resolver, finder="psl")
+    assert ("fail", "quarantine") == (report.verdict.value, report.dmarc.disposition.value)
+    assert "with pct=0: RFC 7489 receivers apply quarantine instead" in report.summary
+    tree = predict(brand(tmp_path), resolver)
+    assert "reject" == tree.dmarc.disposition.value

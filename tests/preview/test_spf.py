@@ -508,3 +508,80 @@ def test_a_provider_include_without_a_record_is_permerror() -> None:
     assert ("permerror", ["no-record"]) == (found.result.value, codes(found))
     assert found.provider_listed
     assert not found.authorizes_provider
+
+
+# --- void lookups, the provider's own lookups, and what is not modelled ------------------
+
+
+@pytest.mark.parametrize(("voids", "result"), [(2, "pass"), (3, "permerror")])
+def test_void_lookups_before_the_provider(voids: int, result: str) -> None:
+    """Names that do not exist, named by a, mx or exists before the provider's include:
+    two are allowed, the third is permerror (RFC 7208 §4.6.4)."""
+    terms = ["a:gone1.example", "mx:gone2.example", "exists:gone3.example"][:voids]
+    found = analyze({"bounce.example": f"v=spf1 {' '.join(terms)} include:{PROVIDER} -all"})
+    assert (result, voids) == (found.result.value, found.void_lookups)
+    assert (result == "permerror") == ("too-many-void-lookups" in codes(found))
+
+
+def test_names_that_exist_are_not_void() -> None:
+    """A name that exists (a TXT record, or NODATA) is not seen as a void lookup."""
+    found = analyze(
+        {
+            "bounce.example": (
+                f"v=spf1 a:h1.example a:h2.example a:h3.example include:{PROVIDER} -all"
+            ),
+            "h1.example": "some text",
+            "h2.example": "v=spf1 -all",
+            "x.h3.example": "below h3, so h3 exists",
+        }
+    )
+    assert ("pass", 0) == (found.result.value, found.void_lookups)
+
+
+def test_void_lookups_after_the_provider_do_not_change_its_pass() -> None:
+    """Void lookups after the provider's include are reported but its mail passed before."""
+    tail = " ".join(f"a:gone{n}.example" for n in range(4))
+    found = analyze({"bounce.example": f"v=spf1 include:{PROVIDER} {tail} -all"})
+    assert ("pass", ["too-many-void-lookups"]) == (found.result.value, codes(found))
+
+
+def test_lookups_inside_the_provider_record_count_only_to_its_match() -> None:
+    """Nine lookups before the provider's include, whose record lists its hosts first and
+    includes more after: a receiver matches at ip4 and counts 10, so the mail passes."""
+    before = " ".join(["a"] * 9)
+    records = {
+        "bounce.example": f"v=spf1 {before} include:{PROVIDER} -all",
+        PROVIDER: "v=spf1 ip4:192.0.2.0/24 include:more.example include:more2.example -all",
+        "more.example": "v=spf1 ip4:198.51.100.0/24 -all",
+        "more2.example": "v=spf1 ip4:203.0.113.0/24 -all",
+    }
+    found = analyze_spf(InMemoryZone(records), "bounce.example", PROVIDER)
+    assert ("pass", 10) == (found.result.value, found.provider_lookups)
+    assert found.lookups > MAX_SPF_LOOKUPS  # a sender matching nothing gets permerror
+    assert any("first mechanism" in limit for limit in found.limits)
+
+
+def test_provider_record_starting_with_include_counts_through_it() -> None:
+    """The provider's first mechanism is an include: its hosts match inside, one level down."""
+    before = " ".join(["a"] * 9)
+    records = {
+        "bounce.example": f"v=spf1 {before} include:{PROVIDER} -all",
+        PROVIDER: "v=spf1 include:hosts.example -all",
+        "hosts.example": "v=spf1 ip4:192.0.2.0/24 -all",
+    }
+    found = analyze_spf(InMemoryZone(records), "bounce.example", PROVIDER)
+    assert ("permerror", None) == (found.result.value, found.provider_lookups)
+
+
+def test_limits_say_what_is_not_modelled_per_record() -> None:
+    """mx, a, exists and macros: each record says where the analysis sees less."""
+    found = analyze(
+        {
+            "bounce.example": f"v=spf1 mx exists:%{{i}}.rbl.example include:{PROVIDER} -all",
+        }
+    )
+    limits = " | ".join(found.limits)
+    assert "bounce.example: exists, mx taken not to match (no client IP)" in limits
+    assert "limit of 10 MX names" in limits
+    assert "expanded per message" in limits
+    assert found.to_json()["limits"] == list(found.limits)
