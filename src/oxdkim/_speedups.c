@@ -39,7 +39,8 @@ relax_body(PyObject *module, PyObject *arg)
         PyBuffer_Release(&view);
         return NULL;
     }
-    unsigned char *out = (unsigned char *)PyBytes_AS_STRING(result);
+    /* PyBytes_AsString, not the macro: the wheel is built for the stable ABI (abi3). */
+    unsigned char *out = (unsigned char *)PyBytes_AsString(result);
     Py_ssize_t o = 0;
     int space = 0;
 
@@ -68,10 +69,17 @@ relax_body(PyObject *module, PyObject *arg)
     Py_END_ALLOW_THREADS
 
     PyBuffer_Release(&view);
+#ifdef Py_LIMITED_API
+    /* _PyBytes_Resize is not in the stable ABI: copy the used part (one memcpy). */
+    PyObject *exact = PyBytes_FromStringAndSize((const char *)out, o);
+    Py_DECREF(result);
+    return exact;
+#else
     if (_PyBytes_Resize(&result, o) != 0) {
         return NULL;
     }
     return result;
+#endif
 }
 
 static PyMethodDef speedups_methods[] = {

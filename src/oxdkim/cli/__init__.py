@@ -10,6 +10,7 @@ ring state, or a message that cannot be parsed.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -57,13 +58,51 @@ _COMMANDS = (
 )
 
 
+def version_line() -> str:
+    """
+    ``oxdkim --version``: the version, the Python, and whether the C accelerator works.
+
+    The accelerator is optional (a build without a C compiler skips it, and only
+    ``pip install -v`` shows that); this is the one place an operator can see it.
+    """
+    from .. import _canon  # noqa: PLC0415 - only --version needs to know
+
+    if _canon.ACCELERATED:
+        accelerator = "active"
+    elif os.environ.get("OXDKIM_PURE_PYTHON"):
+        accelerator = "off (OXDKIM_PURE_PYTHON is set)"
+    else:
+        accelerator = "not built (pure Python: same results, slower relaxed canonicalization)"
+    python = ".".join(str(n) for n in sys.version_info[:3])
+    return f"oxdkim {__version__} (Python {python}; C accelerator: {accelerator})"
+
+
+class _Version(argparse.Action):
+    """``--version``, printed unwrapped (argparse's version action rewraps long lines)."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        print(version_line())
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with every subcommand registered."""
     parser = Parser(
         prog="oxdkim",
         description="DKIM signing, key rollover and DMARC readiness for mail providers.",
     )
-    parser.add_argument("--version", action="version", version=f"oxdkim {__version__}")
+    parser.add_argument(
+        "--version",
+        action=_Version,
+        nargs=0,
+        help="show the version and whether the C accelerator is active, and exit",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in _COMMANDS:
         command.register(subparsers)
