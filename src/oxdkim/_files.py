@@ -51,8 +51,9 @@ _MAX_SHOWN = 4096
 def looks_like_key_text(text: str) -> bool:
     """
     Whether ``text`` could be key material rather than a name or a path: PEM armour,
-    line breaks, control characters, something longer than any path, or a long run of
-    base64 (mixed case and digits) or hex.
+    line breaks, control characters, something longer than any path, or a run of base64
+    or hex: 16 or more hex digits, 16 or more base64 characters mixing upper and lower
+    case with a digit, ``+`` or ``=``, or 32 or more mixing upper and lower case.
 
     Messages never echo such a value: an operator who pasted a key where a path goes
     must not find it again in a log, a traceback or a support ticket.
@@ -65,8 +66,9 @@ def looks_like_key_text(text: str) -> bool:
         return True
     for match in _B64_RUN.finditer(text):
         run = match.group()
-        kinds = (str.isupper, str.islower, str.isdigit)
-        if all(any(kind(c) for c in run) for kind in kinds):
+        if not (any(c.isupper() for c in run) and any(c.islower() for c in run)):
+            continue
+        if len(run) >= 32 or any(c.isdigit() or c in "+=" for c in run):
             return True
     return False
 
@@ -97,6 +99,15 @@ def shown_path(value: object) -> str:
             return text
         if "-----BEGIN" in text:
             return f"PEM text of {len(text)} characters given as a path (not shown)"
+        if "\n" not in text and len(text) <= _MAX_SHOWN:
+            # What exists on disk is a name, not key material: say where the path leads.
+            for parent in Path(text).parents:
+                if str(parent) not in (".", "/") and os.path.isdir(parent):
+                    rest = len(text) - len(str(parent))
+                    return (
+                        f"a path in {parent} ({rest} more characters not shown: "
+                        "they may be key material)"
+                    )
     return shown(value, what="path")
 
 

@@ -21,7 +21,6 @@ import attrs
 from . import _rollover
 from ._clock import utc_now
 from ._crypto import Algorithm, SigningKey
-from ._domains import checked_selector
 from ._ringstate import (
     DEFAULT_SELECTORS,
     KeySlot,
@@ -29,6 +28,8 @@ from ._ringstate import (
     RolloverTimings,
     SlotState,
     checked_time,
+    domain_of,
+    selector_of,
 )
 from .exceptions import ConfigurationError, KeyRingError, RolloverRefusal
 
@@ -109,14 +110,14 @@ class KeyRing:
         algorithms = {key.algorithm for key in keys.values()}
         if len(algorithms) != 1:
             raise ConfigurationError("both keys of a ring must use the same algorithm")
-        active = checked_selector(active)
-        if active not in {checked_selector(selector) for selector in keys}:
+        active = selector_of(active)
+        if active not in {selector_of(selector) for selector in keys}:
             raise ConfigurationError(f"active selector {active!r} is not one of the ring's")
         slots = tuple(
             KeySlot(
                 selector,
                 key,
-                SlotState.ACTIVE if checked_selector(selector) == active else SlotState.PUBLISHED,
+                SlotState.ACTIVE if selector_of(selector) == active else SlotState.PUBLISHED,
                 since,
                 published_at=since,
             )
@@ -226,7 +227,7 @@ class KeyRing:
         return self.swap(
             lambda s: _rollover.stage(
                 s,
-                checked_selector(selector) if selector else _rollover.default_stage_slot(s),
+                selector_of(selector) if selector else _rollover.default_stage_slot(s),
                 key,
                 when,
                 replace=replace,
@@ -239,14 +240,14 @@ class KeyRing:
         CNAME of a customer domain when ``via_domain`` is given.
         """
         if via_domain is not None:
-            return f"{checked_selector(selector)}._domainkey.{via_domain}"
+            return f"{selector_of(selector)}._domainkey.{domain_of(via_domain, 'via_domain')}"
         key_host = self._snapshot.key_host
         if key_host is None:
             raise KeyRingError(
                 "the ring has no key host; give one to check DNS publication",
                 reason=RolloverRefusal.NO_KEY_HOST,
             )
-        return f"{checked_selector(selector)}._domainkey.{key_host}"
+        return f"{selector_of(selector)}._domainkey.{key_host}"
 
     def confirm(
         self,
@@ -271,28 +272,24 @@ class KeyRing:
         name = self.record_name(selector, via_domain)
         answer = resolver.txt(name)
         when = self._now(now)
-        return self.swap(
-            lambda s: _rollover.confirm(s, checked_selector(selector), name, answer, when)
-        )
+        return self.swap(lambda s: _rollover.confirm(s, selector_of(selector), name, answer, when))
 
     def activate(self, selector: str, *, now: datetime | None = None) -> RingSnapshot:
         """Make ``selector`` sign new mail; the active slot starts retiring."""
         when = self._now(now)
-        return self.swap(lambda s: _rollover.activate(s, checked_selector(selector), when))
+        return self.swap(lambda s: _rollover.activate(s, selector_of(selector), when))
 
     def retire(self, selector: str, *, now: datetime | None = None) -> RingSnapshot:
         """Stop signing with ``selector`` (see :func:`oxdkim._rollover.retire`)."""
         when = self._now(now)
-        return self.swap(lambda s: _rollover.retire(s, checked_selector(selector), when))
+        return self.swap(lambda s: _rollover.retire(s, selector_of(selector), when))
 
     def revoke(
         self, selector: str, *, force: bool = False, now: datetime | None = None
     ) -> RingSnapshot:
         """Revoke ``selector``'s key after its retention window (``force``: now)."""
         when = self._now(now)
-        return self.swap(
-            lambda s: _rollover.revoke(s, checked_selector(selector), when, force=force)
-        )
+        return self.swap(lambda s: _rollover.revoke(s, selector_of(selector), when, force=force))
 
     def status(self, *, now: datetime | None = None) -> tuple[_rollover.SlotStatus, ...]:
         """Each slot's state and what its next step waits for."""

@@ -15,7 +15,8 @@ from typing import Any
 import attrs
 
 from ._crypto import Algorithm, SigningKey
-from ._domains import checked_domain, checked_selector
+from ._domains import DomainSyntaxError, normalize_domain, normalize_selector
+from ._files import looks_like_key_text, shown
 from .exceptions import ConfigurationError, NoActiveKeyError
 
 DEFAULT_SELECTORS = ("mail1", "mail2")
@@ -32,10 +33,33 @@ class SlotState(enum.Enum):
     REVOKED = "revoked"  # published with an empty p=
 
 
+def selector_of(value: object) -> str:
+    """
+    ``value`` as a normalized selector, or a :class:`ConfigurationError` that never
+    echoes a value that may be key material (and chains no exception that does).
+    """
+    problem = f"a selector is a string, not {type(value).__name__}"
+    if isinstance(value, str):
+        try:
+            return normalize_selector(value)
+        except DomainSyntaxError as exc:
+            problem = str(exc) if not looks_like_key_text(value) else f"{shown(value)}"
+    raise ConfigurationError(f"invalid selector: {problem}")
+
+
+def domain_of(value: object, what: str) -> str:
+    """``value`` as a normalized domain (underscores allowed); errors as :func:`selector_of`."""
+    problem = f"a domain is a string, not {type(value).__name__}"
+    if isinstance(value, str):
+        try:
+            return normalize_domain(value, allow_underscore=True)
+        except DomainSyntaxError as exc:
+            problem = str(exc) if not looks_like_key_text(value) else f"{shown(value)}"
+    raise ConfigurationError(f"invalid {what}: {problem}")
+
+
 def _optional_domain(value: str | None) -> str | None:
-    if value is None:
-        return None
-    return checked_domain(value, what="key host", allow_underscore=True)
+    return None if value is None else domain_of(value, "key host")
 
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
@@ -139,7 +163,7 @@ class KeySlot:
     ``dual_sign_until`` is set on a retiring slot that keeps signing beside the new one.
     """
 
-    selector: str = attrs.field(converter=checked_selector)
+    selector: str = attrs.field(converter=selector_of)
     key: SigningKey | None = None
     state: SlotState = SlotState.EMPTY
     since: datetime | None = attrs.field(default=None, converter=_optional_time)
@@ -212,7 +236,7 @@ class RingSnapshot:
         for slot in self.slots:
             if slot.selector == selector:
                 return slot
-        raise ConfigurationError(f"no slot with selector {selector!r}")
+        raise ConfigurationError(f"no slot with selector {shown(selector)}")
 
     def other(self, selector: str) -> KeySlot:
         """The slot that is not ``selector``."""
