@@ -47,7 +47,7 @@ from ._domains import (
     normalize_domain,
     unique_domains,
 )
-from ._keyrecord import parse_key_record_cached
+from ._keyrecord import key_records, parse_key_record_cached
 from ._keyring import KeyRing
 from ._ringstate import KeySlot, RingSnapshot, SlotState
 from .exceptions import (
@@ -236,11 +236,12 @@ class _Plan:
 
     def key_status(self, selector: str, answer: TxtAnswer) -> tuple[KeyStatus, str | None]:
         """What a verifier finds in ``answer``, compared with the ring's slots."""
-        if not answer.records:
+        records = key_records(answer.records)  # what verifiers read: non-DKIM TXT skipped
+        if not records:
             return KeyStatus.MISSING, None
-        if len(answer.records) > 1:
-            return KeyStatus.MULTIPLE, f"{len(answer.records)} TXT records"
-        served, error = self._served_key(answer.records[0])
+        if len(records) > 1:
+            return KeyStatus.MULTIPLE, f"{len(records)} DKIM key records"
+        served, error = self._served_key(records[0])
         if served is None:
             return KeyStatus.MALFORMED, error
         if served == b"":

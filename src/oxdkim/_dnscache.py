@@ -26,13 +26,33 @@ def _positive(answer: Answer) -> bool:
     return answer.status is DnsStatus.NOERROR
 
 
+_OVERHEAD = 256  # bytes an entry costs beyond its names and records (objects, dict slot)
+
+
+def answer_size(answer: Answer) -> int:
+    """Roughly the memory an answer holds: its names and record bytes, plus a fixed cost."""
+    if isinstance(answer, TxtAnswer):
+        return (
+            _OVERHEAD
+            + len(answer.name)
+            + sum(len(record) for record in answer.records)
+            + sum(len(hop) for hop in answer.chain)
+        )
+    return _OVERHEAD + len(answer.name) + len(answer.target or "")
+
+
 class AnswerCache:
     """
     Answers by ``(type, name)``, each kept until its TTL runs out, least recently used
     evicted first when full. Thread-safe.
 
+    The bound is in bytes as well as entries: TXT answers are chosen by whoever runs the
+    queried zone, and 10,000 answers of 64 KB each would hold 640 MB.
+
     Args:
         max_entries: Bound on the number of answers kept (LRU beyond it).
+        max_bytes: Bound on the names and record bytes kept (LRU beyond it); one answer
+            larger than an eighth of it is not cached at all.
         max_ttl: Cap on how long a positive answer is kept, in seconds.
         max_negative_ttl: Cap for NXDOMAIN and NODATA (RFC 2308 §5 advises capping; a
             short cap lets a newly published key be seen soon).
@@ -46,6 +66,7 @@ class AnswerCache:
         self,
         *,
         max_entries: int = 10_000,
+        max_bytes: int = 16 << 20,
         max_ttl: int = 86_400,
         max_negative_ttl: int = 900,
         unknown_ttl: int = 60,
@@ -53,6 +74,7 @@ class AnswerCache:
     ) -> None:
         for label, value, low in (
             ("max_entries", max_entries, 1),
+            ("max_bytes", max_bytes, 8 * _OVERHEAD),
             ("max_ttl", max_ttl, 0),
             ("max_negative_ttl", max_negative_ttl, 0),
             ("unknown_ttl", unknown_ttl, 0),
@@ -60,11 +82,13 @@ class AnswerCache:
             if type(value) is not int or value < low:
                 raise ConfigurationError(f"{label} must be an integer >= {low}, not {value!r}")
         self._max_entries = max_entries
+        self._max_bytes = max_bytes
+        self._bytes = 0
         self._max_ttl = max_ttl
         self._max_negative_ttl = max_negative_ttl
         self._unknown_ttl = unknown_ttl
         self._clock = clock
-        self._entries: OrderedDict[tuple[str, str], tuple[float, Answer]] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, str], tuple[float, Answer, int]] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -84,6 +108,7 @@ class AnswerCache:
                 return entry[1]
             if entry is not None:
                 del self._entries[key]
+                self._bytes -= entry[2]
             self.misses += 1
             return None
 
@@ -91,19 +116,30 @@ class AnswerCache:
         """Keep ``answer`` for its TTL, capped; a TTL of 0 means "do not cache"."""
         cap = self._max_ttl if _positive(answer) else self._max_negative_ttl
         ttl = min(self._unknown_ttl if answer.ttl is None else answer.ttl, cap)
-        if ttl <= 0:
+        size = answer_size(answer)
+        if ttl <= 0 or size > self._max_bytes // 8:
             return
         key = (rdtype, name)
         with self._lock:
-            self._entries[key] = (self._clock() + ttl, answer)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._max_entries:
-                self._entries.popitem(last=False)
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._bytes -= old[2]
+            self._entries[key] = (self._clock() + ttl, answer, size)
+            self._bytes += size
+            while len(self._entries) > self._max_entries or self._bytes > self._max_bytes:
+                self._bytes -= self._entries.popitem(last=False)[1][2]
+
+    @property
+    def size(self) -> int:
+        """The bytes the cached answers hold, as counted against ``max_bytes``."""
+        with self._lock:
+            return self._bytes
 
     def clear(self) -> None:
         """Forget every answer."""
         with self._lock:
             self._entries.clear()
+            self._bytes = 0
 
 
 _R = TypeVar("_R", Resolver, AsyncResolver)
@@ -118,6 +154,7 @@ class _CachingBase(Generic[_R]):
         *,
         cache: AnswerCache | None = None,
         max_entries: int = 10_000,
+        max_bytes: int = 16 << 20,
         max_ttl: int = 86_400,
         max_negative_ttl: int = 900,
         unknown_ttl: int = 60,
@@ -129,6 +166,7 @@ class _CachingBase(Generic[_R]):
             if cache is not None  # an empty AnswerCache is falsy (it has a length)
             else AnswerCache(
                 max_entries=max_entries,
+                max_bytes=max_bytes,
                 max_ttl=max_ttl,
                 max_negative_ttl=max_negative_ttl,
                 unknown_ttl=unknown_ttl,
@@ -142,7 +180,8 @@ class CachingResolver(_CachingBase[Resolver]):
     A :class:`~oxdkim.typing.Resolver` that remembers another resolver's answers.
 
     Records are kept for their TTL, NXDOMAIN and NODATA for their negative TTL (RFC 2308),
-    both capped; the number of answers is bounded (least recently used evicted).
+    both capped; the number of answers and the bytes they hold are bounded (least
+    recently used evicted).
     Temporary failures (:class:`~oxdkim.exceptions.DnsTempError`) and permanent errors are
     never cached: the next lookup asks again. A cached answer is returned as it was
     received (its ``ttl`` is not counted down). Thread-safe; two threads missing the same
@@ -151,8 +190,8 @@ class CachingResolver(_CachingBase[Resolver]):
     Args:
         resolver: The resolver to ask on a miss.
         cache: Share an :class:`AnswerCache` between resolvers, or pass its arguments
-            (``max_entries``, ``max_ttl``, ``max_negative_ttl``, ``unknown_ttl``,
-            ``clock``) to get a new one.
+            (``max_entries``, ``max_bytes``, ``max_ttl``, ``max_negative_ttl``,
+            ``unknown_ttl``, ``clock``) to get a new one.
     """
 
     def txt(self, name: str) -> TxtAnswer:

@@ -9,6 +9,8 @@ dnspython's ``_Resolution``, so the sync and async resolvers cannot drift apart.
 
 from __future__ import annotations
 
+import re
+
 import attrs
 
 from ._dnsanswers import CnameAnswer, DnsStatus, TxtAnswer
@@ -19,6 +21,7 @@ DEFAULT_MAX_HOPS = 8
 
 _MAX_NAME = 253
 _MAX_LABEL = 63
+_PLAIN_LABEL = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def check_name(name: str) -> str:
@@ -27,11 +30,14 @@ def check_name(name: str) -> str:
 
     Names reach the resolvers already normalized (lowercase A-labels); this check keeps
     a bad name from becoming a confusing wire-level error or, worse, a query for some
-    other name.
+    other name: only letters, digits, ``-`` and ``_`` may form a label, so a ``\\DDD``
+    escape or a ``.`` hidden in one (``x\\046y`` is the labels ``x.y`` to dnspython)
+    is never asked.
 
     Raises:
-        DnsPermError: The name is empty, not ASCII, has an empty or over-long label, or is
-            longer than 253 characters (RFC 1035 §2.3.4).
+        DnsPermError: The name is empty, not ASCII, has an empty or over-long label, a
+            character other than letters, digits, ``-`` and ``_``, or is longer than 253
+            characters (RFC 1035 §2.3.4).
     """
     if not isinstance(name, str):
         raise DnsPermError("the name is not a string", name=repr(name))
@@ -43,8 +49,10 @@ def check_name(name: str) -> str:
     for label in text.split("."):
         if not label or len(label) > _MAX_LABEL:
             raise DnsPermError("a label is empty or longer than 63 characters", name=name)
-        if any(ch.isspace() or not ch.isprintable() for ch in label):
-            raise DnsPermError("a label contains whitespace or control characters", name=name)
+        if not _PLAIN_LABEL.fullmatch(label) and label != "*":  # "*": a zone's wildcard
+            raise DnsPermError(
+                "a label has a character other than letters, digits, '-' and '_'", name=name
+            )
     return text.lower()
 
 

@@ -74,21 +74,25 @@ def normalize_domain(value: str | bytes, *, allow_underscore: bool = False) -> s
 @functools.lru_cache(maxsize=4096)
 def normalize_selector(value: str) -> str:
     """
-    Return ``value`` as a lowercase selector (dot-separated DNS labels, RFC 6376 §3.1).
+    Return ``value`` as a lowercase selector: dot-separated LDH labels (RFC 6376 §3.1,
+    ``sub-domain`` of RFC 5321), the same rule for signing and for verifying.
+
+    Only plain labels are accepted: a ``\\DDD`` escape, ``@``, ``_`` or an empty label
+    could make a DNS library query another name than the one written.
 
     Raises:
-        DomainSyntaxError: A character outside letters, digits, ``-``, ``_`` and ``.``;
-            that covers ``;``, ``=``, whitespace, ``(`` and NUL, which would corrupt
-            the tag list.
+        DomainSyntaxError: A character outside letters, digits, ``-`` and ``.``; that
+            covers ``;``, ``=``, whitespace, ``(`` and NUL, which would corrupt the tag
+            list.
     """
     if not value:
         raise DomainSyntaxError("selector is empty")
-    bad = sorted({c for c in value if not (c.isascii() and (c.isalnum() or c in "-_."))})
+    bad = sorted({c for c in value if not (c.isascii() and (c.isalnum() or c in "-."))})
     if bad:
         raise DomainSyntaxError(f"selector {value!r} contains {', '.join(map(repr, bad))}")
     name = value.lower()
     for label in name.split("."):
-        if not _DNS_LABEL.match(label):
+        if not _LDH_LABEL.match(label):
             raise DomainSyntaxError(f"selector {value!r}: label {label!r} is not valid")
     if len(name) > 63 * 2:
         raise DomainSyntaxError(f"selector {value!r} is too long")

@@ -11,6 +11,8 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import re
+from collections.abc import Sequence
 
 import attrs
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -187,10 +189,51 @@ def parse_key_record(record: bytes) -> KeyRecord:
     )
 
 
+# The first tag of a TXT string, when it is v= (RFC 6376 §3.6.1: v=, if present, is first).
+_VERSION = re.compile(rb"[ \t\r\n]*+v[ \t\r\n]*+=[ \t\r\n]*+([^; \t\r\n]*+)")
+
+
+def key_records(records: Sequence[bytes]) -> list[bytes]:
+    """
+    The records of a TXT answer that are DKIM key records: all but those whose ``v=`` is
+    present and is not ``DKIM1`` (RFC 6376 §3.6.1), such as ``v=spf1 -all`` served
+    beside the key by a wildcard or at a CNAME target. Only several key records at once
+    are ambiguous; dkimpy, OpenDKIM and mailauth read the answer the same way.
+    """
+    kept = []
+    for record in records:
+        version = _VERSION.match(record)
+        if version is None or version.group(1) == b"DKIM1":
+            kept.append(record)
+    return kept
+
+
+CACHED_RECORD_BYTES = 4096
+"""Longest record the parse cache keeps: an RSA-16384 key record is under 3 KB."""
+
+
 @functools.lru_cache(maxsize=1024)
-def parse_key_record_cached(record: bytes) -> KeyRecord:
-    """:func:`parse_key_record`, remembered by the record's bytes (errors are not cached)."""
+def _parse_cached(record: bytes) -> KeyRecord:
     return parse_key_record(record)
 
 
-__all__ = ["KEY_TYPES", "KeyRecord", "parse_key_record", "parse_key_record_cached"]
+def parse_key_record_cached(record: bytes) -> KeyRecord:
+    """
+    :func:`parse_key_record`, remembered by the record's bytes (errors are not cached).
+
+    At most 1,024 records of at most :data:`CACHED_RECORD_BYTES` each are kept, so
+    records chosen by an attacker (any signature names its own key) hold at most 4 MB;
+    longer ones are parsed every time.
+    """
+    if len(record) > CACHED_RECORD_BYTES:
+        return parse_key_record(record)
+    return _parse_cached(record)
+
+
+__all__ = [
+    "KEY_TYPES",
+    "KeyRecord",
+    "key_records",
+    "parse_key_record",
+    "parse_key_record_cached",
+]

@@ -19,7 +19,7 @@ import attrs
 
 from ._crypto import SigningKey
 from ._dnsanswers import DnsStatus, TxtAnswer
-from ._keyrecord import parse_key_record
+from ._keyrecord import key_records, parse_key_record
 from ._ringstate import MAX_TTL, KeySlot, RingSnapshot, SlotState
 from .exceptions import KeyRingError, RecordSyntaxError, RolloverRefusal
 
@@ -144,18 +144,19 @@ def check_served(slot: KeySlot, name: str, answer: TxtAnswer) -> None:
             record verifiers would refuse.
     """
     assert slot.key is not None
-    if answer.status is not DnsStatus.NOERROR or not answer.records:
+    records = key_records(answer.records)  # what verifiers read: non-DKIM TXT skipped
+    if answer.status is not DnsStatus.NOERROR or not records:
         raise _refuse(
             f"DNS has no key record at {name} ({answer.status.value}); publish "
             f"the TXT record for {slot.selector}, then confirm again",
             RolloverRefusal.DNS_MISSING,
         )
-    if len(answer.records) > 1:
+    if len(records) > 1:
         raise _refuse(
-            f"DNS serves {len(answer.records)} TXT records at {name}; verifiers need exactly one",
+            f"DNS serves {len(records)} DKIM key records at {name}; verifiers need exactly one",
             RolloverRefusal.DNS_AMBIGUOUS,
         )
-    problem = _served_problem(slot, answer.records[0])
+    problem = _served_problem(slot, records[0])
     if problem is not None:
         raise _refuse(
             f"DNS at {name} serves {problem}, not the key staged in {slot.selector} "

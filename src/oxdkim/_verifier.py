@@ -56,7 +56,7 @@ from ._clock import utc_now
 from ._crypto import RSA_ABSOLUTE_MIN_BITS, Algorithm
 from ._dnsanswers import TxtAnswer
 from ._domains import DomainSyntaxError, is_subdomain, normalize_domain, normalize_selector
-from ._keyrecord import KeyRecord, parse_key_record_cached
+from ._keyrecord import KeyRecord, key_records, parse_key_record_cached
 from ._message import DEFAULT_LIMITS, HeaderField, MessageLimits, parse_message
 from ._tags import TagList, compact, parse_tag_list, split_list
 from .exceptions import (
@@ -548,17 +548,17 @@ class _Core:
             return _CheckError(
                 DkimReason.DNS_PERMANENT, f"DNS answer for {qname} is unusable: {answer}"
             )
-        if not answer.records:
-            return _CheckError(
-                DkimReason.NO_KEY, f"no key record at {qname} ({answer.status.value})"
-            )
-        if len(answer.records) > 1:
+        records = key_records(answer.records)
+        if not records:
+            found = f"{answer.status.value}" if not answer.records else "only non-DKIM TXT"
+            return _CheckError(DkimReason.NO_KEY, f"no key record at {qname} ({found})")
+        if len(records) > 1:
             return _CheckError(
                 DkimReason.MULTIPLE_KEYS,
-                f"{len(answer.records)} TXT records at {qname}; a key name must hold one",
+                f"{len(records)} DKIM key records at {qname}; a key name must hold one",
             )
         try:
-            return parse_key_record_cached(answer.records[0])
+            return parse_key_record_cached(records[0])
         except RecordSyntaxError as exc:
             return _CheckError(DkimReason.MALFORMED_KEY, f"key record at {qname}: {exc}")
 
@@ -778,7 +778,16 @@ class AsyncVerifier(_VerifierBase[AsyncResolver]):
     async def verify(self, message: bytes) -> tuple[VerifyResult, ...]:
         """Verify ``message``; see :meth:`Verifier.verify`."""
         plan = self._core.plan(message)
-        found = await asyncio.gather(*(self._ask(name) for name in plan.queries))
+        tasks = [asyncio.ensure_future(self._ask(name)) for name in plan.queries]
+        try:
+            found = await asyncio.gather(*tasks)
+        except BaseException:
+            # The resolver raised something other than a DnsError (or we were cancelled):
+            # stop the sibling lookups instead of leaving them running unowned.
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
         return self._core.finish(plan, dict(zip(plan.queries, found, strict=True)))
 
     async def _ask(self, name: str) -> TxtAnswer | DnsError:

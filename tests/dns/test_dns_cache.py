@@ -150,6 +150,23 @@ def test_size_is_bounded_least_recently_used_first(zone: InMemoryZone, clock: Fa
     assert 2 == zone.queries[("TXT", "b.example.com")]
 
 
+def test_bytes_are_bounded_whatever_the_records_weigh(clock: FakeClock) -> None:
+    """
+    Attacker-sized TXT answers (60 KB each) cannot fill memory: the bytes held stay under
+    max_bytes, and an answer over an eighth of it is not kept at all.
+    """
+    big = "x" * 60_000
+    zone = InMemoryZone({f"k{i}.example.com": [big[:250]] * 240 for i in range(100)})
+    cache = CachingResolver(zone, clock=clock, max_bytes=1 << 20)
+    for i in range(100):
+        cache.txt(f"k{i}.example.com")
+    assert cache.cache.size <= 1 << 20
+    assert 10 <= len(cache.cache) < 20  # ~60 KB each: about 16 fit
+    single = CachingResolver(InMemoryZone({"huge.example.com": [big] * 3}), max_bytes=1 << 20)
+    single.txt("huge.example.com")
+    assert (0, 0) == (len(single.cache), single.cache.size)
+
+
 def test_temporary_failures_are_not_cached(zone: InMemoryZone, clock: FakeClock) -> None:
     """A DnsTempError passes through and is not remembered: the next lookup asks again."""
     cache = CachingResolver(zone, clock=clock)

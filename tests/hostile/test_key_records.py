@@ -56,6 +56,7 @@ OK, REVOKED, MALFORMED = None, DkimReason.KEY_REVOKED, DkimReason.MALFORMED_KEY
 OTHER_P = seed_key(9).public_key_b64
 R = DkimReason
 MISMATCH = RolloverRefusal.DNS_MISMATCH
+MISSING = RolloverRefusal.DNS_MISSING
 
 # (record as TXT character-strings, verifier reason or None for pass, confirm refusal or None)
 CASES = [
@@ -77,7 +78,8 @@ CASES = [
     pytest.param((f"v=DKIM1; k=ed25519; p={P[:-8]}",), MALFORMED, MISMATCH, id="truncated-key"),
     pytest.param((f"v=DKIM1; k=ed25519; p={OTHER_P}",), R.BAD_SIGNATURE, MISMATCH, id="other-key"),
     pytest.param((f"k=ed25519; v=DKIM1; p={P}",), MALFORMED, MISMATCH, id="version-not-first"),
-    pytest.param((f"v=DKIM2; k=ed25519; p={P}",), MALFORMED, MISMATCH, id="version-2"),
+    pytest.param((f"v=DKIM2; k=ed25519; p={P}",), R.NO_KEY, MISSING, id="version-2-discarded"),
+    pytest.param(("v=spf1 -all",), R.NO_KEY, MISSING, id="only-spf"),
     pytest.param((f"v=DKIM1; p={P}",), MALFORMED, MISMATCH, id="k-missing-defaults-to-rsa"),
     pytest.param((f"v=DKIM1; k=rsa; p={P}",), MALFORMED, MISMATCH, id="k-rsa-with-ed25519-key"),
     pytest.param((f"v=DKIM1; k=ed448; p={P}",), R.KEY_TYPE_MISMATCH, MISMATCH, id="unknown-k"),
@@ -146,6 +148,41 @@ def test_two_records_at_the_key_name(via_domain: str | None):
     assert DkimReason.MULTIPLE_KEYS == result.reason
     with pytest.raises(KeyRingError) as caught:
         staged_ring().confirm("mail1", zone, via_domain=via_domain, now=NOW)
+    assert RolloverRefusal.DNS_AMBIGUOUS == caught.value.reason
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        ("v=spf1 -all",),
+        ("v=spf1 include:_spf.brand.example ", "~all"),
+        ("v=DMARC1; p=reject",),
+        (" v = DKIM2; k=ed25519; p=" + OTHER_P,),
+    ],
+)
+@pytest.mark.parametrize("first", [True, False])
+def test_a_non_dkim_txt_beside_the_key_is_not_a_key_record(other: tuple[str, ...], first: bool):
+    """
+    A TXT whose v= is not DKIM1, beside the key (a wildcard's or a CNAME target's SPF):
+    the key verifies and confirms, as at dkimpy, OpenDKIM and mailauth (RFC 6376 §3.6.1).
+    """
+    key = (f"v=DKIM1; k=ed25519; p={P}",)
+    zone = zone_serving(*((other, key) if first else (key, other)))
+    [result] = run_unchanged(verifier(zone).verify, SIGNED).results
+    assert DkimResult.PASS == result.result, result.message
+    snapshot = staged_ring().confirm("mail1", zone, via_domain=ALICE_DOMAIN, now=NOW)
+    assert SlotState.PUBLISHED == snapshot.slot("mail1").state
+
+
+def test_two_dkim_records_beside_spf_are_still_ambiguous():
+    """Only several DKIM key records at once are ambiguous; SPF beside them changes nothing."""
+    zone = zone_serving(
+        (f"v=DKIM1; k=ed25519; p={P}",), ("v=spf1 -all",), (f"k=ed25519; p={OTHER_P}",)
+    )
+    [result] = run_unchanged(verifier(zone).verify, SIGNED).results
+    assert DkimReason.MULTIPLE_KEYS == result.reason
+    with pytest.raises(KeyRingError) as caught:
+        staged_ring().confirm("mail1", zone, now=NOW)
     assert RolloverRefusal.DNS_AMBIGUOUS == caught.value.reason
 
 

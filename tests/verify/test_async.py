@@ -103,3 +103,49 @@ def test_async_options_are_validated() -> None:
 
     with pytest.raises(ConfigurationError):
         AsyncVerifier(zone().as_async(), max_signatures=0)
+
+
+class _OneBroken:
+    """An async resolver whose lookup of one name raises a non-DNS error at once."""
+
+    def __init__(self, inner: InMemoryZone) -> None:
+        self.inner = inner
+        self.started: list[str] = []
+        self.finished: list[str] = []
+        self.cancelled: list[str] = []
+
+    async def txt(self, name: str) -> TxtAnswer:
+        self.started.append(name)
+        if name.startswith("broken."):
+            raise RuntimeError("resolver bug")
+        try:
+            await asyncio.sleep(0.5)
+        except asyncio.CancelledError:
+            self.cancelled.append(name)
+            raise
+        self.finished.append(name)
+        return self.inner.txt(name)
+
+    async def cname(self, name: str) -> CnameAnswer:
+        return self.inner.cname(name)
+
+
+def test_a_failing_lookup_cancels_its_siblings(rsa_key: SigningKey) -> None:
+    """
+    A resolver that raises something other than a DnsError: verify raises it, and the
+    sibling lookups of the same message are cancelled, not left running unowned.
+    """
+    signed = MESSAGE
+    for selector in ("broken", "slow1", "slow2"):
+        signed = craft(signed, rsa_key, base_tags(rsa_key, s=selector))
+    resolver = _OneBroken(zone({}))
+
+    async def scenario() -> None:
+        with pytest.raises(RuntimeError, match="resolver bug"):
+            await AsyncVerifier(resolver, clock=fixed_clock()).verify(signed)
+        assert [] == [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+
+    asyncio.run(scenario())
+    assert 3 == len(resolver.started)
+    assert sorted(resolver.cancelled) == sorted(n for n in resolver.started if "slow" in n)
+    assert [] == resolver.finished

@@ -358,7 +358,6 @@ def test_revoked_key(rsa_key: SigningKey) -> None:
         "v=DKIM1; k=rsa",
         "v=DKIM1; k=rsa; p=QUJDREVG",
         "just some text",
-        "v=spf1 -all",
     ],
 )
 def test_malformed_key_record(rsa_key: SigningKey, record: str) -> None:
@@ -366,6 +365,13 @@ def test_malformed_key_record(rsa_key: SigningKey, record: str) -> None:
     signed = craft(MESSAGE, rsa_key, base_tags(rsa_key))
     verdict = _verify(signed, zone({KEY_NAME: record}))
     assert (DkimResult.PERMERROR, DkimReason.MALFORMED_KEY) == (verdict.result, verdict.reason)
+
+
+def test_only_a_non_dkim_txt_is_no_key(rsa_key: SigningKey) -> None:
+    """A key name that serves only v=spf1 has no key record: permerror / no-key."""
+    verdict = _verify(craft(MESSAGE, rsa_key, base_tags(rsa_key)), zone({KEY_NAME: "v=spf1 -all"}))
+    assert (DkimResult.PERMERROR, DkimReason.NO_KEY) == (verdict.result, verdict.reason)
+    assert "only non-DKIM TXT" in verdict.message
 
 
 def test_ed25519_spki_key_record_is_malformed_with_reason(ed_key: SigningKey) -> None:
