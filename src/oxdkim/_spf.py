@@ -386,7 +386,9 @@ class SpfAnalysis:
         problems: Every problem found.
         void_lookups: Void lookups seen (names that do not exist or hold nothing).
         provider_lookups: The DNS-querying terms a receiver counts for the provider's
-            mail, up to where its hosts match; ``None`` when the walk never got there.
+            mail: up to the term that decides each record, its hosts matching at the first
+            mechanism of the provider's record (a value over ``MAX_SPF_LOOKUPS`` is where
+            it stopped).
         limits: Per record, where the analysis models less than a receiver (no client
             IP, macros not expanded, only TXT records read).
     """
@@ -400,7 +402,7 @@ class SpfAnalysis:
     steps: tuple[SpfStep, ...] = ()
     problems: tuple[SpfProblem, ...] = ()
     void_lookups: int = 0
-    provider_lookups: int | None = None
+    provider_lookups: int = 0
     limits: tuple[str, ...] = ()
 
     @property
@@ -491,7 +493,15 @@ _HOST_TERMS = frozenset({"a", "mx", "exists", "ptr"})
 
 
 class _Walk:
-    """One analysis: the shared lookup counters, the steps and problems found so far."""
+    """
+    One analysis: two evaluations walked together, with their steps and problems.
+
+    A receiver evaluating the provider's mail ("live") stops in each record at the
+    first term that decides it; a sender matching nothing goes on to every term. The
+    walk follows both at once: terms after a record's decision are walked only for the
+    second (to report the whole path and every problem), and each keeps its own lookup
+    and void-lookup counts (§4.6.4).
+    """
 
     def __init__(self, domain: str, provider: str | None) -> None:
         self.domain = domain
@@ -499,13 +509,16 @@ class _Walk:
         self.lookups = 0
         self.voids = 0
         self.stopped = False
+        """A sender matching nothing passed a limit: only live terms are walked now."""
+        self.live_lookups = 0
+        self.live_voids = 0
         self.steps: list[SpfStep] = []
         self.problems: list[SpfProblem] = []
         self.limits: list[str] = []
         self.provider_path: tuple[str, ...] = ()
         self.all_qualifier: str | None = None
         self.provider_lookups: int | None = None
-        """The lookup count where the provider's hosts matched, once they did."""
+        """The live lookup count where the provider's hosts matched, once they did."""
 
     def problem(self, code: SpfProblemCode, domain: str, severity: Severity, text: str) -> None:
         self.problems.append(SpfProblem(code, domain, severity, text))
@@ -517,37 +530,49 @@ class _Walk:
     def match(self) -> None:
         """The provider's hosts match here: a receiver stops counting for its mail."""
         if self.provider_lookups is None:
-            self.provider_lookups = self.lookups
+            self.provider_lookups = self.live_lookups
 
-    def count(self, domain: str) -> bool:
-        """Count one DNS-querying term; False once the limit is passed (§4.6.4)."""
-        self.lookups += 1
-        if self.lookups <= MAX_SPF_LOOKUPS:
-            return True
-        self.stopped = True
-        self.problem(
-            SpfProblemCode.TOO_MANY_LOOKUPS,
-            domain,
-            Severity.ERROR,
+    def _over(self, code: SpfProblemCode, domain: str, text: str) -> None:
+        if not any(p.code is code for p in self.problems):
+            self.problem(code, domain, Severity.ERROR, text)
+
+    def count(self, domain: str, live: bool) -> bool:
+        """Count one DNS-querying term; False when the live evaluation passes 10 (§4.6.4)."""
+        text = (
             f"more than {MAX_SPF_LOOKUPS} DNS-querying terms (include, a, mx, ptr, exists, "
-            "redirect) counting every included record: receivers stop with permerror there",
+            "redirect) counting every included record: receivers stop with permerror there"
         )
-        return False
-
-    def void(self, domain: str, name: str) -> bool:
-        """Count one void lookup; False once more than two were seen (§4.6.4)."""
-        self.voids += 1
-        if self.voids <= MAX_VOID_LOOKUPS:
+        if not self.stopped:
+            self.lookups += 1
+            if self.lookups > MAX_SPF_LOOKUPS:
+                self.stopped = True
+                self._over(SpfProblemCode.TOO_MANY_LOOKUPS, domain, text)
+        if not live:
             return True
-        self.stopped = True
-        self.problem(
-            SpfProblemCode.TOO_MANY_VOID_LOOKUPS,
-            domain,
-            Severity.ERROR,
+        self.live_lookups += 1
+        if self.live_lookups > MAX_SPF_LOOKUPS:
+            self._over(SpfProblemCode.TOO_MANY_LOOKUPS, domain, text)
+            return False
+        return True
+
+    def void(self, domain: str, name: str, live: bool) -> bool:
+        """Count one void lookup; False when the live evaluation passes two (§4.6.4)."""
+        text = (
             f"{name} does not exist: more than {MAX_VOID_LOOKUPS} lookups found no name or "
-            "nothing at it (void lookups): receivers stop with permerror there (RFC 7208 §4.6.4)",
+            "nothing at it (void lookups): receivers stop with permerror there (RFC 7208 §4.6.4)"
         )
-        return False
+        if not self.stopped:
+            self.voids += 1
+            if self.voids > MAX_VOID_LOOKUPS:
+                self.stopped = True
+                self._over(SpfProblemCode.TOO_MANY_VOID_LOOKUPS, domain, text)
+        if not live:
+            return True
+        self.live_voids += 1
+        if self.live_voids > MAX_VOID_LOOKUPS:
+            self._over(SpfProblemCode.TOO_MANY_VOID_LOOKUPS, domain, text)
+            return False
+        return True
 
     def check(
         self,
@@ -556,6 +581,7 @@ class _Walk:
         term: str | None,
         path: _Path,
         main: bool,
+        live: bool = True,
         providing: bool = False,
     ) -> Generator[str, TxtAnswer, SpfResult]:
         """
@@ -563,15 +589,16 @@ class _Walk:
 
         ``path`` holds the ``(term, domain)`` pairs that led here; ``main`` is true on the
         chain of records that ends the analysed domain's evaluation (the start and its
-        redirects); ``providing`` is true inside the provider's record, whose first
-        mechanism is taken to list the provider's hosts.
+        redirects); ``live`` is true when a receiver evaluating the provider's mail gets
+        here; ``providing`` inside the provider's record, whose first mechanism is taken
+        to list the provider's hosts.
         """
         index = len(self.steps)
         self.steps.append(SpfStep(domain, via, term, len(path)))
         is_provider = domain == self.provider
         if is_provider and not self.provider_path and path:
             self.provider_path = tuple(text for text, _ in path)
-        providing = providing or (is_provider and self.provider_lookups is None)
+        providing = providing or (is_provider and live and self.provider_lookups is None)
         behind = via is not SpfVia.START
         try:
             answer = yield domain
@@ -586,7 +613,7 @@ class _Walk:
         except DnsError as exc:
             self.problem(SpfProblemCode.DNS_PERMANENT, domain, Severity.ERROR, str(exc))
             return SpfResult.PERMERROR
-        if behind and not answer.records and not self.void(domain, domain):
+        if behind and not answer.records and not self.void(domain, domain, live):
             return SpfResult.PERMERROR
         found = [record for record in answer.records if is_spf_record(record)]
         if not found:
@@ -614,12 +641,10 @@ class _Walk:
             self.problem(SpfProblemCode.SYNTAX_ERROR, domain, Severity.ERROR, f"{domain}: {exc}")
             return SpfResult.PERMERROR
         self._note_limits(domain, record, providing)
-        result = yield from self._terms(domain, record, path, main, providing)
-        if is_provider and (
-            self.provider_lookups is not None
-            or result not in (SpfResult.TEMPERROR, SpfResult.PERMERROR)
-        ):
-            self.match()
+        result = yield from self._terms(domain, record, path, main, live, providing)
+        if is_provider and result not in (SpfResult.TEMPERROR, SpfResult.PERMERROR):
+            if live:
+                self.match()
             return SpfResult.PASS  # the provider's own record lists the provider's hosts
         return result
 
@@ -647,34 +672,57 @@ class _Walk:
                 "terms after it do not count for the provider's mail"
             )
 
-    def _probe(self, domain: str, term: SpfTerm) -> Generator[str, TxtAnswer, bool]:
+    def _probe(
+        self, domain: str, term: SpfTerm, live: bool
+    ) -> Generator[str, TxtAnswer, SpfResult | None]:
         """
         Look for a void lookup at the name ``a``, ``mx`` or ``exists`` names (§4.6.4).
 
         Only a name that does not exist is seen (its TXT query answers NXDOMAIN); a name
-        that exists without the records asked is not. False once past the void limit.
+        that exists without the records asked is not. Returns the live result when this
+        term ends the evaluation of the provider's mail (past the void limit, or DNS did
+        not answer), else ``None``.
         """
         if term.target is None or term.has_macro or term.name == "ptr":
-            return True
+            return None
         target = _target(term.target)
         if target is None or target == domain:
-            return True
+            return None
         try:
             answer = yield target
+        except DnsTempError as exc:
+            if not live:
+                return None
+            self.problem(
+                SpfProblemCode.DNS_TEMPORARY,
+                domain,
+                Severity.UNKNOWN,
+                f"DNS did not answer for {target}, named by {term.text!r} ({exc}); try again later",
+            )
+            return SpfResult.TEMPERROR
         except DnsError:
-            return True  # unknown here; the term's own query decides at a receiver
-        if answer.status is DnsStatus.NXDOMAIN:
-            return self.void(domain, target)
-        return True
+            return None
+        if answer.status is DnsStatus.NXDOMAIN and not self.void(domain, target, live):
+            return SpfResult.PERMERROR
+        return None
 
     def _terms(
-        self, domain: str, record: SpfRecord, path: _Path, main: bool, providing: bool
+        self,
+        domain: str,
+        record: SpfRecord,
+        path: _Path,
+        main: bool,
+        live: bool,
+        providing: bool,
     ) -> Generator[str, TxtAnswer, SpfResult]:
         """Evaluate one record's terms in order (§4.6.2), then its redirect (§6.1)."""
         decided: SpfResult | None = None
         ended = False
         first = providing
         for term in record.directives:
+            now = live and decided is None  # a receiver evaluating the provider's mail
+            if not now and self.stopped:
+                break
             if ended:
                 self.problem(
                     SpfProblemCode.UNREACHABLE,
@@ -683,11 +731,12 @@ class _Walk:
                     f"{term.text!r} comes after 'all' and is never evaluated (§5.1)",
                 )
                 break
-            if term.queries_dns and not self.count(domain):
-                return decided or SpfResult.PERMERROR
-            if first and term.name != "include":
+            if term.queries_dns and not self.count(domain, now):
+                return SpfResult.PERMERROR
+            if first and term.name not in ("include", "all"):
                 self.match()  # the provider's hosts are listed by its first mechanism
-            if term.name == "all":
+                decided = SpfResult.PASS
+            elif term.name == "all":
                 decided = decided or _QUALIFIERS[term.qualifier]
                 ended = True
                 if main:
@@ -699,7 +748,7 @@ class _Walk:
                         Severity.WARNING,
                         f"{domain} ends with {term.text!r}: any host may send as it",
                     )
-            elif term.name in _HOST_TERMS and not first:
+            elif term.name in _HOST_TERMS:
                 if term.name == "ptr":
                     self.problem(
                         SpfProblemCode.PTR,
@@ -707,19 +756,21 @@ class _Walk:
                         Severity.NOTICE,
                         f"{term.text!r}: RFC 7208 §5.5 says not to use ptr (slow, often ignored)",
                     )
-                if not (yield from self._probe(domain, term)):
-                    return decided or SpfResult.PERMERROR
+                ending = yield from self._probe(domain, term, now)
+                if ending is not None and now:
+                    return ending
             elif term.name == "include":
-                child = yield from self._follow(domain, term, path, SpfVia.INCLUDE, False, first)
-                if decided is None:
+                child = yield from self._follow(
+                    domain, term, path, SpfVia.INCLUDE, False, now, first
+                )
+                if now:
                     if child is SpfResult.PASS:
                         decided = _QUALIFIERS[term.qualifier]
                     elif child in (SpfResult.TEMPERROR, SpfResult.PERMERROR, SpfResult.NONE):
                         decided = SpfResult.PERMERROR if child is SpfResult.NONE else child
             first = False
-            if self.stopped:
-                return decided or SpfResult.PERMERROR
         redirect = record.redirect
+        now = live and decided is None
         if redirect is not None and record.all is not None:
             self.problem(
                 SpfProblemCode.UNREACHABLE,
@@ -727,15 +778,13 @@ class _Walk:
                 Severity.WARNING,
                 f"{redirect.text!r} is ignored because the record has 'all' (§6.1)",
             )
-        elif redirect is not None:
-            if not self.count(domain):
-                return decided or SpfResult.PERMERROR
-            child = yield from self._follow(domain, redirect, path, SpfVia.REDIRECT, main)
-            if decided is None:
+        elif redirect is not None and (now or not self.stopped):
+            if not self.count(domain, now):
+                return SpfResult.PERMERROR
+            child = yield from self._follow(domain, redirect, path, SpfVia.REDIRECT, main, now)
+            if now:
                 decided = SpfResult.PERMERROR if child is SpfResult.NONE else child
-        if decided is None:
-            return SpfResult.PERMERROR if self.stopped else SpfResult.NEUTRAL
-        return decided
+        return SpfResult.NEUTRAL if decided is None else decided
 
     def _follow(
         self,
@@ -744,6 +793,7 @@ class _Walk:
         path: _Path,
         via: SpfVia,
         main: bool = False,
+        live: bool = True,
         providing: bool = False,
     ) -> Generator[str, TxtAnswer, SpfResult]:
         """Follow an include or redirect; ``neutral`` (no match) when it cannot be followed."""
@@ -774,7 +824,7 @@ class _Walk:
             )
             return SpfResult.PERMERROR
         chain = (*path, (term.text, target))
-        return (yield from self.check(target, via, term.text, chain, main, providing))
+        return (yield from self.check(target, via, term.text, chain, main, live, providing))
 
     def analysis(self, result: SpfResult) -> SpfAnalysis:
         return SpfAnalysis(
@@ -787,7 +837,7 @@ class _Walk:
             steps=tuple(self.steps),
             problems=tuple(self.problems),
             void_lookups=self.voids,
-            provider_lookups=self.provider_lookups,
+            provider_lookups=self.live_lookups,
             limits=tuple(self.limits),
         )
 
