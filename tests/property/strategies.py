@@ -29,9 +29,9 @@ bodies = st.one_of(
 
 MB = 1 << 20
 
-large_bodies = st.tuples(bodies, st.integers(1, 1 << 16), bodies).map(
-    lambda parts: (parts[0] * parts[1])[:MB] + parts[2]
-)
+large_bodies = st.tuples(
+    bodies, st.one_of(st.integers(1, 64), st.integers(1 << 12, 1 << 16)), bodies
+).map(lambda parts: (parts[0] * parts[1])[:MB] + parts[2])
 """Bodies up to 1 MB (a drawn piece repeated, then a drawn tail): slice boundaries,
 long runs of whitespace and long lines all occur."""
 
