@@ -192,6 +192,8 @@ class SpfCheck:
 
 
 class _HasDomain(Protocol):
+    """A DKIM input for alignment: anything with the signature's ``d=`` (or ``None``)."""
+
     @property
     def domain(self) -> str | None: ...
 

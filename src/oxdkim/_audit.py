@@ -586,9 +586,11 @@ class DelegationAuditor:
         if host is None:
             raise ConfigurationError("the ring has no key host; pass key_host=")
         try:
-            self.key_host = normalize_domain(host, allow_underscore=True)
+            self.key_host: str = normalize_domain(host, allow_underscore=True)
             others = (normalize_domain(h, allow_underscore=True) for h in known_key_hosts)
-            self.known_key_hosts = tuple(dict.fromkeys(h for h in others if h != self.key_host))
+            self.known_key_hosts: tuple[str, ...] = tuple(
+                dict.fromkeys(h for h in others if h != self.key_host)
+            )
         except DomainSyntaxError as exc:
             raise ConfigurationError(f"invalid key host: {exc}") from None
         if selectors is None:
@@ -600,8 +602,8 @@ class DelegationAuditor:
         if not chosen:
             raise ConfigurationError("no selectors to audit")
         self.selectors = chosen
-        self.min_ttl = _check_int("min_ttl", min_ttl, 0)
-        self.typo_distance = _check_int("typo_distance", typo_distance, 0)
+        self.min_ttl: int = _check_int("min_ttl", min_ttl, 0)
+        self.typo_distance: int = _check_int("typo_distance", typo_distance, 0)
         self._clock = clock
 
     def __repr__(self) -> str:

@@ -90,8 +90,8 @@ class AnswerCache:
         self._clock = clock
         self._entries: OrderedDict[tuple[str, str], tuple[float, Answer, int]] = OrderedDict()
         self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
+        self.hits: int = 0
+        self.misses: int = 0
 
     def __len__(self) -> int:
         with self._lock:
@@ -161,7 +161,7 @@ class _CachingBase(Generic[_R]):
         clock: MonotonicClock = time.monotonic,
     ) -> None:
         self._resolver: _R = resolver
-        self.cache = (
+        self.cache: AnswerCache = (
             cache
             if cache is not None  # an empty AnswerCache is falsy (it has a length)
             else AnswerCache(

@@ -478,7 +478,7 @@ class ReadinessPreview:
         clock: Clock = utc_now,
     ) -> None:
         try:
-            self.finder = FinderMode(finder)
+            self.finder: FinderMode = FinderMode(finder)
         except ValueError:
             choices = ", ".join(m.value for m in FinderMode)
             raise ConfigurationError(f"unknown finder {finder!r}; use one of {choices}") from None

@@ -54,7 +54,7 @@ class ConfigFileError(ConfigurationError):
         noun = "problem" if len(problems) == 1 else "problems"
         super().__init__(f"{path}: {len(problems)} {noun}:\n{lines}")
         self.path = path
-        self.problems = tuple(problems)
+        self.problems: tuple[ConfigProblem, ...] = tuple(problems)
 
 
 class NoActiveKeyError(ConfigurationError):

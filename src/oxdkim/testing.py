@@ -44,7 +44,7 @@ class FixedClock:
     def __init__(self, now: datetime = DEFAULT_TIME) -> None:
         if now.tzinfo is None:
             raise ValueError("FixedClock needs an aware datetime")
-        self.now = now
+        self.now: datetime = now
 
     def __call__(self) -> datetime:
         return self.now
