@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import re
 import threading
@@ -119,3 +120,13 @@ def is_whole_number(value: object) -> bool:
 def is_path(value: object) -> bool:
     """A ``str`` or :class:`~pathlib.Path`, as a path argument must be."""
     return isinstance(value, str | os.PathLike)
+
+
+def is_seconds(value: object) -> bool:
+    """A finite, non-negative number of seconds (not a bool)."""
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value >= 0
+    )

@@ -21,6 +21,7 @@ import attrs
 from . import _rollover
 from ._clock import utc_now
 from ._crypto import Algorithm, SigningKey
+from ._files import is_seconds
 from ._ringstate import (
     DEFAULT_SELECTORS,
     KeySlot,
@@ -59,6 +60,12 @@ class KeyRing:
         reload_interval: float = 1.0,
         clock: Clock = utc_now,
     ) -> None:
+        if not is_seconds(reload_interval):
+            raise ConfigurationError("reload_interval must be a number of seconds, 0 or more")
+        if store is not None and not callable(getattr(store, "load", None)):
+            raise ConfigurationError(
+                f"store must be a KeyStore such as FileKeyStore, not {type(store).__name__}"
+            )
         if not callable(clock):
             raise ConfigurationError(f"clock must be callable, not {type(clock).__name__}")
         # A clock giving naive times would be refused at the first step; say so now.
@@ -81,6 +88,10 @@ class KeyRing:
         cls, store: KeyStore, *, reload_interval: float = 1.0, clock: Clock = utc_now
     ) -> KeyRing:
         """Load the ring kept in ``store``."""
+        if not callable(getattr(store, "load", None)):
+            raise ConfigurationError(
+                f"store must be a KeyStore such as FileKeyStore, not {type(store).__name__}"
+            )
         return cls(store.load(), store=store, reload_interval=reload_interval, clock=clock)
 
     @classmethod

@@ -33,7 +33,15 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ._crypto import RSA_DEFAULT_MIN_BITS, Algorithm, SigningKey
-from ._files import atomic_write, is_path, is_whole_number, looks_like_key_text, shown, shown_path
+from ._files import (
+    atomic_write,
+    is_path,
+    is_seconds,
+    is_whole_number,
+    looks_like_key_text,
+    shown,
+    shown_path,
+)
 from ._ringstate import KeySlot, RingSnapshot, RolloverTimings, SlotState
 from .exceptions import ConfigurationError, KeyLoadError, KeyStoreError
 
@@ -109,7 +117,9 @@ class FileKeyStore:
             raise ConfigurationError(
                 f"min_rsa_bits must be a whole number, not {shown(min_rsa_bits)}"
             )
-        self.directory = Path(directory)
+        if not is_seconds(lock_timeout):
+            raise ConfigurationError("lock_timeout must be a number of seconds, 0 or more")
+        self.directory: Path = Path(directory)
         self._passphrase = passphrase
         self.min_rsa_bits = min_rsa_bits
         self.lock_timeout = lock_timeout

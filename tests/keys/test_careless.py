@@ -19,6 +19,7 @@ from oxdkim import (
     FileKeyStore,
     KeyRing,
     KeyRingError,
+    OxDkimError,
     RolloverRefusal,
     RolloverTimings,
     SigningKey,
@@ -139,6 +140,20 @@ class TestTimes:
         assert before == store.state_path.read_bytes()
 
 
+@pytest.mark.parametrize(
+    "flag", [["--retention", "1e300d"], ["--retention", "inf"], ["--record-ttl", "100000d"]]
+)
+def test_ring_init_refuses_waits_it_could_not_store(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flag: list[str]
+) -> None:
+    """Durations too large to store: one line, exit 2, no ring and no traceback."""
+    ring = tmp_path / "ring"
+    assert 2 == main(["ring", "init", str(ring), "--key-host", KEY_HOST, *flag])
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert not (ring / "ring.json").exists()
+
+
 class TestExtremeValues:
     """Item: what save writes, load reads; values that could not be read are refused."""
 
@@ -250,3 +265,40 @@ class TestStageDoesNotReplace:
         out = capsys.readouterr().out
         assert f"replaced the staged key {first.fingerprint} in mail1" in out
         assert not FileKeyStore(ring).load().slot("mail1").key.same_key_as(first)  # type: ignore[union-attr]
+
+
+class TestWrongTypes:
+    """Arguments of the wrong kind are ConfigurationError, never TypeError/AttributeError."""
+
+    @pytest.mark.parametrize(
+        "call",
+        [
+            lambda d: KeyRing.open(str(d)),
+            lambda d: KeyRing.open(FileKeyStore(d), reload_interval="1"),
+            lambda d: KeyRing.open(FileKeyStore(d), reload_interval=float("nan")),
+            lambda d: KeyRing.open(FileKeyStore(d), reload_interval=-1),
+            lambda d: FileKeyStore(d, lock_timeout="10"),
+            lambda d: FileKeyStore(d, lock_timeout=float("inf")),
+            lambda d: FileKeyStore(d, passphrase="text"),
+            lambda d: FileKeyStore(d, min_rsa_bits="2048"),
+            lambda d: FileKeyStore(b"/tmp/ring"),
+            lambda d: FileKeyStore.create(d / "new", KeyRing.generate("ed25519-sha256")),
+            lambda d: KeyRing.generate("ed25519-sha256", selectors=("a", "a")),
+            lambda d: KeyRing.generate("rsa-sha256", bits="2048"),
+            lambda d: KeyRing.generate("rsa-sha1"),
+            lambda d: KeyRing.generate(None),
+            lambda d: KeyRing.generate("ed25519-sha256").activate(None, now=T0),
+            lambda d: KeyRing.generate("ed25519-sha256").record_name("mail1", 7),
+            lambda d: SigningKey.from_file(None),
+            lambda d: SigningKey.from_file(b"/etc/key.pem"),
+            lambda d: SigningKey.from_file("/nonexistent/\x00key.pem"),
+            lambda d: SigningKey.from_pem(None),
+            lambda d: SigningKey.from_pem(b"", password="pw"),
+            lambda d: SigningKey.from_ed25519_seed("x" * 32),
+            lambda d: SigningKey.from_ed25519_seed(None),
+        ],
+    )
+    def test_a_wrong_argument_is_a_typed_error(self, tmp_path: Path, call: Any) -> None:
+        _, store = stored_ring(tmp_path)
+        with pytest.raises(OxDkimError):
+            call(store.directory)

@@ -300,11 +300,26 @@ PEM = KEYS[0].private_pem().decode()
         ["ring", "status", "--passphrase-env", PEM, "RING"],
         ["ring", "activate", "RING", PEM],
         ["ring", "stage", "RING", "--selector", PEM],
+        ["keygen", "--out", PEM],
+        ["keygen", "--out", encodings(KEYS[0])["b64-der"]],
     ],
-    ids=["sign-pem", "sign-b64", "ring-status", "ring-init", "passphrase-env", "activate", "stage"],
+    ids=[
+        "sign-pem",
+        "sign-b64",
+        "ring-status",
+        "ring-init",
+        "passphrase-env",
+        "activate",
+        "stage",
+        "keygen-pem",
+        "keygen-b64",
+    ],
 )
 def test_the_cli_never_prints_key_text_given_where_a_path_goes(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
 ) -> None:
     """`oxdkim sign --key "$(cat key.pem)"` and friends: exit 2, one line, no key."""
     message = tmp_path / "m.eml"
@@ -313,8 +328,10 @@ def test_the_cli_never_prints_key_text_given_where_a_path_goes(
     argv = [str(ring) if a == "RING" else a for a in argv]
     if argv[0] == "sign":
         argv.append(str(message))
+    monkeypatch.chdir(tmp_path)
     code = main(argv)
     captured = capsys.readouterr()
     assert 2 == code, captured
+    assert ["m.eml", "good-ring"] == sorted(p.name for p in tmp_path.iterdir())[::-1]
     assert [] == leaked(KEYS[0], captured.out + captured.err)
     assert "Traceback" not in captured.err

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 from .._crypto import RSA_ABSOLUTE_MIN_BITS, RSA_DEFAULT_MIN_BITS, Algorithm, SigningKey
-from .._files import atomic_write
+from .._files import atomic_write, looks_like_key_text, shown_path
 from .._records import DnsRecord, key_record_name
 from ._common import (
     EXIT_OK,
@@ -21,6 +22,13 @@ from ._common import (
     selector_option,
     write_private_file,
 )
+
+
+def _out_path(text: str) -> Path:
+    """argparse type for ``--out``: a path, never key text pasted in its place (not echoed)."""
+    if looks_like_key_text(text) and not os.path.lexists(text):
+        raise argparse.ArgumentTypeError(f"not a file path: {shown_path(text)}")
+    return Path(text)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -48,7 +56,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="allow an RSA key of 1024 to 2047 bits (sign and ring need it too; 2048 "
         "recommended, RFC 8301)",
     )
-    parser.add_argument("--out", required=True, type=Path, help="private key file to write")
+    parser.add_argument("--out", required=True, type=_out_path, help="private key file to write")
     parser.add_argument("--selector", help="selector of the record (s=)")
     parser.add_argument("--domain", help="signing domain of the record (d=)")
     parser.add_argument(

@@ -32,7 +32,7 @@ def _duration(text: str) -> timedelta:
         if text and text[-1] in units:
             return timedelta(seconds=float(text[:-1]) * units[text[-1]])
         return timedelta(seconds=float(text))
-    except ValueError:
+    except (ValueError, OverflowError):
         raise argparse.ArgumentTypeError(f"not a duration: {text!r} (e.g. 3600, 1h, 7d)") from None
 
 
