@@ -50,6 +50,23 @@ def typecheck(session: nox.Session) -> None:
 
 
 @nox.session
+def typecompleteness(session: nox.Session) -> None:
+    """pyright --verifytypes on the installed (not editable) package: 100 % expected."""
+    session.install(".", "pyright")
+    session.run("pyright", "--verifytypes", "oxdkim", "--ignoreexternal")
+
+
+@nox.session
+def wheels(session: nox.Session) -> None:
+    """
+    The sdist and the stable-ABI wheel (cp311-abi3) into dist/. Per-platform wheels for
+    PyPI need cibuildwheel (manylinux containers, macOS and Windows runners).
+    """
+    session.install("build")
+    session.run("python", "-m", "build", "--outdir", "dist", ".")
+
+
+@nox.session
 def docs(session: nox.Session) -> None:
     """Build the documentation with warnings as errors, then run every code sample in it."""
     session.install("-e", ".[docs,tests]")
