@@ -688,9 +688,10 @@ def _evaluate_author(
     verdict, reason = _verdict(base.identifiers)
     exists: bool | None = None
     tag, policy = usable.policy_for(subdomain=found.subdomain)
-    if found.subdomain and usable.np is not None:
+    if found.subdomain and usable.np is not None and not rfc7489:
         # np applies to a non-existent Author Domain (RFC 9989 §3.2.13, Appendix A.4):
-        # NXDOMAIN for any query type means nothing exists at or below the name.
+        # NXDOMAIN for any query type means nothing exists at or below the name. RFC 7489
+        # has no np tag, so its receivers never ask.
         try:
             exists = (yield from _txt(author)).status is not DnsStatus.NXDOMAIN
         except DnsError as exc:

@@ -262,6 +262,14 @@ def test_pct_in_rfc7489_mode(record: str, psl: bool, disposition: Policy) -> Non
     assert f"policy.dmarc={disposition.value}" in result.authentication_results()
 
 
+def test_rfc7489_mode_has_no_np() -> None:
+    """np is an RFC 9989 tag: in RFC 7489 mode a non-existent subdomain gets sp."""
+    records = {"_dmarc.example.com": "v=DMARC1; p=none; sp=quarantine; np=reject"}
+    tree = DmarcAlignment(zone(records)).evaluate("gone.example.com")
+    psl = DmarcAlignment(zone(records), PSL).evaluate("gone.example.com")
+    assert (Policy.REJECT, Policy.QUARANTINE) == (tree.disposition, psl.disposition)
+
+
 def test_cli_psl_mode_applies_pct(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """oxdkim dmarc --finder psl: p=quarantine; pct=0 asks for nothing (RFC 7489 §6.6.4)."""
     zone_file = tmp_path / "example.zone"

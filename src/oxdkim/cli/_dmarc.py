@@ -29,7 +29,7 @@ from .._message import parse_message
 from .._orgdomain import ComparingFinder, PslFinder, TreeWalkFinder, normalize_dmarc_domain
 from .._preview import FinderMode, dmarc_result_json, policy_words
 from .._verifier import Verifier, VerifyResult
-from ..exceptions import FromHeaderError, MessageProblem
+from ..exceptions import ConfigurationError, DnsError, FromHeaderError, MessageProblem
 from ..typing import OrgDomainFinder, Resolver
 from ._common import EXIT_FAILED, EXIT_OK, CliError, read_input
 from ._dnsopts import add_dns_options, make_resolver
@@ -159,18 +159,32 @@ def _policy_line(result: DmarcResult) -> str:
     return f"policy: {tag} (for failing mail); disposition none"
 
 
+def _org_for_display(finder: OrgDomainFinder, domain: str) -> str | None:
+    """
+    The Author Domain's organizational domain, to show it.
+
+    The evaluation looks it up only when a verdict depends on it; here it is asked
+    afterwards, and a DNS failure only leaves it out of the output.
+    """
+    try:
+        return finder.find(domain).organizational_domain
+    except (DnsError, ConfigurationError):
+        return None
+
+
 def _print(
     result: DmarcResult,
     signatures: tuple[VerifyResult, ...] | None,
     spf: SpfCheck | None,
     out: TextIO,
+    finder: OrgDomainFinder,
 ) -> None:
     print(f"dmarc: {result.verdict.value} ({result.reason.value})", file=out)
     parts = result.authors or (result,)
     for part in parts:
         if part.author_domain is None:
             continue
-        org = part.organizational_domain
+        org = part.organizational_domain or _org_for_display(finder, part.author_domain)
         line = f"from: {part.author_domain}"
         if org is not None:
             line += f" (organizational domain {org})"
@@ -220,9 +234,8 @@ def run_dmarc(args: argparse.Namespace, out: TextIO | None = None) -> int:
     if mail_from is None and spf_result is not SpfResult.NONE:
         raise CliError("--spf needs --mail-from (the domain SPF checked)")
     spf = SpfCheck(spf_result, mail_from) if mail_from is not None else None
-    result = DmarcAlignment(resolver, make_finder(args, resolver)).evaluate(
-        author, dkim=dkim, spf=spf
-    )
+    finder = make_finder(args, resolver)
+    result = DmarcAlignment(resolver, finder).evaluate(author, dkim=dkim, spf=spf)
     if args.json:
         data: dict[str, Any] = dmarc_result_json(result)
         if signatures is not None:
@@ -237,7 +250,7 @@ def run_dmarc(args: argparse.Namespace, out: TextIO | None = None) -> int:
             ]
         out.write(json.dumps(data, indent=2, ensure_ascii=True) + "\n")
     else:
-        _print(result, signatures, spf, out)
+        _print(result, signatures, spf, out, finder or TreeWalkFinder(resolver))
     return EXIT_OK if result.passed else EXIT_FAILED
 
 
