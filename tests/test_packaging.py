@@ -200,3 +200,27 @@ def test_pyright_finds_the_public_api_completely_typed(quick_start: Path) -> Non
     assert "Type completeness score: 100%" in done.stdout, done.stdout[-3000:]
     undocumented = re.findall(r'No docstring found for class "([^"]+)"', done.stdout)
     assert [] == [name for name in undocumented if "__converterDescriptor_" not in name]
+
+
+def test_the_wheel_gets_a_manylinux_tag_only_when_it_fits(
+    built: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """tools/manylinux.py retags our wheel (no glibc needs), and refuses one that links more."""
+    _, wheel = built
+    copy = tmp_path / wheel.name
+    shutil.copy(wheel, copy)
+    tool = [sys.executable, str(ROOT / "tools" / "manylinux.py")]
+    done = subprocess.run([*tool, str(copy)], capture_output=True, text=True, check=False)
+    assert 0 == done.returncode, done.stderr
+    [retagged] = tmp_path.glob("*.whl")
+    assert retagged.name.endswith("-cp311-abi3-manylinux2014_x86_64.manylinux_2_17_x86_64.whl")
+    ssl = next(Path(sys.base_prefix, "lib").glob("python3*/lib-dynload/_ssl*.so"), None)
+    if ssl is None:
+        pytest.skip("no _ssl extension to try the refusal with")
+    other = tmp_path / "other" / "x-1-cp311-abi3-linux_x86_64.whl"
+    other.parent.mkdir()
+    with zipfile.ZipFile(other, "w") as archive:
+        archive.write(ssl, "x/_ssl.so")
+    done = subprocess.run([*tool, str(other)], capture_output=True, text=True, check=False)
+    assert 1 == done.returncode
+    assert "x/_ssl.so links libssl" in done.stderr
