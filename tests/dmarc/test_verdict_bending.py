@@ -304,3 +304,35 @@ def test_odd_identifier_spellings(d: str) -> None:
 def test_in_memory_zone_is_the_one_served() -> None:
     """The helpers' zone answers like the resolvers do (a sanity check of the test rig)."""
     assert InMemoryZone(BANK).txt("_dmarc.bank.example").exists
+
+
+@pytest.mark.parametrize(
+    ("from_field", "passes"),
+    [
+        (b"a@bank.example, b@bank.example", True),
+        (b"a@bank.example, b@BANK.EXAMPLE.", True),
+        (b'"x@evil.example" <a@bank.example>, b@bank.example', True),  # a display name
+        (b"a@bank.example (c@evil.example), b@bank.example", True),  # a comment
+        (b"a@bank.example, b@evil.example", False),
+        (b"a@bank.example, b", False),  # no domain: never read as one author domain
+        (b"a@bank.example, @evil.example:b@bank.example", False),  # an obsolete route
+        (b"a@bank.example, =?utf-8?q?b?= <b@evil.example>", False),
+        (b"Group: a@bank.example, b@evil.example;", False),
+    ],
+)
+def test_cli_odd_from_fields(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], from_field: bytes, passes: bool
+) -> None:
+    """From fields an attacker writes: only mailboxes of bank.example alone can pass."""
+    message = tmp_path / "m.eml"
+    message.write_bytes(b"From: " + from_field + b"\r\nSubject: x\r\n\r\nbody\r\n")
+    zone_file = tmp_path / "bank.zone"
+    zone_file.write_text(
+        "$ORIGIN bank.example.\n"
+        "@ 300 IN SOA ns hostmaster 1 300 300 300 300\n"
+        '_dmarc 300 IN TXT "v=DMARC1; p=reject"\n'
+    )
+    args = ["dmarc", "--zone", str(zone_file), "--spf", "pass", "--mail-from", "bank.example"]
+    assert (0 if passes else 1) == main([*args, str(message)])
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first == ("dmarc: pass (aligned)" if passes else "dmarc: fail (multiple-authors)")
