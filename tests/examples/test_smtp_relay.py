@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import smtplib
 import socket
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -110,3 +112,118 @@ def test_refusals_become_smtp_errors(sink: tuple[Sink, int]) -> None:
     assert b"belongs to another tenant" in refused.value.smtp_error
     assert 554 == garbled.value.smtp_code
     assert [] == handler.messages
+
+
+def test_a_client_that_did_not_authenticate_is_refused_before_anything_is_signed(
+    sink: tuple[Sink, int],
+) -> None:
+    """MAIL FROM without AUTH: 530 5.7.0; nothing reaches the next hop (it used to be
+    signed with the generic key)."""
+    handler, sink_port = sink
+    controller, port = relay_for(TestBrand.build().signer(), sink_port)
+    try:
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
+            smtp.ehlo()
+            code, reply = smtp.mail("ann@acme.example")
+    finally:
+        controller.stop()
+    assert (530, b"5.7.0 authentication required") == (code, reply)
+    assert [] == handler.messages
+
+
+def test_a_wrong_password_is_refused(sink: tuple[Sink, int]) -> None:
+    """AUTH with a wrong password fails at once with 535 (it used to hang the client)."""
+    _, sink_port = sink
+    controller, port = relay_for(TestBrand.build().signer(), sink_port)
+    try:
+        with (
+            smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp,
+            pytest.raises(smtplib.SMTPAuthenticationError),
+        ):
+            smtp.login("acme", "not-the-password")
+    finally:
+        controller.stop()
+
+
+def test_a_next_hop_that_is_down_is_a_temporary_failure(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Nothing listens upstream: 451 4.4.1 (the client retries), one log line, no traceback."""
+    controller, port = relay_for(TestBrand.build().signer(), free_port())
+    try:
+        with pytest.raises(smtplib.SMTPDataError) as failed:
+            send(port, "acme", make_message("Ann <ann@acme.example>"), "ann@acme.example")
+    finally:
+        controller.stop()
+    assert 451 == failed.value.smtp_code
+    assert b"4.4.1" in failed.value.smtp_error
+    assert all(record.exc_info is None for record in caplog.records)
+    assert any("unreachable" in record.getMessage() for record in caplog.records)
+
+
+class Refuser(Sink):
+    """A next hop that refuses every message permanently."""
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        return "554 5.7.1 no thanks"
+
+
+def test_a_permanent_refusal_upstream_is_passed_on_as_permanent() -> None:
+    """The next hop's 5xx becomes 554 5.0.0 for the client (not a retry loop)."""
+    upstream = free_port()
+    sink = Controller(Refuser(), hostname="127.0.0.1", port=upstream, decode_data=False)
+    sink.start()
+    controller, port = relay_for(TestBrand.build().signer(), upstream)
+    try:
+        with pytest.raises(smtplib.SMTPDataError) as failed:
+            send(port, "acme", make_message("Ann <ann@acme.example>"), "ann@acme.example")
+    finally:
+        controller.stop()
+        sink.stop()
+    assert 554 == failed.value.smtp_code
+
+
+def test_the_users_file_format_of_the_docstring_is_what_main_reads(tmp_path: Path) -> None:
+    """login:password:tenant lines (tenant optional, # comments); a bad line is named."""
+    relay = load_relay()
+    users = tmp_path / "users.txt"
+    users.write_text("# demo users\nann:pw1:acme\nglobex:pw2\n\n")
+    assert ({"ann": "pw1", "globex": "pw2"}, {"ann": "acme", "globex": "globex"}) == (
+        relay.read_users(str(users))
+    )
+    assert "login:password:tenant" in relay.__doc__
+    users.write_text("ann\n")
+    with pytest.raises(SystemExit, match=r"users.txt:1: expected login:password\[:tenant\]"):
+        relay.read_users(str(users))
+
+
+def test_a_login_signs_for_its_configured_tenant(sink: tuple[Sink, int]) -> None:
+    """With tenants={login: tenant}, login 'ann' signs aligned for tenant acme's domain."""
+    handler, sink_port = sink
+    brand = TestBrand.build()
+    port = free_port()
+    controller = load_relay().start_relay(
+        brand.signer(), listen=("127.0.0.1", port), upstream=("127.0.0.1", sink_port),
+        users={"ann": "pw"}, tenants={"ann": "acme"},
+    )  # fmt: skip
+    try:
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
+            smtp.login("ann", "pw")
+            smtp.sendmail("ann@acme.example", ["b@r.example"], make_message("A <ann@acme.example>"))
+    finally:
+        controller.stop()
+    [result] = brand.verifier().verify(handler.messages[0])
+    assert (DkimResult.PASS, "acme.example") == (result.result, result.domain)
+
+
+def test_the_readme_run_command_names_real_options() -> None:
+    """The README's command runs the script with options it has (checked with --help)."""
+    readme = (EXAMPLE.parent / "README.md").read_text(encoding="utf-8")
+    [command] = re.findall(r"^```sh\n(.*?)^```$", readme, re.S | re.M)
+    assert "examples/smtp_relay/relay.py" in command
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLE), "--help"], capture_output=True, text=True, check=False
+    )
+    assert 0 == done.returncode
+    for option in re.findall(r"--[a-z-]+", command):
+        assert option in done.stdout, option
