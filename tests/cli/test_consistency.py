@@ -227,3 +227,12 @@ def test_help_for_every_command_exits_0() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
     )
     assert 0 == done.returncode, done.stderr
+
+
+def test_the_command_line_page_names_every_command_and_shared_option() -> None:
+    """docs/cli.md lists every command and explains every shared option."""
+    page = (Path(__file__).resolve().parents[2] / "docs" / "cli.md").read_text(encoding="utf-8")
+    for path, _ in leaves():
+        assert f"oxdkim {path[0]}" in page, path
+    for option in SHARED:
+        assert f"`{option}" in page or f" {option}" in page, option
