@@ -9,7 +9,8 @@ once; the two classes differ only in how they answer a request.
 Inputs (RFC 9989 §5.3.3):
 
 * the Author Domain: one domain, or the domains of every address of a From field that
-  holds several (such a message never passes; RFC 9989 §11.5, see :meth:`evaluate`);
+  holds several (one domain is one Author Domain, RFC 9989 §5.3.1; several domains never
+  pass, §11.5; see :meth:`DmarcAlignment.evaluate`);
 * DKIM: the ``d=`` of each signature, as plain domain strings (taken as passing) or as
   objects with ``.domain`` (a verifier's results): if such an object also has a
   ``.result`` whose token is not ``"pass"``, it is listed but never aligns;
@@ -106,7 +107,7 @@ class DmarcReason(enum.Enum):
     INVALID_AUTHOR_DOMAIN = "invalid-author-domain"
     """The From domain is not a valid domain name."""
     MULTIPLE_AUTHORS = "multiple-authors"
-    """The From field holds several addresses; never a pass (RFC 9989 §11.5)."""
+    """The From field holds addresses in several domains; never a pass (RFC 9989 §11.5)."""
     TOO_MANY_AUTHORS = "too-many-authors"
     """More than ``MAX_AUTHOR_DOMAINS`` distinct From domains: evaluation refused."""
 
@@ -830,17 +831,19 @@ class DmarcAlignment:
 
         Args:
             from_domain: The RFC5322.From domain. For a From field with several
-                addresses pass every address's domain (a list, even if they repeat): the
-                result is then never a pass; each distinct domain is evaluated and the
-                strictest failing policy applies (RFC 9989 §11.5). ``None`` or an empty
-                list (no From domain) is permerror.
+                addresses pass every address's domain (a list, even if they repeat).
+                Addresses of one domain are one Author Domain (RFC 9989 §5.3.1); with
+                several domains the result is never a pass: each distinct domain is
+                evaluated and the strictest failing policy applies (§11.5). ``None`` or an
+                empty list (no From domain) is permerror.
             dkim: The ``d=`` of each DKIM signature, or verifier results with ``.domain``
                 (and ``.result``: non-``pass`` results never align).
             spf: The SPF result and the domain it was checked for.
 
         Returns:
-            The :class:`DmarcResult`; DNS failures become temperror/permerror, never
-            "no policy". A bad domain is a permerror (From) or an identifier that does not
+            The :class:`DmarcResult`; a DNS failure becomes temperror/permerror (never
+            "no policy") when the result depends on the failed name, and changes
+            nothing otherwise: an identifier that cannot align is never looked up. A bad domain is a permerror (From) or an identifier that does not
             align, not an exception.
 
         Raises:

@@ -864,7 +864,8 @@ def analyze_spf(
     Analyse the SPF records of ``domain`` (a MAIL FROM domain) for the provider's mail.
 
     Args:
-        resolver: Answers the TXT queries (at most eleven).
+        resolver: Answers the TXT queries: the records walked and, for ``a``, ``mx`` and
+            ``exists`` terms, whether the names they name exist (a few dozen at most).
         domain: The domain whose ``v=spf1`` record is read.
         provider_include: The provider's SPF include domain (``_spf.brandmail.example``).
 
