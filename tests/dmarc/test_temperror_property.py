@@ -9,6 +9,7 @@ answers to the failed names give different verdicts (the failure really decides)
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 from typing import Any
@@ -16,10 +17,16 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from oxdkim._alignment import DmarcAlignment, DmarcResult, DmarcVerdict, SpfCheck
-from oxdkim._orgdomain import PslFinder
+from oxdkim._alignment import (
+    AsyncDmarcAlignment,
+    DmarcAlignment,
+    DmarcResult,
+    DmarcVerdict,
+    SpfCheck,
+)
+from oxdkim._orgdomain import AsyncFinderAdapter, PslFinder
 
-from .helpers import PSL_SNAPSHOT, recording, zone
+from .helpers import PSL_SNAPSHOT, as_async, recording, zone
 
 PSL = PslFinder(PSL_SNAPSHOT)
 
@@ -155,3 +162,20 @@ def test_many_failures_never_bend_a_given_verdict(
     if not _consistent(records, records_filled, names, asked):
         return
     assert _outcome(result) == _outcome(filled), (names, answers)
+
+
+@settings(max_examples=100, deadline=None)
+@given(case=CASES, failing=st.lists(st.sampled_from(POOL), max_size=3, unique=True))
+def test_async_gives_the_same_answers_and_queries(case: dict[str, Any], failing: list[str]) -> None:
+    """The asynchronous evaluation gives the same result and asks the same names, failures
+    included."""
+    records = _records(case)
+    result, names = _evaluate(records, frozenset(failing), case)
+    resolver = recording(records, failing=failing)
+    dmarc = AsyncDmarcAlignment(
+        as_async(resolver), AsyncFinderAdapter(PSL) if case["psl"] else None
+    )
+    spf = SpfCheck("pass", case["spf"]) if case["spf"] else None
+    got = asyncio.run(dmarc.evaluate(case["author"], dkim=case["dkim"], spf=spf))
+    assert result == got
+    assert names == resolver.names
