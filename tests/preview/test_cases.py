@@ -409,3 +409,18 @@ def test_psl_mode_applies_pct(tmp_path: Path) -> None:
     assert "with pct=0: RFC 7489 receivers apply quarantine instead" in report.summary
     tree = predict(brand(tmp_path), resolver)
     assert "reject" == tree.dmarc.disposition.value
+
+
+def test_failure_above_the_customer_domain_does_not_hide_a_pass(tmp_path: Path) -> None:
+    """_dmarc.test (the top-level domain) failing: the customer's own record applies and its
+    aligned DKIM and subdomain MAIL FROM still align (RFC 9989 §4.10.1, §4.10.2)."""
+    resolver = world(
+        {"_dmarc.c.test": "v=DMARC1; p=reject", "bounce.c.test": GOOD_SPF},
+        delegated=("c.test",),
+        failing=["_dmarc.test"],
+    )
+    report = predict(brand(tmp_path, "legacy"), resolver)
+    assert ("pass", True, True) == (report.verdict.value, report.dkim.aligned, report.spf.aligned)
+    assert "dmarc=pass header.from=c.test policy.dmarc=reject" == (
+        report.dmarc.authentication_results()
+    )
