@@ -84,8 +84,9 @@ def docs(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """
-    Speed against dkimpy and the raw OpenSSL floor: a table, JSON and a plot, which the
-    docs' benchmark page shows (docs/_static/bench.json, bench.png).
+    Speed against dkimpy, OpenDKIM and the raw OpenSSL floor: a table, JSON and a plot, which
+    the docs' benchmark page shows (docs/_static/bench.json, bench.png). OpenDKIM needs a C
+    compiler and ``apt-get install libopendkim-dev``; without them it is reported missing.
     """
     session.install("-e", ".[bench]")
     args = session.posargs or [

@@ -1,5 +1,5 @@
 """
-Speed of oxdkim against dkimpy and the raw OpenSSL floor, in one run (issue 2, section 6).
+Speed of oxdkim against dkimpy, OpenDKIM and the raw OpenSSL floor, in one run (issues 2, 16).
 
 Builds a deterministic corpus (1 KB, 10 KB, 100 KB, 1 MB messages with whitespace that
 relaxed canonicalization must work on), signs every message with
@@ -7,13 +7,17 @@ relaxed canonicalization must work on), signs every message with
 * ``oxdkim``: a :class:`~oxdkim.Signer` with a :class:`~oxdkim.DefaultGenericPolicy`,
   the key parsed once before timing;
 * ``dkimpy``: ``dkim.sign(...)`` as its users call it, parsing the key on every call;
+* ``opendkim``: libopendkim (Debian's ``libopendkim-dev``) through a small C shim built at
+  run time (``opendkim_peer.c``) and called by ctypes, one call per message;
 * ``floor``: SHA-256 of the whole message plus one OpenSSL signature with a key object
   parsed in advance, nothing else;
 
 for RSA-2048 and Ed25519, relaxed/relaxed, and reports messages per second, the median of
-the per-round ratios, relaxed canonicalize-and-hash throughput on the 1 MB body, and
-verification rates (DNS answered from memory). Every signature made is first checked
-with dkimpy, so a fast wrong answer cannot look good.
+the per-round ratios, relaxed canonicalize-and-hash throughput on the 1 MB body,
+verification rates (DNS answered from memory), the ratio table of issue 16, signing with
+threads and processes, and peak memory of streaming signing. Every signature made is first
+checked (dkimpy, oxdkim and OpenDKIM verify each other's), so a fast wrong answer cannot
+look good.
 
 Run ``python benchmarks/run.py --help``; ``nox -s bench`` runs it with the bench extra.
 """
@@ -26,19 +30,25 @@ import gc
 import hashlib
 import importlib
 import importlib.metadata
+import importlib.util
 import json
 import math
+import multiprocessing
 import os
 import platform
 import random
+import re
+import resource
 import ssl
 import statistics
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import dkim
@@ -50,17 +60,36 @@ import oxdkim
 from oxdkim._canon import Canon, body_hash
 from oxdkim._message import find_body_start
 
-SCHEMA = 1
+SCHEMA = 2
 SEED = 6376
 DOMAIN = "bench.example"
 SELECTORS = {"rsa-sha256": "rsa2048", "ed25519-sha256": "ed25519"}
 ALGORITHMS = ("rsa-sha256", "ed25519-sha256")
-IMPLEMENTATIONS = ("oxdkim", "dkimpy", "floor")
+IMPLEMENTATIONS = ("oxdkim", "dkimpy", "opendkim", "floor")
 SIZES = {"1KB": 1 << 10, "10KB": 10 << 10, "100KB": 100 << 10, "1MB": 1 << 20}
 MB = 1_000_000  # throughput is reported in MB/s = 10**6 bytes per second
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "latest.json"
 
 Fn = Callable[[bytes], object]
+
+
+def _sibling(name: str) -> ModuleType:
+    """A module next to this script (run.py is also imported by path, not as a package)."""
+    full = f"oxdkim_bench_{name}"
+    if full in sys.modules:
+        return sys.modules[full]
+    spec = importlib.util.spec_from_file_location(
+        full, Path(__file__).resolve().parent / f"{name}.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[full] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+opendkim_peer = _sibling("opendkim_peer")
 
 # --------------------------------------------------------------------------- corpus
 
@@ -195,6 +224,15 @@ class Keys:
             ),
             "ed25519-sha256": base64.b64encode(seed),
         }
+        # libopendkim reads PEM (or base64 DER) text and parses it for every message.
+        self.opendkim = {
+            "rsa-sha256": self.dkimpy["rsa-sha256"],
+            "ed25519-sha256": self.ed.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            ),
+        }
 
     def txt_records(self) -> dict[str, str]:
         """``{algorithm: TXT value}`` as oxdkim renders them."""
@@ -222,8 +260,8 @@ _PKCS1V15 = padding.PKCS1v15()
 _PREHASHED = utils.Prehashed(hashes.SHA256())
 
 
-def signers(keys: Keys, algorithm: str) -> dict[str, Fn]:
-    """``{implementation: message -> signature}`` for one algorithm."""
+def signers(keys: Keys, algorithm: str, peer: Any = None) -> dict[str, Fn]:
+    """``{implementation: message -> signature}`` for one algorithm (OpenDKIM if loaded)."""
     policy = oxdkim.DefaultGenericPolicy(DOMAIN, SELECTORS[algorithm], keys.oxdkim[algorithm])
     signer = oxdkim.Signer(policy)
     pem = keys.dkimpy[algorithm]
@@ -254,31 +292,78 @@ def signers(keys: Keys, algorithm: str) -> dict[str, Fn]:
         def floor(message: bytes) -> bytes:
             return ed_key.sign(sha256(message).digest())
 
-    return {"oxdkim": ox, "dkimpy": dkimpy, "floor": floor}
+    out: dict[str, Fn] = {"oxdkim": ox, "dkimpy": dkimpy}
+    if peer_supports(peer, algorithm):
+        out["opendkim"] = peer.signer(
+            algorithm, keys.opendkim[algorithm], SELECTORS[algorithm], DOMAIN
+        )
+    out["floor"] = floor
+    return out
+
+
+def peer_supports(peer: Any, algorithm: str) -> bool:
+    """Whether the OpenDKIM peer is loaded and can do ``algorithm``."""
+    if peer is None or isinstance(peer, opendkim_peer.Missing):
+        return False
+    return algorithm != "ed25519-sha256" or bool(peer.has_ed25519)
+
+
+def load_peer(keys: Keys, sample: bytes) -> Any:
+    """
+    The OpenDKIM peer, set up to sign the same fields oxdkim signs, or a ``Missing``.
+
+    oxdkim's ``h=`` on ``sample`` lists every field it signs, present ones twice (the second
+    copy forbids adding one) and absent ones once; OpenDKIM's SignHeaders plus
+    OversignHeaders with the same names give the same list.
+    """
+    names = oxdkim_signed_names(keys, sample)
+    distinct = list(dict.fromkeys(names))
+    peer = opendkim_peer.load(distinct, distinct)
+    if isinstance(peer, opendkim_peer.Missing):
+        return peer
+    for algorithm, record in keys.txt_records().items():
+        peer.add_key(SELECTORS[algorithm], DOMAIN, record)
+    return peer
+
+
+def oxdkim_signed_names(keys: Keys, message: bytes) -> list[str]:
+    """The ``h=`` list of oxdkim's signature on ``message``, lower case, in order."""
+    header = signers(keys, "rsa-sha256")["oxdkim"](message)
+    assert isinstance(header, bytes)
+    return h_tag(header.decode("ascii"))
+
+
+def h_tag(header: str) -> list[str]:
+    """The field names of a DKIM-Signature's ``h=`` tag, lower case, in order."""
+    unfolded = re.sub(r"\r\n[ \t]+", " ", header)
+    found = re.search(r";\s*h=([^;]*)", unfolded)
+    return [] if found is None else [n.strip().lower() for n in found.group(1).split(":")]
 
 
 def check_signatures(
-    keys: Keys, corpus: dict[str, bytes]
+    keys: Keys, corpus: dict[str, bytes], peer: Any = None
 ) -> tuple[list[dict[str, Any]], dict[str, dict[str, dict[str, bytes]]]]:
     """
     Sign every message once with every implementation and check the result.
 
-    DKIM signatures (oxdkim, dkimpy) are verified by dkimpy with DNS from memory; the
-    floor's raw signature is verified with the public key. oxdkim's verifier, when present,
-    checks the DKIM signatures too (recorded, not required). Returns the check rows and the
-    signed messages ``{size: {algorithm: {implementation: signed message}}}``.
+    DKIM signatures (oxdkim, dkimpy, OpenDKIM) are verified by dkimpy with DNS from memory,
+    and also by oxdkim's verifier and by OpenDKIM (recorded in each row); the floor's raw
+    signature is verified with the public key. Returns the check rows and the signed
+    messages ``{size: {algorithm: {implementation: signed message}}}``.
     """
     dnsfunc = dkimpy_dns(keys.txt_records())
     ox_verify, _ = load_oxdkim_verifier(keys.txt_records())
     rows: list[dict[str, Any]] = []
     signed: dict[str, dict[str, dict[str, bytes]]] = {}
     for algorithm in ALGORITHMS:
-        fns = signers(keys, algorithm)
+        fns = signers(keys, algorithm, peer)
+        odk_verify = peer.verifier() if peer_supports(peer, algorithm) else None
         for label, message in corpus.items():
             for impl, fn in fns.items():
                 out = fn(message)
                 assert isinstance(out, bytes)
                 ox_ok = None
+                odk_ok = None
                 if impl == "floor":
                     digest = hashlib.sha256(message).digest()
                     ok = _verify_raw(keys, algorithm, out, digest)
@@ -288,6 +373,8 @@ def check_signatures(
                     ok = bool(dkim.verify(full, dnsfunc=dnsfunc))
                     if ox_verify is not None:
                         ox_ok = bool(ox_verify(full))
+                    if odk_verify is not None:
+                        odk_ok = bool(odk_verify(full))
                     signed.setdefault(label, {}).setdefault(algorithm, {})[impl] = full
                     header = out.decode("ascii")
                 rows.append(
@@ -298,10 +385,27 @@ def check_signatures(
                         "verified_by": "cryptography" if impl == "floor" else "dkimpy",
                         "verified": ok,
                         "oxdkim_verifier_passed": ox_ok,
+                        "opendkim_verifier_passed": odk_ok,
                         "signature": header,
                     }
                 )
     return rows, signed
+
+
+def interop_failures(checks: list[dict[str, Any]]) -> list[str]:
+    """Every cross-verification that failed: who signed, who rejected it."""
+    bad = []
+    for c in checks:
+        if c["implementation"] == "floor":
+            continue
+        where = f"{c['size']} {c['algorithm']} signed by {c['implementation']}"
+        if not c["verified"]:
+            bad.append(f"{where}: dkimpy rejects it")
+        if c["oxdkim_verifier_passed"] is False:
+            bad.append(f"{where}: oxdkim rejects it")
+        if c.get("opendkim_verifier_passed") is False:
+            bad.append(f"{where}: OpenDKIM rejects it")
+    return bad
 
 
 def _verify_raw(keys: Keys, algorithm: str, signature: bytes, digest: bytes) -> bool:
@@ -381,22 +485,56 @@ def ratio(num: list[float], den: list[float]) -> float:
 # --------------------------------------------------------------------------- benchmarks
 
 
-def bench_sign(timer: Timer, keys: Keys, corpus: dict[str, bytes]) -> list[dict[str, Any]]:
-    """Messages per second for every (size, algorithm, implementation)."""
+def _row_ratios(rates: dict[str, list[float]]) -> tuple[dict[str, float], dict[str, float]]:
+    """oxdkim against each other contender, and every contender against the floor."""
+    ratios = {
+        f"oxdkim/{other}": ratio(rates["oxdkim"], rates[other])
+        for other in ("dkimpy", "opendkim", "floor")
+        if "oxdkim" in rates and other in rates
+    }
+    to_floor = {impl: ratio(r, rates["floor"]) for impl, r in rates.items() if impl != "floor"}
+    return ratios, to_floor
+
+
+def _own_us(rates: dict[str, list[float]]) -> float | None:
+    """µs per message of oxdkim's own work: oxdkim's time minus the floor's, median of rounds."""
+    if "oxdkim" not in rates:
+        return None
+    return statistics.median(
+        1e6 / a - 1e6 / b for a, b in zip(rates["oxdkim"], rates["floor"], strict=True)
+    )
+
+
+def bench_sign(
+    timer: Timer,
+    keys: Keys,
+    corpus: dict[str, bytes],
+    peer: Any = None,
+    peer_rejects: frozenset[tuple[str, str]] = frozenset(),
+) -> list[dict[str, Any]]:
+    """
+    Messages per second for every (size, algorithm, implementation).
+
+    OpenDKIM is left out of a (size, algorithm) in ``peer_rejects``: its signature there
+    did not verify, and a wrong answer is not timed.
+    """
     rows = []
     for label, message in corpus.items():
         for algorithm in ALGORITHMS:
-            rates = timer.rates(signers(keys, algorithm), message)
+            contenders = signers(keys, algorithm, peer)
+            if (label, algorithm) in peer_rejects:
+                contenders.pop("opendkim", None)
+            rates = timer.rates(contenders, message)
+            ratios, to_floor = _row_ratios(rates)
             rows.append(
                 {
                     "size": label,
                     "bytes": len(message),
                     "algorithm": algorithm,
                     "rates": {impl: summarize(r) for impl, r in rates.items()},
-                    "ratios": {
-                        "oxdkim/dkimpy": ratio(rates["oxdkim"], rates["dkimpy"]),
-                        "oxdkim/floor": ratio(rates["oxdkim"], rates["floor"]),
-                    },
+                    "ratios": ratios,
+                    "to_floor": to_floor,
+                    "oxdkim_own_us": _own_us(rates),
                 }
             )
     return rows
@@ -474,9 +612,18 @@ class MemoryResolver:
 
 
 def bench_verify(
-    timer: Timer, keys: Keys, signed: dict[str, dict[str, dict[str, bytes]]]
+    timer: Timer,
+    keys: Keys,
+    signed: dict[str, dict[str, dict[str, bytes]]],
+    peer: Any = None,
+    peer_rejects: frozenset[tuple[str, str]] = frozenset(),
 ) -> dict[str, Any]:
-    """Verification rates of oxdkim-signed messages, DNS answered from memory."""
+    """
+    Verification rates of oxdkim-signed messages, DNS answered from memory.
+
+    OpenDKIM is timed where it loaded and passed the message in the checks
+    (``peer_rejects`` lists the (size, algorithm) it did not).
+    """
     records = keys.txt_records()
     ox, status = load_oxdkim_verifier(records)
     dnsfunc = dkimpy_dns(records)
@@ -492,21 +639,22 @@ def bench_verify(
                 else:
                     contenders["oxdkim"] = ox
             contenders["dkimpy"] = lambda m: dkim.verify(m, dnsfunc=dnsfunc)
+            if peer_supports(peer, algorithm) and (label, algorithm) not in peer_rejects:
+                contenders["opendkim"] = peer.verifier()
             contenders["floor"] = _verify_floor(keys, algorithm)
             rates = timer.rates(contenders, message)
-            row: dict[str, Any] = {
-                "size": label,
-                "bytes": len(message),
-                "algorithm": algorithm,
-                "rates": {impl: summarize(r) for impl, r in rates.items()},
-                "ratios": {},
-            }
-            if "oxdkim" in rates:
-                row["ratios"] = {
-                    "oxdkim/dkimpy": ratio(rates["oxdkim"], rates["dkimpy"]),
-                    "oxdkim/floor": ratio(rates["oxdkim"], rates["floor"]),
+            ratios, to_floor = _row_ratios(rates)
+            rows.append(
+                {
+                    "size": label,
+                    "bytes": len(message),
+                    "algorithm": algorithm,
+                    "rates": {impl: summarize(r) for impl, r in rates.items()},
+                    "ratios": ratios,
+                    "to_floor": to_floor,
+                    "oxdkim_own_us": _own_us(rates),
                 }
-            rows.append(row)
+            )
     return {"oxdkim": "measured" if ox is not None else "skipped", "status": status, "rows": rows}
 
 
@@ -530,6 +678,329 @@ def _verify_floor(keys: Keys, algorithm: str) -> Fn:
         ed_public.verify(ed_sig, b"x" * 32)
 
     return floor_ed
+
+
+# --------------------------------------------------------------------------- issue 16
+
+# (path, section, size, algorithm, goal for oxdkim/floor, goal for oxdkim/OpenDKIM)
+ISSUE16_PATHS: tuple[tuple[str, str, str, str, float | None, float | None], ...] = (
+    ("RSA-2048 sign 10 KB", "sign", "10KB", "rsa-sha256", 0.85, None),
+    ("Ed25519 sign 10 KB", "sign", "10KB", "ed25519-sha256", 0.60, None),
+    ("RSA-2048 verify 10 KB", "verify", "10KB", "rsa-sha256", 0.50, 3.0),
+    ("Ed25519 verify 10 KB", "verify", "10KB", "ed25519-sha256", 0.70, 1.5),
+    ("RSA-2048 sign 1 MB", "sign", "1MB", "rsa-sha256", 0.60, None),
+    ("Ed25519 sign 1 MB", "sign", "1MB", "ed25519-sha256", 0.60, None),
+    ("RSA-2048 verify 1 MB", "verify", "1MB", "rsa-sha256", 0.60, None),
+    ("Ed25519 verify 1 MB", "verify", "1MB", "ed25519-sha256", 0.60, None),
+)
+
+
+def _status(measured: float | None, goal: float | None) -> str | None:
+    if goal is None:
+        return None
+    if measured is None:
+        return "NOT MEASURED"
+    return "PASS" if measured >= goal else "FAIL"
+
+
+def issue16_table(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """
+    The table of issue 16: per path, oxdkim/floor and oxdkim/OpenDKIM (median of per-round
+    rate ratios), oxdkim's own µs per message, and each goal with PASS/FAIL.
+
+    ``oxdkim/opendkim`` is None with ``opendkim`` saying why when OpenDKIM was not timed.
+    """
+    peer = report["opendkim"]
+    out = []
+    for name, section, size, algorithm, goal_floor, goal_odk in ISSUE16_PATHS:
+        rows = report["sign"] if section == "sign" else report["verify"]["rows"]
+        row = _find(rows, size, algorithm)
+        floor = odk = own = None
+        odk_note = "-"  # this size was not in the run
+        if row is not None:
+            floor = row["ratios"].get("oxdkim/floor")
+            odk = row["ratios"].get("oxdkim/opendkim")
+            own = row.get("oxdkim_own_us")
+            odk_note = "measured" if odk is not None else "not timed"
+            if peer["status"] == "missing":
+                odk_note = "missing"
+        out.append(
+            {
+                "path": name,
+                "section": section,
+                "size": size,
+                "algorithm": algorithm,
+                "oxdkim/floor": floor,
+                "oxdkim/opendkim": odk,
+                "opendkim": odk_note,
+                "oxdkim_own_us": own,
+                "goal_floor": goal_floor,
+                "status_floor": _status(floor, goal_floor),
+                "goal_opendkim": goal_odk,
+                "status_opendkim": "MISSING PEER"
+                if goal_odk is not None and peer["status"] == "missing"
+                else _status(odk, goal_odk),
+            }
+        )
+    return out
+
+
+def per_message_costs(report: dict[str, Any], size: str = "1KB") -> list[dict[str, Any]]:
+    """µs per message at ``size``: floor, oxdkim, oxdkim's own work, OpenDKIM, dkimpy."""
+    out = []
+    for section in ("sign", "verify"):
+        rows = report["sign"] if section == "sign" else report["verify"]["rows"]
+        for algorithm in ALGORITHMS:
+            row = _find(rows, size, algorithm)
+            if row is None:
+                continue
+            us = {impl: 1e6 / r["median"] for impl, r in row["rates"].items()}
+            out.append(
+                {
+                    "section": section,
+                    "size": size,
+                    "algorithm": algorithm,
+                    "us_per_message": us,
+                    "oxdkim_own_us": row.get("oxdkim_own_us"),
+                }
+            )
+    return out
+
+
+# --------------------------------------------------------------------------- threads
+
+
+def _threaded_rate(fn: Fn, message: bytes, threads: int, calls: int) -> float:
+    """Messages per second of ``threads`` threads each making ``calls`` calls at once."""
+    barrier = threading.Barrier(threads + 1)
+
+    def work() -> None:
+        barrier.wait()
+        for _ in range(calls):
+            fn(message)
+
+    pool = [threading.Thread(target=work) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    barrier.wait()
+    start = time.perf_counter()
+    for t in pool:
+        t.join()
+    return threads * calls / (time.perf_counter() - start)
+
+
+def _process_rate(fn: Fn, message: bytes, processes: int, calls: int) -> float:
+    """
+    Messages per second of ``processes`` forked workers each making ``calls`` calls.
+
+    The workers are forked (they inherit the signer, key included, without pickling) and
+    start together after a barrier, so process creation is not in the time.
+    """
+    ctx = multiprocessing.get_context("fork")
+    barrier = ctx.Barrier(processes + 1)
+    done = ctx.Queue()
+
+    def work() -> None:
+        barrier.wait()
+        for _ in range(calls):
+            fn(message)
+        done.put(1)
+
+    pool = [ctx.Process(target=work) for _ in range(processes)]
+    for proc in pool:
+        proc.start()
+    barrier.wait()
+    start = time.perf_counter()
+    for _ in pool:
+        done.get(timeout=600)
+    elapsed = time.perf_counter() - start
+    for proc in pool:
+        proc.join()
+    return processes * calls / elapsed
+
+
+THREAD_CONFIGS = ("1 thread", "2 threads", "4 threads", "2 processes")
+
+
+def bench_threads(
+    keys: Keys, message: bytes, rounds: int, min_time: float, label: str = "10KB"
+) -> dict[str, Any]:
+    """
+    Signing throughput with 1, 2 and 4 threads sharing one Signer and with 2 forked
+    processes, for oxdkim and (as the machine's own scaling) the floor; interleaved rounds.
+
+    Each thread or process makes as many calls as one thread makes in ``min_time``, so a
+    round of 4 threads does 4 times the work. Scaling is the median of per-round ratios to
+    1 thread.
+    """
+    rows = []
+    for algorithm in ALGORITHMS:
+        fns = signers(keys, algorithm)
+        contenders = {"oxdkim": fns["oxdkim"], "floor": fns["floor"]}
+        calls = {impl: calibrate(fn, message, min_time) for impl, fn in contenders.items()}
+        rates: dict[str, dict[str, list[float]]] = {
+            impl: {c: [] for c in THREAD_CONFIGS} for impl in contenders
+        }
+        for _ in range(rounds):
+            for impl, fn in contenders.items():
+                n = calls[impl]
+                rates[impl]["1 thread"].append(_threaded_rate(fn, message, 1, n))
+                rates[impl]["2 threads"].append(_threaded_rate(fn, message, 2, n))
+                rates[impl]["4 threads"].append(_threaded_rate(fn, message, 4, n))
+                rates[impl]["2 processes"].append(_process_rate(fn, message, 2, n))
+        rows.append(
+            {
+                "size": label,
+                "algorithm": algorithm,
+                "calls_per_worker": calls,
+                "rates": {
+                    impl: {c: summarize(r) for c, r in by.items()} for impl, by in rates.items()
+                },
+                "scaling": {
+                    impl: {c: ratio(r, by["1 thread"]) for c, r in by.items() if c != "1 thread"}
+                    for impl, by in rates.items()
+                },
+            }
+        )
+    return {"cores": os.cpu_count(), "rows": rows}
+
+
+# --------------------------------------------------------------------------- memory
+
+CHUNK_BYTES = 1 << 16
+
+
+def _body_chunk() -> bytes:
+    """64 KiB of corpus body lines (whitespace and all), ending in CRLF."""
+    lines = split_body(build_message(SIZES["100KB"])).split(b"\r\n")
+    out = b""
+    for line in lines:
+        if not line.strip() and len(out) > CHUNK_BYTES // 2:
+            continue
+        if len(out) + len(line) + 2 > CHUNK_BYTES - 8:
+            break
+        out += line + b"\r\n"
+    out += b"x" * (CHUNK_BYTES - len(out) - 2) + b"\r\n"
+    assert len(out) == CHUNK_BYTES
+    return out
+
+
+def stream_message(body_mb: int) -> Iterator[bytes]:
+    """The corpus headers, then ``body_mb`` MiB of body as one 64 KiB chunk repeated."""
+    message = build_message(SIZES["10KB"])
+    yield message[: find_body_start(message)[1]]
+    chunk = _body_chunk()
+    for _ in range(body_mb * (1 << 20) // CHUNK_BYTES):
+        yield chunk
+
+
+def _rss_bytes() -> int:
+    """The resident set size now (Linux: /proc/self/statm), or 0 where it cannot be read."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
+    return pages * os.sysconf("SC_PAGE_SIZE")
+
+
+def _reset_peak_rss() -> bool:
+    """Reset the kernel's peak-RSS mark (Linux >= 4.0), so ru_maxrss is the peak from now."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def memory_child(body_mb: int, mode: str) -> dict[str, Any]:
+    """
+    In a fresh process: sign ``body_mb`` MiB through ``Signer.sign_chunks`` and report
+    ``mode`` = ``"rss"`` (peak RSS during signing minus RSS before it), ``"tracemalloc"``
+    (peak bytes Python allocated during signing) or ``"joined"`` (the control: RSS growth of
+    joining the chunks and calling ``sign()``, which shows the measure sees a whole body).
+    """
+    import tracemalloc  # noqa: PLC0415 (only in the child)
+
+    key = oxdkim.SigningKey.from_private_key(
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    )
+    signer = oxdkim.Signer(oxdkim.DefaultGenericPolicy(DOMAIN, SELECTORS["rsa-sha256"], key))
+    signer.sign_chunks(stream_message(1))  # first-use costs are not the body's
+    gc.collect()
+    if mode == "tracemalloc":
+        tracemalloc.start()
+        tracemalloc.reset_peak()
+    before = _rss_bytes()
+    reset = _reset_peak_rss()
+    maxrss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    start = time.perf_counter()
+    if mode == "joined":  # the control: the whole message in memory, then sign()
+        header = signer.sign(b"".join(stream_message(body_mb)))[0].header
+    else:
+        header = signer.sign_chunks(stream_message(body_mb))[0].header
+    elapsed = time.perf_counter() - start
+    maxrss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peak = tracemalloc.get_traced_memory()[1] if mode == "tracemalloc" else None
+    return {
+        "body_mb": body_mb,
+        "mode": mode,
+        "rss_before_bytes": before,
+        "peak_reset": reset,
+        # Growth of ru_maxrss while signing. With the peak reset (Linux) ru_maxrss started at
+        # the RSS before signing; without it, an earlier higher peak hides growth below it.
+        "maxrss_delta_bytes": maxrss_after - maxrss_before,
+        "maxrss_bytes": maxrss_after,
+        "tracemalloc_peak_bytes": peak,
+        "seconds": elapsed,
+        "signature": header.decode("ascii"),
+        "record": key.txt_record(),
+    }
+
+
+def bench_memory(sizes_mb: Sequence[int]) -> dict[str, Any]:
+    """
+    Peak memory of ``sign_chunks`` over bodies of ``sizes_mb`` MiB, each in a fresh Python
+    (``run.py --memory-child``) so ru_maxrss starts clean; the smallest body's signature is
+    checked by dkimpy.
+    """
+    rows = []
+    for mb in sizes_mb:
+        row: dict[str, Any] = {"body_mb": mb}
+        for mode in ("rss", "tracemalloc", "joined"):
+            done = subprocess.run(
+                [sys.executable, str(Path(__file__).resolve()), "--memory-child", f"{mb}:{mode}"],
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=900,
+            )
+            if done.returncode != 0:
+                raise RuntimeError(f"memory child failed: {done.stderr[-2000:]}")
+            got = json.loads(done.stdout)
+            row[mode] = got
+        rows.append(row)
+    smallest = rows[0]["rss"]
+    message = b"".join(stream_message(smallest["body_mb"]))
+    dnsfunc = dkimpy_dns({"rsa-sha256": smallest["record"]})
+    ok = bool(dkim.verify(smallest["signature"].encode("ascii") + message, dnsfunc=dnsfunc))
+    del message
+    summary = [
+        {
+            "body_mb": r["body_mb"],
+            "maxrss_delta_bytes": r["rss"]["maxrss_delta_bytes"],
+            "tracemalloc_peak_bytes": r["tracemalloc"]["tracemalloc_peak_bytes"],
+            "mb_per_s": r["body_mb"] * (1 << 20) / r["rss"]["seconds"] / MB,
+            "joined_sign_maxrss_delta_bytes": r["joined"]["maxrss_delta_bytes"],
+        }
+        for r in rows
+    ]
+    return {
+        "chunk_bytes": CHUNK_BYTES,
+        "algorithm": "rsa-sha256",
+        "rows": summary,
+        "children": rows,
+        "smallest_verified_by_dkimpy": ok,
+    }
 
 
 # --------------------------------------------------------------------------- targets
@@ -687,6 +1158,8 @@ def run(
     min_time: float = 0.3,
     *,
     verify: bool = True,
+    threads: bool = True,
+    memory_mb: Sequence[int] = (5, 50),
     log: Callable[[str], None] = lambda _: None,
 ) -> dict[str, Any]:
     """Run every benchmark and return the report (what the JSON file holds)."""
@@ -695,11 +1168,24 @@ def run(
     log("building corpus and keys")
     corpus = build_corpus(sizes)
     keys = Keys()
-    log("checking every implementation's signatures with dkimpy")
-    checks, signed = check_signatures(keys, corpus)
-    bad = [c for c in checks if not c["verified"]]
+    log("building and loading the OpenDKIM peer")
+    peer = load_peer(keys, next(iter(corpus.values())))
+    log("checking every implementation's signatures (dkimpy, oxdkim and OpenDKIM verify)")
+    checks, signed = check_signatures(keys, corpus, peer)
+    bad = [c for c in checks if not c["verified"] and c["implementation"] != "opendkim"]
     if bad:
         raise RuntimeError(f"signatures that do not verify: {bad}")
+    interop = interop_failures(checks)
+    sign_rejects = frozenset(
+        (c["size"], c["algorithm"])
+        for c in checks
+        if c["implementation"] == "opendkim" and not c["verified"]
+    )
+    verify_rejects = frozenset(
+        (c["size"], c["algorithm"])
+        for c in checks
+        if c["implementation"] == "oxdkim" and c["opendkim_verifier_passed"] is False
+    )
     report: dict[str, Any] = {
         "schema": SCHEMA,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -719,25 +1205,105 @@ def run(
             for label, m in corpus.items()
         ],
         "keys": keys.txt_records(),
+        "opendkim": peer_report(peer, keys, corpus, signed, min_time),
         "checks": checks,
+        "interop_failures": interop,
     }
+    report["machine"]["versions"]["libopendkim"] = report["opendkim"].get("version")
     log("signing")
-    report["sign"] = bench_sign(timer, keys, corpus)
+    report["sign"] = bench_sign(timer, keys, corpus, peer, sign_rejects)
     canon_label = "1MB" if "1MB" in corpus else max(corpus, key=lambda k: SIZES[k])
     log(f"canonicalize-and-hash ({canon_label} body)")
     report["canon"] = bench_canon(timer, canon_label, corpus[canon_label])
     if verify:
         log("verifying")
-        report["verify"] = bench_verify(timer, keys, signed)
+        report["verify"] = bench_verify(timer, keys, signed, peer, verify_rejects)
     else:
         report["verify"] = {"oxdkim": "skipped", "status": "--no-verify", "rows": []}
+    if threads:
+        label = "10KB" if "10KB" in corpus else min(corpus, key=lambda k: SIZES[k])
+        log(f"threads and processes ({label})")
+        report["threads"] = bench_threads(keys, corpus[label], rounds, min_time, label)
+    else:
+        report["threads"] = None
+    if memory_mb:
+        log(f"peak memory of sign_chunks ({', '.join(f'{m} MiB' for m in memory_mb)} bodies)")
+        report["memory"] = bench_memory(memory_mb)
+    else:
+        report["memory"] = None
+    if isinstance(peer, opendkim_peer.Peer):
+        peer.close()
     report["targets"] = evaluate_targets(report)
+    report["issue16"] = issue16_table(report)
+    report["per_message"] = per_message_costs(report)
     report["elapsed_seconds"] = round(time.perf_counter() - started, 2)
     return report
 
 
+def peer_report(
+    peer: Any,
+    keys: Keys,
+    corpus: dict[str, bytes],
+    signed: dict[str, dict[str, dict[str, bytes]]],
+    min_time: float,
+) -> dict[str, Any]:
+    """The ``opendkim`` section: missing and why, or the library, what it signs, its overhead."""
+    if isinstance(peer, opendkim_peer.Missing):
+        return dict(peer.as_json())
+    label = min(corpus, key=lambda k: SIZES[k])
+    overhead = {}
+    for algorithm in ALGORITHMS:
+        if peer_supports(peer, algorithm):
+            overhead[algorithm] = peer.driver_overhead(
+                algorithm,
+                keys.opendkim[algorithm],
+                SELECTORS[algorithm],
+                DOMAIN,
+                corpus[label],
+                signed[label][algorithm]["oxdkim"],
+                min(min_time, 0.2),
+            )
+    sample = signed[label]["rsa-sha256"]
+    return {
+        "status": "measured",
+        "version": peer.version,
+        "library": str(peer.path),
+        "driver": "ctypes, one foreign call per message",
+        "ed25519": peer.has_ed25519,
+        "signs_same_fields_as_oxdkim": sorted(h_tag(sample["opendkim"].decode("ascii")))
+        == sorted(h_tag(sample["oxdkim"].decode("ascii"))),
+        "driver_overhead_size": label,
+        "driver_overhead_us": overhead,
+    }
+
+
 def _rate(value: float) -> str:
     return f"{value:,.0f}" if value >= 100 else f"{value:,.1f}"
+
+
+def _ratio_text(value: float | None, width: int, digits: int = 2, suffix: str = "") -> str:
+    return (
+        f"{'-':>{width}}" if value is None else f"{value:>{width - len(suffix)}.{digits}f}{suffix}"
+    )
+
+
+def _rate_table(rows: list[dict[str, Any]]) -> list[str]:
+    head = f"{'size':>6} {'algorithm':<15}"
+    head += "".join(f"{impl:>10}" for impl in IMPLEMENTATIONS)
+    head += f"{'ox/dkimpy':>11}{'ox/odkim':>10}{'ox/floor':>10}"
+    out = [head, "-" * len(head)]
+    for row in rows:
+        r = row["rates"]
+        rd = row["ratios"]
+        line = f"{row['size']:>6} {row['algorithm']:<15}"
+        line += "".join(
+            f"{_rate(r[impl]['median']) if impl in r else '-':>10}" for impl in IMPLEMENTATIONS
+        )
+        line += _ratio_text(rd.get("oxdkim/dkimpy"), 11, 1, "x")
+        line += _ratio_text(rd.get("oxdkim/opendkim"), 10, 2, "x")
+        line += _ratio_text(rd.get("oxdkim/floor"), 10)
+        out.append(line)
+    return out
 
 
 def format_report(report: dict[str, Any]) -> str:
@@ -745,26 +1311,32 @@ def format_report(report: dict[str, Any]) -> str:
     m = report["machine"]
     cfg = report["config"]
     v = m["versions"]
+    odk = report["opendkim"]
     out = [
         f"machine: {m['cpu']}, {m['cores']} cores; {m['python']}; {m['openssl_cryptography']}",
         f"versions: oxdkim {v['oxdkim']}, dkimpy {v['dkimpy']}, cryptography {v['cryptography']}"
-        f", pynacl {v['pynacl']}; commit {m['git_commit']}",
+        f", pynacl {v['pynacl']}, libopendkim {v.get('libopendkim') or 'MISSING'}"
+        f"; commit {m['git_commit']}",
         f"rounds: {cfg['rounds']} x >= {cfg['min_round_seconds']} s each; "
         "rates are medians, ratios the median of per-round ratios",
-        "",
-        "SIGN (messages/s, one core, relaxed/relaxed)",
     ]
-    head = f"{'size':>6} {'algorithm':<15}{'oxdkim':>10}{'dkimpy':>10}{'floor':>10}"
-    head += f"{'ox/dkimpy':>11}{'ox/floor':>10}"
-    out += [head, "-" * len(head)]
-    for row in report["sign"]:
-        r = row["rates"]
+    if odk["status"] == "missing":
+        out.append(f"OpenDKIM: MISSING on this machine ({odk['reason']})")
+    else:
+        parts = []
+        for alg, o in odk["driver_overhead_us"].items():
+            parts.append(
+                f"{alg}: ctypes call {o['noop_us']:.2f} us; sign {o['sign_driven_us']:.1f} us "
+                f"driven vs {o['sign_c_loop_us']:.1f} us in C, verify {o['verify_driven_us']:.1f}"
+                f" vs {o['verify_c_loop_us']:.1f} us"
+            )
         out.append(
-            f"{row['size']:>6} {row['algorithm']:<15}"
-            f"{_rate(r['oxdkim']['median']):>10}{_rate(r['dkimpy']['median']):>10}"
-            f"{_rate(r['floor']['median']):>10}"
-            f"{row['ratios']['oxdkim/dkimpy']:>10.1f}x{row['ratios']['oxdkim/floor']:>10.2f}"
+            f"OpenDKIM: libopendkim {odk['version']} via ctypes; same fields signed as oxdkim: "
+            f"{odk['signs_same_fields_as_oxdkim']}; driver overhead at "
+            f"{odk['driver_overhead_size']}:"
         )
+        out += [f"  {p}" for p in parts]
+    out += ["", "SIGN (messages/s, one core, relaxed/relaxed)", *_rate_table(report["sign"])]
     c = report["canon"]
     mbs = c["mb_per_s"]
     out += [
@@ -779,23 +1351,76 @@ def format_report(report: dict[str, Any]) -> str:
     ver = report["verify"]
     out += ["", f"VERIFY (messages/s, DNS from memory; oxdkim: {ver['status']})"]
     if ver["rows"]:
-        head = f"{'size':>6} {'algorithm':<15}{'oxdkim':>10}{'dkimpy':>10}{'floor':>10}"
-        head += f"{'ox/dkimpy':>11}{'ox/floor':>10}"
+        out += _rate_table(ver["rows"])
+    out += ["", "ISSUE 16: oxdkim / raw floor and oxdkim / OpenDKIM (median of per-round ratios)"]
+    head = f"{'path':<23}{'ox/floor':>9}{'goal':>7} {'':<13}{'ox/OpenDKIM':>12}{'goal':>7} "
+    head += f"{'':<13}{'own us/msg':>11}"
+    out += [head, "-" * len(head)]
+    for r in report["issue16"]:
+        odk_text = (
+            f"{r['oxdkim/opendkim']:>11.2f}x"
+            if r["oxdkim/opendkim"] is not None
+            else f"{r['opendkim']:>12}"
+        )
+        goal_f = f">={r['goal_floor']:.2f}" if r["goal_floor"] is not None else ""
+        goal_o = f">={r['goal_opendkim']:.1f}x" if r["goal_opendkim"] is not None else ""
+        own = r["oxdkim_own_us"]
+        out.append(
+            f"{r['path']:<23}{_ratio_text(r['oxdkim/floor'], 9)}{goal_f:>7} "
+            f"{r['status_floor'] or '':<13}{odk_text}{goal_o:>7} {r['status_opendkim'] or '':<13}"
+            f"{'-' if own is None else f'{own:,.1f}':>11}"
+        )
+    if report["per_message"]:
+        size = report["per_message"][0]["size"]
+        out += ["", f"PER-MESSAGE COST, {size} message (us per message; own = oxdkim - floor)"]
+        head = f"{'':<7}{'algorithm':<15}" + "".join(f"{i:>10}" for i in IMPLEMENTATIONS)
+        head += f"{'own':>10}"
         out += [head, "-" * len(head)]
-        for row in ver["rows"]:
-            r = row["rates"]
-            ox = _rate(r["oxdkim"]["median"]) if "oxdkim" in r else "-"
-            rd = row["ratios"]
-            ratio_text = (
-                f"{rd['oxdkim/dkimpy']:>10.1f}x{rd['oxdkim/floor']:>10.2f}"
-                if rd
-                else f"{'-':>11}{'-':>10}"
-            )
+        for r in report["per_message"]:
+            us = r["us_per_message"]
+            own = r["oxdkim_own_us"]
             out.append(
-                f"{row['size']:>6} {row['algorithm']:<15}{ox:>10}"
-                f"{_rate(r['dkimpy']['median']):>10}{_rate(r['floor']['median']):>10}{ratio_text}"
+                f"{r['section']:<7}{r['algorithm']:<15}"
+                + "".join(f"{us[i]:>10,.1f}" if i in us else f"{'-':>10}" for i in IMPLEMENTATIONS)
+                + (f"{own:>10,.1f}" if own is not None else f"{'-':>10}")
             )
-    out += ["", "TARGETS"]
+    thr = report.get("threads")
+    if thr:
+        out += [
+            "",
+            f"THREADS (sign {thr['rows'][0]['size']}, one shared Signer; messages/s and scaling "
+            f"vs 1 thread; {thr['cores']} cores on this machine)",
+        ]
+        head = f"{'algorithm':<15}{'impl':<8}" + "".join(f"{c:>13}" for c in THREAD_CONFIGS)
+        out += [head, "-" * len(head)]
+        for row in thr["rows"]:
+            for impl, by in row["rates"].items():
+                cells = []
+                for conf in THREAD_CONFIGS:
+                    rate = _rate(by[conf]["median"])
+                    scale = row["scaling"][impl].get(conf)
+                    cells.append(f"{rate}" + (f" {scale:.2f}x" if scale is not None else ""))
+                out.append(f"{row['algorithm']:<15}{impl:<8}" + "".join(f"{c:>13}" for c in cells))
+        out.append("  (the floor's scaling is what the machine allowed: below 2x, cores were busy)")
+    mem = report.get("memory")
+    if mem:
+        out += [
+            "",
+            f"PEAK MEMORY, Signer.sign_chunks ({mem['chunk_bytes'] // 1024} KiB chunks, "
+            f"{mem['algorithm']}; a fresh process per figure)",
+        ]
+        for r in mem["rows"]:
+            out.append(
+                f"  {r['body_mb']:>4} MiB body: "
+                f"ru_maxrss +{r['maxrss_delta_bytes'] / 1024:,.0f} KiB"
+                f", tracemalloc peak {r['tracemalloc_peak_bytes'] / 1024:,.0f} KiB"
+                f", {r['mb_per_s']:,.0f} MB/s; control sign(whole message): "
+                f"+{r['joined_sign_maxrss_delta_bytes'] / 1024:,.0f} KiB"
+            )
+        out.append(
+            f"  smallest body's signature verified by dkimpy: {mem['smallest_verified_by_dkimpy']}"
+        )
+    out += ["", "TARGETS (issues 2 and 4)"]
     for t in report["targets"]:
         measured = "-" if t["measured"] is None else f"{t['measured']:,.2f}{t['unit']}"
         out.append(f"  {t['status']:<12} {t['description']}: measured {measured}")
@@ -808,8 +1433,15 @@ def format_report(report: dict[str, Any]) -> str:
     checks = report["checks"]
     out.append(
         f"\nchecks: {sum(c['verified'] for c in checks)}/{len(checks)} signatures verified "
-        f"(DKIM ones by dkimpy); run took {report['elapsed_seconds']} s"
+        f"(DKIM ones by dkimpy, and each also by oxdkim and OpenDKIM); "
+        f"run took {report['elapsed_seconds']} s"
     )
+    if report["interop_failures"]:
+        out.append("INTEROP FAILURES:")
+        out += [f"  {f}" for f in report["interop_failures"]]
+    else:
+        who = "dkimpy and oxdkim" if odk["status"] == "missing" else "dkimpy, oxdkim and OpenDKIM"
+        out.append(f"interop: every DKIM signature passed {who}")
     return "\n".join(out)
 
 
@@ -827,8 +1459,14 @@ def _noisy_rows(report: dict[str, Any], limit: float = 1.2) -> list[str]:
     return noisy
 
 
+PLOTTED = ("oxdkim", "opendkim", "dkimpy")
+
+
 def plot(report: dict[str, Any], path: Path) -> bool:
-    """Write a PNG bar chart of signing rates; False (with a note) without matplotlib."""
+    """
+    A PNG of every path as a ratio to the floor (1.0 = the raw crypto cost), oxdkim with
+    OpenDKIM and dkimpy beside it; False (with a note) without matplotlib.
+    """
     try:
         import matplotlib  # type: ignore[import-not-found]  # noqa: PLC0415 (only for --plot)
 
@@ -837,22 +1475,28 @@ def plot(report: dict[str, Any], path: Path) -> bool:
     except ImportError:
         print(f"note: matplotlib is not installed; no plot written to {path}", file=sys.stderr)
         return False
-    rows = report["sign"]
-    fig, axes = plt.subplots(1, len(ALGORITHMS), figsize=(12, 4.5), squeeze=False)
+    sections = [("sign", report["sign"]), ("verify", report["verify"]["rows"])]
+    sections = [(name, rows) for name, rows in sections if rows]
+    fig, axes = plt.subplots(1, len(sections), figsize=(7 * len(sections), 4.8), squeeze=False)
     width = 0.27
-    for ax, algorithm in zip(axes[0], ALGORITHMS, strict=True):
-        mine = [r for r in rows if r["algorithm"] == algorithm]
-        xs = range(len(mine))
-        for i, impl in enumerate(IMPLEMENTATIONS):
-            values = [r["rates"][impl]["median"] for r in mine]
-            ax.bar([x + (i - 1) * width for x in xs], values, width, label=impl)
-        ax.set_xticks(list(xs), [r["size"] for r in mine])
+    short = {"rsa-sha256": "RSA", "ed25519-sha256": "Ed25519"}
+    for ax, (name, rows) in zip(axes[0], sections, strict=True):
+        ordered = sorted(rows, key=lambda r: (ALGORITHMS.index(r["algorithm"]), SIZES[r["size"]]))
+        xs = list(range(len(ordered)))
+        for i, impl in enumerate(PLOTTED):
+            values = [r["to_floor"].get(impl, float("nan")) for r in ordered]
+            label = impl
+            if impl == "opendkim" and report["opendkim"]["status"] == "missing":
+                label = "opendkim (missing)"
+            ax.bar([x + (i - 1) * width for x in xs], values, width, label=label)
+        ax.axhline(1.0, color="black", linewidth=1, linestyle="--", label="floor")
+        ax.set_xticks(xs, [f"{short[r['algorithm']]}\n{r['size']}" for r in ordered])
         ax.set_yscale("log")
-        ax.set_title(f"sign {algorithm}, relaxed/relaxed")
-        ax.set_ylabel("messages / s (log)")
+        ax.set_title(f"{name}, relaxed/relaxed: speed / raw floor")
+        ax.set_ylabel("rate / floor rate (log; 1 = floor)")
         ax.grid(axis="y", which="both", alpha=0.3)
-        ax.legend()
-    fig.suptitle(f"oxdkim vs dkimpy vs raw floor - {report['machine']['cpu']}")
+        ax.legend(fontsize="small")
+    fig.suptitle(f"oxdkim, OpenDKIM and dkimpy against the raw floor - {report['machine']['cpu']}")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
@@ -878,13 +1522,34 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"default {DEFAULT_JSON}")
     parser.add_argument("--plot", type=Path, help="write a PNG bar chart (needs matplotlib)")
     parser.add_argument("--no-verify", action="store_true", help="skip the verification rates")
+    parser.add_argument(
+        "--no-threads", action="store_true", help="skip the threads and processes benchmark"
+    )
+    parser.add_argument(
+        "--memory-mb",
+        default="5,50",
+        help="MiB bodies for the sign_chunks peak-memory figures (default 5,50; 0 skips)",
+    )
+    parser.add_argument("--memory-child", help=argparse.SUPPRESS)  # internal: MIB:MODE
     parser.add_argument("--strict", action="store_true", help="exit 1 when a measured target FAILs")
+    parser.add_argument(
+        "--replot",
+        type=Path,
+        metavar="JSON",
+        help="draw --plot from an earlier run's JSON instead of measuring",
+    )
     args = parser.parse_args(argv)
+    if args.replot is not None and args.plot is None:
+        parser.error("--replot needs --plot PATH")
     sizes = [s.strip().upper() for s in args.sizes.split(",") if s.strip()]
     unknown = [s for s in sizes if s not in SIZES]
     if unknown or not sizes:
         parser.error(f"unknown size(s) {unknown}; choose from {', '.join(SIZES)}")
     args.sizes = list(dict.fromkeys(sizes))
+    try:
+        args.memory_mb = [int(m) for m in args.memory_mb.split(",") if m.strip() and int(m)]
+    except ValueError:
+        parser.error("--memory-mb takes whole MiB, e.g. 5,50")
     if args.rounds is None:
         args.rounds = 3 if args.quick else 5
     if args.min_time is None:
@@ -897,11 +1562,26 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run, print the tables, write the JSON (and the plot)."""
     args = parse_args(argv)
+    if args.memory_child:
+        mb, mode = args.memory_child.split(":")
+        print(json.dumps(memory_child(int(mb), mode)))
+        return 0
 
     def log(message: str) -> None:
         print(f"... {message}", file=sys.stderr, flush=True)
 
-    report = run(args.sizes, args.rounds, args.min_time, verify=not args.no_verify, log=log)
+    if args.replot is not None:
+        report = json.loads(args.replot.read_text(encoding="utf-8"))
+        return 0 if plot(report, args.plot) else 1
+    report = run(
+        args.sizes,
+        args.rounds,
+        args.min_time,
+        verify=not args.no_verify,
+        threads=not args.no_threads,
+        memory_mb=args.memory_mb,
+        log=log,
+    )
     print(format_report(report))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2) + "\n")
