@@ -74,6 +74,34 @@ def _unsafe(path: Path, info: os.stat_result, *, private: bool = False) -> str |
     return None
 
 
+def _unsafe_ancestor(directory: Path) -> str | None:
+    """
+    Why a folder above ``directory`` lets another user swap the ring, or ``None``.
+
+    Whoever may rename entries in a parent folder can replace the whole ring directory,
+    so each folder up to ``/`` must belong to this user or root and be writable by no
+    one else, unless it is sticky (``/tmp``), where only an entry's owner may rename it.
+    """
+    me = os.geteuid()
+    for parent in directory.resolve().parents:
+        try:
+            info = os.stat(parent)
+        except OSError:
+            continue
+        mode = stat.S_IMODE(info.st_mode)
+        if info.st_uid not in (me, 0):
+            return (
+                f"{parent}, a folder above the ring, is owned by uid {info.st_uid}, not by "
+                f"this user (uid {me}) or root; that user could replace the ring"
+            )
+        if mode & (stat.S_IWGRP | stat.S_IWOTH) and not mode & stat.S_ISVTX:
+            return (
+                f"{parent}, a folder above the ring, is writable by group or others "
+                f"(mode {mode:04o}); they could replace the ring: run chmod go-w on it"
+            )
+    return None
+
+
 def _parse_time(value: Any, where: str) -> datetime | None:
     if value is None:
         return None
@@ -157,6 +185,9 @@ class FileKeyStore:
                 f"snapshot must be a RingSnapshot, not {type(snapshot).__name__}"
             )
         store = cls(directory, passphrase=passphrase, min_rsa_bits=min_rsa_bits)
+        unsafe = _unsafe_ancestor(store.directory)
+        if unsafe is not None:
+            raise KeyStoreError(f"refusing to create a ring here: {unsafe}")
         problem = None
         try:
             store.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -315,6 +346,9 @@ class FileKeyStore:
     def _load_once(self) -> RingSnapshot:
         try:
             self._checked(self.directory)
+            unsafe = _unsafe_ancestor(self.directory)
+            if unsafe is not None:
+                raise KeyStoreError(unsafe)
             self._checked(self.state_path)
             raw = self.state_path.read_bytes()
         except FileNotFoundError:

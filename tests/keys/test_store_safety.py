@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from oxdkim import FileKeyStore, KeyRing, KeyStoreError
+from oxdkim import FileKeyStore, KeyRing, KeyStoreError, RingSnapshot
 from oxdkim.cli import main
 
 from .conftest import KEY_HOST, T0
@@ -22,10 +22,6 @@ from .conftest import KEY_HOST, T0
 TRIALS = 60
 OTHER_UID = 4242
 as_root = pytest.mark.skipif(os.geteuid() != 0, reason="chown to another user needs root")
-
-
-def snapshot_for(seed: int) -> object:
-    return KeyRing.generate("ed25519-sha256", key_host=KEY_HOST, since=T0).snapshot()
 
 
 def creator(base: str, barrier: object, results: object, name: str) -> None:
@@ -203,3 +199,34 @@ class TestLoadRefusesOthersRings:
         store = stored(tmp_path)
         assert 0 == os.stat(store.state_path).st_uid
         assert 2 == len(store.load().slots)
+
+
+class TestFoldersAbove:
+    """Whoever can rename entries in a folder above the ring can swap the whole ring."""
+
+    def test_a_world_writable_folder_above_is_refused(self, tmp_path: Path) -> None:
+        store = stored(tmp_path / "shared")
+        (tmp_path / "shared").chmod(0o777)
+        with pytest.raises(KeyStoreError) as info:
+            store.load()
+        assert f"{tmp_path / 'shared'}, a folder above the ring, is writable" in str(info.value)
+        with pytest.raises(KeyStoreError, match="refusing to create a ring here"):
+            FileKeyStore.create(tmp_path / "shared" / "r2", snapshot())
+        assert not (tmp_path / "shared" / "r2").exists()
+
+    def test_a_sticky_world_writable_folder_above_is_accepted(self, tmp_path: Path) -> None:
+        """Like /tmp: only an entry's owner may rename it, so the ring is safe."""
+        store = stored(tmp_path / "sticky")
+        (tmp_path / "sticky").chmod(0o1777)
+        assert 2 == len(store.load().slots)
+
+    @as_root
+    def test_a_folder_above_owned_by_another_user_is_refused(self, tmp_path: Path) -> None:
+        store = stored(tmp_path / "theirs")
+        os.chown(tmp_path / "theirs", OTHER_UID, -1)
+        with pytest.raises(KeyStoreError, match=f"owned by uid {OTHER_UID}"):
+            store.load()
+
+
+def snapshot() -> RingSnapshot:
+    return KeyRing.generate("ed25519-sha256", key_host=KEY_HOST, since=T0).snapshot()
