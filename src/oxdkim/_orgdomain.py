@@ -557,7 +557,7 @@ class ComparingFinder:
         self._primary = primary
         self._secondary = secondary
         self.method: OrgDomainMethod | None = getattr(primary, "method", None)
-        """The primary finder's method: the one whose answers decide."""
+        """The primary finder's method, whose answers decide."""
 
     def find(self, domain: str) -> OrgDomain:
         """Both answers; a DNS error from either finder propagates."""
@@ -572,7 +572,7 @@ class AsyncComparingFinder:
         self._primary = primary
         self._secondary = secondary
         self.method: OrgDomainMethod | None = getattr(primary, "method", None)
-        """The primary finder's method: the one whose answers decide."""
+        """The primary finder's method, whose answers decide."""
 
     async def find(self, domain: str) -> OrgDomain:
         """Both answers; a DNS error from either finder propagates."""
