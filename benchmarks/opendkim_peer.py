@@ -19,6 +19,7 @@ import hashlib
 import os
 import shlex
 import shutil
+import statistics
 import subprocess
 import tempfile
 import time
@@ -193,14 +194,16 @@ class Peer:
         message: bytes,
         signed: bytes,
         min_time: float,
+        repeats: int = 5,
     ) -> dict[str, float]:
         """
         What driving libopendkim from Python costs, in µs per message.
 
         ``noop_us``: one ctypes call with the signing arguments that does nothing.
         ``sign_driven_us`` / ``sign_c_loop_us``: one signature driven from Python / repeated
-        inside C (no driver); likewise for verification. The differences are the driver's
-        share of what the benchmark measures.
+        inside C (no driver); likewise for verification; medians of ``repeats`` interleaved
+        measurements. ``sign_driver_us`` / ``verify_driver_us``: the median of the
+        per-repeat differences, the driver's share of what the benchmark measures.
         """
         lib, handle = self._lib, self._handle
         code = ALGORITHM_CODES[algorithm]
@@ -235,18 +238,28 @@ class Peer:
                     return elapsed / n * 1e6
                 n *= 2 if elapsed > min_time / 10 else 10
 
-        noop_us = per_call(noop_call, message)
-        sign_driven = per_call(sign, message)
-        sign_c = c_loop(lib.peer_sign_loop, key_pem, sel, dom, code, message, len(message))
-        verify_driven = per_call(verify, signed)
-        verify_c = c_loop(lib.peer_verify_loop, signed, len(signed))
-        return {
-            "noop_us": noop_us,
-            "sign_driven_us": sign_driven,
-            "sign_c_loop_us": sign_c,
-            "verify_driven_us": verify_driven,
-            "verify_c_loop_us": verify_c,
+        samples: dict[str, list[float]] = {
+            "noop_us": [],
+            "sign_driven_us": [],
+            "sign_c_loop_us": [],
+            "verify_driven_us": [],
+            "verify_c_loop_us": [],
         }
+        for _ in range(repeats):  # interleaved, so a busy moment hits driven and C alike
+            samples["noop_us"].append(per_call(noop_call, message))
+            samples["sign_driven_us"].append(per_call(sign, message))
+            samples["sign_c_loop_us"].append(
+                c_loop(lib.peer_sign_loop, key_pem, sel, dom, code, message, len(message))
+            )
+            samples["verify_driven_us"].append(per_call(verify, signed))
+            samples["verify_c_loop_us"].append(c_loop(lib.peer_verify_loop, signed, len(signed)))
+        out = {name: statistics.median(values) for name, values in samples.items()}
+        for op in ("sign", "verify"):
+            driven, in_c = samples[f"{op}_driven_us"], samples[f"{op}_c_loop_us"]
+            out[f"{op}_driver_us"] = statistics.median(
+                d - c for d, c in zip(driven, in_c, strict=True)
+            )
+        return out
 
 
 def load(
