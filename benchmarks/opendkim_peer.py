@@ -112,7 +112,7 @@ class Peer:
     def __init__(self, path: Path, sign_headers: Sequence[str], oversign: Sequence[str]) -> None:
         lib = ctypes.CDLL(str(path))
         vp, cp, sz = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t
-        sign_args = [vp, cp, cp, cp, ctypes.c_int, cp, sz, cp, sz]
+        sign_args: list[Any] = [vp, cp, cp, cp, ctypes.c_int, cp, sz, cp, sz]
         lib.peer_new.restype = vp
         lib.peer_new.argtypes = [cp, cp]
         lib.peer_free.argtypes = [vp]
@@ -181,7 +181,7 @@ class Peer:
             status = verify(handle, message, len(message))
             if status < 0:
                 raise PeerError(f"dkim verify failed: DKIM_STAT {-status - 1}")
-            return status == 1
+            return bool(status == 1)
 
         return opendkim_verify
 
@@ -253,13 +253,13 @@ class Peer:
             )
             samples["verify_driven_us"].append(per_call(verify, signed))
             samples["verify_c_loop_us"].append(c_loop(lib.peer_verify_loop, signed, len(signed)))
-        out = {name: statistics.median(values) for name, values in samples.items()}
+        result = {name: statistics.median(values) for name, values in samples.items()}
         for op in ("sign", "verify"):
             driven, in_c = samples[f"{op}_driven_us"], samples[f"{op}_c_loop_us"]
-            out[f"{op}_driver_us"] = statistics.median(
+            result[f"{op}_driver_us"] = statistics.median(
                 d - c for d, c in zip(driven, in_c, strict=True)
             )
-        return out
+        return result
 
 
 def load(
