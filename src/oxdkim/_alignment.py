@@ -843,8 +843,9 @@ class DmarcAlignment:
         Returns:
             The :class:`DmarcResult`; a DNS failure becomes temperror/permerror (never
             "no policy") when the result depends on the failed name, and changes
-            nothing otherwise: an identifier that cannot align is never looked up. A bad domain is a permerror (From) or an identifier that does not
-            align, not an exception.
+            nothing otherwise: an identifier that cannot align is never looked up. A
+            bad domain is a permerror (From) or an identifier that does not align, not
+            an exception.
 
         Raises:
             ConfigurationError: A ``dkim`` item is neither a string nor has ``.domain``,

@@ -598,7 +598,9 @@ class _Walk:
         is_provider = domain == self.provider
         if is_provider and not self.provider_path and path:
             self.provider_path = tuple(text for text, _ in path)
-        providing = providing or (is_provider and live and self.provider_lookups is None)
+        # Each time a receiver evaluates the provider's record for its mail, the hosts
+        # match at its first mechanism.
+        providing = providing or (is_provider and live)
         behind = via is not SpfVia.START
         try:
             answer = yield domain

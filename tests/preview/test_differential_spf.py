@@ -28,7 +28,7 @@ spf = pytest.importorskip("spf")
 DOMAIN = "bounce.example"
 PROVIDER = "_spf.provider.example"
 CLIENT = "192.0.2.10"
-SCENARIOS = 400
+SCENARIOS = 1500
 
 REVIEWED = {
     "void-without-nxdomain": (

@@ -585,3 +585,18 @@ def test_limits_say_what_is_not_modelled_per_record() -> None:
     assert "limit of 10 MX names" in limits
     assert "expanded per message" in limits
     assert found.to_json()["limits"] == list(found.limits)
+
+
+def test_the_provider_record_reached_twice_counts_to_its_match_each_time() -> None:
+    """?include of the provider ends a record neutral, so a later include reaches it
+    again: each visit stops at its first mechanism (found by the pyspf comparison)."""
+    before = " ".join(["a"] * 5)
+    records = {
+        "bounce.example": f"v=spf1 {before} ?include:i.example include:{PROVIDER} -all",
+        "i.example": f"v=spf1 ?include:{PROVIDER} -all",
+        PROVIDER: "v=spf1 ip4:192.0.2.0/24 include:more1.example include:more2.example -all",
+        "more1.example": "v=spf1 -all",
+        "more2.example": "v=spf1 -all",
+    }
+    found = analyze_spf(InMemoryZone(records), "bounce.example", PROVIDER)
+    assert ("pass", 8) == (found.result.value, found.provider_lookups)
