@@ -15,7 +15,7 @@ import re
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -23,7 +23,7 @@ from ._canon import Canonicalization
 from ._crypto import RSA_ABSOLUTE_MIN_BITS, RSA_DEFAULT_MIN_BITS, SigningKey
 from ._dnspython import parse_nameserver
 from ._domains import DomainSyntaxError, normalize_domain, normalize_selector
-from ._files import looks_like_key_text, shown
+from ._files import is_path, looks_like_key_text, shown, shown_path
 from ._keyring import KeyRing
 from ._keystore import FileKeyStore
 from ._results import DEFAULT_SIGNED_HEADERS, MAX_EXPIRES_IN, SignatureOptions
@@ -416,11 +416,10 @@ class Config:
                     f"{', '.join(sorted(self.brands))}"
                 )
             return next(iter(self.brands.values()))
-        try:
+        if isinstance(cast(object, name), str) and name in self.brands:
             return self.brands[name]
-        except KeyError:
-            known = ", ".join(sorted(self.brands)) or "none"
-            raise ConfigurationError(f"{self.path}: no brand {name!r} (brands: {known})") from None
+        known = ", ".join(sorted(self.brands)) or "none"
+        raise ConfigurationError(f"{self.path}: no brand {shown(name)} (brands: {known})")
 
     def policy(self, name: str | None = None) -> SigningPolicy:
         """Build the brand's signing policy (loads keys and the ring)."""
@@ -514,17 +513,33 @@ def load_config(path: str | os.PathLike[str]) -> Config:
     Raises:
         ConfigFileError: Every problem found, each with its place in the file.
     """
+    if not is_path(path):
+        raise ConfigurationError(f"path must be a str or Path, not {type(path).__name__}")
     file = Path(path)
+    # Errors are raised outside the except blocks: the original exceptions hold the
+    # path and the file's bytes, and even a suppressed __context__ stays attached.
+    problem: ConfigProblem | None = None
+    raw = b""
     try:
         raw = file.read_bytes()
     except OSError as exc:
-        raise ConfigFileError(
-            str(file), [ConfigProblem("(file)", exc.strerror or str(exc))]
-        ) from None
+        problem = ConfigProblem("(file)", exc.strerror or type(exc).__name__)
+    except ValueError:  # an embedded NUL
+        problem = ConfigProblem("(file)", "not a file path")
+    if problem is not None:
+        raise ConfigFileError(shown_path(path), [problem])
+    data: dict[str, Any] = {}
     try:
         data = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigFileError(str(file), [ConfigProblem("(syntax)", str(exc))]) from None
+    except tomllib.TOMLDecodeError as exc:
+        problem = ConfigProblem("(syntax)", str(exc))
+    except UnicodeDecodeError as exc:
+        byte = exc.object[exc.start]
+        problem = ConfigProblem(
+            "(syntax)", f"not UTF-8 text (byte 0x{byte:02x} at offset {exc.start})"
+        )
+    if problem is not None:
+        raise ConfigFileError(str(file), [problem])
     check = _Checker()
     check.unknown_keys(data, "(top level)", {"brands", "resolver"})
     base = file.resolve().parent

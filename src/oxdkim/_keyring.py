@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import attrs
 
@@ -36,6 +36,12 @@ from .exceptions import ConfigurationError, KeyRingError, RolloverRefusal
 
 if TYPE_CHECKING:
     from .typing import Clock, KeyStore, Resolver
+
+
+def _flag(name: str, value: object) -> None:
+    """A yes/no argument must be a bool: ``force="no"`` must not force anything."""
+    if not isinstance(value, bool):
+        raise ConfigurationError(f"{name} must be True or False, not {type(value).__name__}")
 
 
 def _is_key_map(keys: object) -> bool:
@@ -155,6 +161,8 @@ class KeyRing:
         timings: RolloverTimings | None = None,
     ) -> KeyRing:
         """A ring with two fresh keys, both taken as published; the first one is active."""
+        if not isinstance(cast(object, selectors), tuple | list) or len(selectors) != 2:
+            raise ConfigurationError("selectors must be two selectors, e.g. ('mail1', 'mail2')")
         keys = {selector: SigningKey.generate(algorithm, bits=bits) for selector in selectors}
         return cls.from_keys(
             keys, active=selectors[0], since=since, key_host=key_host, timings=timings
@@ -234,11 +242,13 @@ class KeyRing:
         """
         if not isinstance(key, SigningKey):
             raise ConfigurationError(f"key must be a SigningKey, not {type(key).__name__}")
+        _flag("replace", replace)
         when = self._now(now)
+        chosen = None if selector is None else selector_of(selector)
         return self.swap(
             lambda s: _rollover.stage(
                 s,
-                selector_of(selector) if selector else _rollover.default_stage_slot(s),
+                chosen if chosen is not None else _rollover.default_stage_slot(s),
                 key,
                 when,
                 replace=replace,
@@ -281,6 +291,10 @@ class KeyRing:
             DnsPermError: The name cannot be resolved at all (a CNAME loop, too many hops).
         """
         name = self.record_name(selector, via_domain)
+        if not callable(getattr(resolver, "txt", None)):
+            raise ConfigurationError(
+                f"resolver must be a Resolver (with .txt), not {type(resolver).__name__}"
+            )
         answer = resolver.txt(name)
         when = self._now(now)
         return self.swap(lambda s: _rollover.confirm(s, selector_of(selector), name, answer, when))
@@ -299,6 +313,7 @@ class KeyRing:
         self, selector: str, *, force: bool = False, now: datetime | None = None
     ) -> RingSnapshot:
         """Revoke ``selector``'s key after its retention window (``force``: now)."""
+        _flag("force", force)
         when = self._now(now)
         return self.swap(lambda s: _rollover.revoke(s, selector_of(selector), when, force=force))
 

@@ -25,6 +25,7 @@ from oxdkim import (
     SigningKey,
     SlotState,
     TxtAnswer,
+    load_config,
 )
 from oxdkim.cli import main
 from oxdkim.resolvers import InMemoryZone
@@ -32,6 +33,7 @@ from oxdkim.resolvers import InMemoryZone
 from .conftest import KEY_HOST, T0
 
 NAIVE = datetime(2026, 3, 1, 12, 0)
+KEY = SigningKey.generate("ed25519-sha256")
 
 
 def stored_ring(tmp_path: Path, **kwargs: Any) -> tuple[KeyRing, FileKeyStore]:
@@ -296,9 +298,25 @@ class TestWrongTypes:
             lambda d: SigningKey.from_pem(b"", password="pw"),
             lambda d: SigningKey.from_ed25519_seed("x" * 32),
             lambda d: SigningKey.from_ed25519_seed(None),
+            lambda d: KeyRing.generate("ed25519-sha256", selectors="mail1"),
+            lambda d: KeyRing.generate("ed25519-sha256").stage(KEY, selector="", now=T0),
+            lambda d: KeyRing.generate("ed25519-sha256").stage(KEY, now=T0, replace="yes"),
+            lambda d: KeyRing.generate("ed25519-sha256").revoke("mail2", force="no", now=T0),
+            lambda d: KeyRing.generate("ed25519-sha256", key_host=KEY_HOST).confirm("mail2", None),
+            lambda d: load_config(None),
+            lambda d: load_config(d / "missing.toml"),
+            lambda d: load_config(d / "ring.json"),
         ],
     )
     def test_a_wrong_argument_is_a_typed_error(self, tmp_path: Path, call: Any) -> None:
         _, store = stored_ring(tmp_path)
         with pytest.raises(OxDkimError):
             call(store.directory)
+
+    def test_revoke_with_force_no_does_not_force(self, tmp_path: Path) -> None:
+        """`force="no"` used to be truthy and skip the retention window; now it is refused."""
+        ring = KeyRing.generate("ed25519-sha256", key_host=KEY_HOST)
+        ring.activate("mail2", now=T0)
+        with pytest.raises(ConfigurationError, match="force"):
+            ring.revoke("mail1", force="no", now=T0)  # type: ignore[arg-type]
+        assert SlotState.RETIRING == ring.snapshot().slot("mail1").state

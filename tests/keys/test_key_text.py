@@ -211,6 +211,8 @@ def _config_call(setting: str) -> Callable[[str | bytes, Path], object]:
 
 for _setting in [*SETTINGS, "brand-name", "tenant-name", "nameservers", "zone_files"]:
     CALLS[f"config-{_setting}"] = _config_call(_setting)
+CALLS["load_config-path"] = lambda v, d: load_config(v)  # type: ignore[arg-type]
+CALLS["config-brand"] = lambda v, d: load_config(config_with(d, "mode", "generic")).brand(v)  # type: ignore[arg-type]
 CALLS["signer_from_config"] = lambda v, d: signer_from_config(
     config_with(d, "generic_key", v if isinstance(v, str) else v.decode("latin-1"))
 )
