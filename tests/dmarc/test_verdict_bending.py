@@ -7,6 +7,7 @@ differential review, through the public API (``DmarcAlignment``, the readiness p
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import pytest
@@ -336,3 +337,26 @@ def test_cli_odd_from_fields(
     assert (0 if passes else 1) == main([*args, str(message)])
     first = capsys.readouterr().out.splitlines()[0]
     assert first == ("dmarc: pass (aligned)" if passes else "dmarc: fail (multiple-authors)")
+
+
+def test_cli_shows_the_organizational_domain_it_did_not_need(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Identical alignment needs no walk; oxdkim dmarc still shows the organizational domain
+    (asked afterwards), and leaves it out when that lookup fails."""
+    zone_file = tmp_path / "bank.zone"
+    zone_file.write_text(
+        "$ORIGIN bank.example.\n"
+        "@ 300 IN SOA ns hostmaster 1 300 300 300 300\n"
+        '_dmarc 300 IN TXT "v=DMARC1; p=reject"\n'
+        '_dmarc.mail 300 IN TXT "v=DMARC1; p=none"\n'
+    )
+    args = ["dmarc", "--zone", str(zone_file), "--from", "mail.bank.example"]
+    assert 0 == main([*args, "--dkim-domain", "mail.bank.example", "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert ("mail.bank.example", "bank.example") == (
+        data["policy_domain"],
+        data["organizational_domain"],
+    )
+    assert 0 == main([*args, "--dkim-domain", "mail.bank.example"])
+    assert "from: mail.bank.example (organizational domain bank.example)" in capsys.readouterr().out

@@ -238,6 +238,9 @@ def run_dmarc(args: argparse.Namespace, out: TextIO | None = None) -> int:
     result = DmarcAlignment(resolver, finder).evaluate(author, dkim=dkim, spf=spf)
     if args.json:
         data: dict[str, Any] = dmarc_result_json(result)
+        if data["organizational_domain"] is None and result.author_domain is not None:
+            shown = finder or TreeWalkFinder(resolver)
+            data["organizational_domain"] = _org_for_display(shown, result.author_domain)
         if signatures is not None:
             data["dkim_signatures"] = [
                 {
