@@ -20,7 +20,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa, utils
 
-from ._files import is_path, is_whole_number, shown, shown_path
+from ._files import is_path, is_whole_number, read_small_file, shown, shown_path
 from .exceptions import ConfigurationError, KeyLoadError, SigningError, WeakKeyError
 
 RSA_ABSOLUTE_MIN_BITS = 1024
@@ -192,7 +192,7 @@ class SigningKey:
         data: bytes | None = None
         problem = "unknown error"
         try:
-            data = Path(path).read_bytes()
+            data = read_small_file(Path(path))
         except OSError as exc:
             problem = exc.strerror or type(exc).__name__
         except ValueError:  # an embedded NUL

@@ -130,3 +130,26 @@ def is_seconds(value: object) -> bool:
         and math.isfinite(value)
         and value >= 0
     )
+
+
+MAX_SMALL_FILE = 1 << 20
+"""The most a key file or ring state may hold (1 MiB): real ones hold a few kilobytes."""
+
+
+class FileTooLargeError(OSError):
+    """A file that should be small is not (``/dev/zero`` given as a key file)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(0, f"larger than {limit // 1024} KiB: not a key or ring file")
+
+
+def read_small_file(path: Path, limit: int = MAX_SMALL_FILE) -> bytes:
+    """
+    The bytes of ``path``, at most ``limit`` of them: a key file or a ring state is small,
+    and reading a device or a huge file by mistake must not exhaust memory.
+    """
+    with open(path, "rb") as file:
+        data = file.read(limit + 1)
+    if len(data) > limit:
+        raise FileTooLargeError(limit)
+    return data

@@ -39,6 +39,7 @@ from ._files import (
     is_seconds,
     is_whole_number,
     looks_like_key_text,
+    read_small_file,
     shown,
     shown_path,
 )
@@ -350,7 +351,7 @@ class FileKeyStore:
             if unsafe is not None:
                 raise KeyStoreError(unsafe)
             self._checked(self.state_path)
-            raw = self.state_path.read_bytes()
+            raw = read_small_file(self.state_path)
         except FileNotFoundError:
             raise KeyStoreError(f"{self.directory} holds no key ring ({_STATE} missing)") from None
         except OSError as exc:

@@ -17,8 +17,10 @@ from oxdkim import (
     ConfigurationError,
     DnsStatus,
     FileKeyStore,
+    KeyLoadError,
     KeyRing,
     KeyRingError,
+    KeyStoreError,
     OxDkimError,
     RolloverRefusal,
     RolloverTimings,
@@ -320,3 +322,13 @@ class TestWrongTypes:
         with pytest.raises(ConfigurationError, match="force"):
             ring.revoke("mail1", force="no", now=T0)  # type: ignore[arg-type]
         assert SlotState.RETIRING == ring.snapshot().slot("mail1").state
+
+
+def test_a_device_or_huge_file_as_a_key_or_ring_is_refused(tmp_path: Path) -> None:
+    """`/dev/zero` as a key file, or a 2 MiB ring.json, is refused instead of read whole."""
+    with pytest.raises(KeyLoadError, match="larger than 1024 KiB"):
+        SigningKey.from_file("/dev/zero")
+    _, store = stored_ring(tmp_path)
+    store.state_path.write_bytes(b" " * (2 << 20))
+    with pytest.raises(KeyStoreError, match="larger than 1024 KiB"):
+        store.load()

@@ -11,10 +11,18 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from oxdkim import FileKeyStore, KeyRing, KeyStoreError, RingSnapshot
+from oxdkim import (
+    FileKeyStore,
+    KeyRing,
+    KeyRingError,
+    KeyStoreError,
+    RingSnapshot,
+    SigningKey,
+)
 from oxdkim.cli import main
 
 from .conftest import KEY_HOST, T0
@@ -230,3 +238,45 @@ class TestFoldersAbove:
 
 def snapshot() -> RingSnapshot:
     return KeyRing.generate("ed25519-sha256", key_host=KEY_HOST, since=T0).snapshot()
+
+
+def stager(directory: str, barrier: Any, results: Any, trials: int) -> None:
+    """One of two operators running `ring stage` on the same ring at the same moment."""
+    for _ in range(trials):
+        barrier.wait()
+        ring = KeyRing.open(FileKeyStore(directory, lock_timeout=30))
+        try:
+            ring.stage(SigningKey.generate("ed25519-sha256"), selector="mail2", now=T0)
+            outcome = "staged"
+        except KeyRingError as exc:
+            outcome = exc.reason.value
+        results.put(outcome)
+        barrier.wait()  # the parent resets the slot between trials
+        barrier.wait()
+
+
+def test_two_operators_staging_at_once_never_drop_a_staged_key(tmp_path: Path) -> None:
+    """Each trial: one stages, the other is refused (`would-replace`) and nothing is lost."""
+    trials = 25
+    store = stored(tmp_path)
+    ring = KeyRing.open(store)
+    ring.revoke("mail2", now=T0)
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(3)
+    results = context.Queue()
+    workers = [
+        context.Process(target=stager, args=(str(store.directory), barrier, results, trials))
+        for _ in range(2)
+    ]
+    for worker in workers:
+        worker.start()
+    for _ in range(trials):
+        barrier.wait()
+        outcomes = sorted(results.get(timeout=60) for _ in range(2))
+        assert ["staged", "would-replace"] == outcomes
+        barrier.wait()
+        ring.revoke("mail2", now=T0)
+        barrier.wait()
+    for worker in workers:
+        worker.join(timeout=60)
+        assert 0 == worker.exitcode
