@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -57,6 +58,39 @@ def test_attacker_dns_failure_keeps_reject(failing: list[str]) -> None:
         result.authentication_results()
     )
     assert not any("evil" in name for name in resolver.names)
+
+
+@pytest.mark.parametrize(
+    "evil",
+    [
+        {"cname": {"_dmarc.evil.example": "_dmarc.evil.example"}},  # a CNAME loop: permerror
+        {"txt": {"_dmarc.evil.example": ["v=DMARC1; p=none; psd=n"] * 2}},
+        {"txt": {"_dmarc.evil.example": "v=DMARC1; p=none; psd=y"}},
+    ],
+    ids=["cname-loop", "duplicates", "claims-psd"],
+)
+def test_attacker_answers_of_any_kind_keep_reject(evil: dict[str, Any]) -> None:
+    """Whatever evil.example's DNS answers (a loop, duplicates, psd claims), bank.example's
+    mail signed d=evil.example fails and is rejected."""
+    txt = {**BANK, **evil.get("txt", {})}
+    resolver = zone(txt, cname=evil.get("cname"), failing=evil.get("failing", ()))
+    result = DmarcAlignment(resolver).evaluate(
+        "bank.example",
+        dkim=["evil.example", "x.evil.example"],
+        spf=SpfCheck("pass", "evil.example"),
+    )
+    assert (DmarcVerdict.FAIL, Policy.REJECT) == (result.verdict, result.disposition)
+
+
+def test_a_top_level_record_without_psd_makes_one_organization() -> None:
+    """A record at _dmarc.example without psd=y makes example the organizational domain of
+    everything below it (RFC 9989 §4.10.2, fewest labels): evil.example then aligns with
+    bank.example outright, so its failing DNS deciding the verdict gives nothing away."""
+    records = {**BANK, "_dmarc.example": "v=DMARC1; p=none"}
+    dmarc = DmarcAlignment(zone(records))
+    assert DmarcVerdict.PASS is dmarc.evaluate("bank.example", dkim=["evil.example"]).verdict
+    failing = DmarcAlignment(zone(records, failing=["_dmarc.evil.example"]))
+    assert DmarcVerdict.TEMPERROR is failing.evaluate("bank.example", dkim=["evil.example"]).verdict
 
 
 def test_a_failing_shared_top_level_record_does_decide() -> None:
