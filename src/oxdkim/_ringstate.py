@@ -9,6 +9,7 @@ snapshot and swaps it atomically.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,7 +17,7 @@ import attrs
 
 from ._crypto import Algorithm, SigningKey
 from ._domains import DomainSyntaxError, normalize_domain, normalize_selector
-from ._files import looks_like_key_text, shown
+from ._files import is_whole_number, looks_like_key_text, shown
 from .exceptions import ConfigurationError, NoActiveKeyError
 
 DEFAULT_SELECTORS = ("mail1", "mail2")
@@ -131,6 +132,37 @@ def _ttl(instance: object, attribute: attrs.Attribute[Any], value: object) -> No
         raise ConfigurationError(f"published_ttl must be a TTL of 1 to {MAX_TTL} seconds")
 
 
+def _kind(kind: type) -> Callable[[object, attrs.Attribute[Any], object], None]:
+    """A validator: the value must be a ``kind`` (a str where an enum goes is refused)."""
+
+    def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, kind):
+            raise ConfigurationError(
+                f"{attribute.name} must be a {kind.__name__}, not {type(value).__name__}"
+            )
+
+    return check
+
+
+def _optional_key(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and not isinstance(value, SigningKey):
+        raise ConfigurationError(f"a slot's key must be a SigningKey, not {type(value).__name__}")
+
+
+def _generation(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not is_whole_number(value) or not 0 <= value < 2**63:  # type: ignore[operator]
+        raise ConfigurationError("generation must be a whole number from 0 to 2**63 - 1")
+
+
+def _slots(value: object) -> tuple[KeySlot, ...]:
+    """The slots as a tuple (a list would not compare equal to the loaded ring)."""
+    if isinstance(value, KeySlot) or not isinstance(value, tuple | list):
+        raise ConfigurationError("slots must be a tuple of two KeySlots")
+    if not all(isinstance(slot, KeySlot) for slot in value):
+        raise ConfigurationError("slots must be a tuple of two KeySlots")
+    return tuple(value)
+
+
 @attrs.frozen
 class RolloverTimings:
     """
@@ -164,8 +196,8 @@ class KeySlot:
     """
 
     selector: str = attrs.field(converter=selector_of)
-    key: SigningKey | None = None
-    state: SlotState = SlotState.EMPTY
+    key: SigningKey | None = attrs.field(default=None, validator=_optional_key)
+    state: SlotState = attrs.field(default=SlotState.EMPTY, validator=_kind(SlotState))
     since: datetime | None = attrs.field(default=None, converter=_optional_time)
     published_at: datetime | None = attrs.field(default=None, converter=_optional_time)
     published_ttl: int | None = attrs.field(default=None, validator=_ttl)
@@ -193,11 +225,13 @@ class RingSnapshot:
     At most one slot is active; only the very first activation starts from none.
     """
 
-    algorithm: Algorithm
-    slots: tuple[KeySlot, ...]
+    algorithm: Algorithm = attrs.field(validator=_kind(Algorithm))
+    slots: tuple[KeySlot, ...] = attrs.field(converter=_slots)
     key_host: str | None = attrs.field(default=None, converter=_optional_domain)
-    timings: RolloverTimings = RolloverTimings()
-    generation: int = 0
+    timings: RolloverTimings = attrs.field(
+        default=RolloverTimings(), validator=_kind(RolloverTimings)
+    )
+    generation: int = attrs.field(default=0, validator=_generation)
 
     def __attrs_post_init__(self) -> None:
         selectors = [slot.selector for slot in self.slots]

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from oxdkim import (
+    Algorithm,
     CnameAnswer,
     ConfigurationError,
     DnsStatus,
@@ -20,8 +21,10 @@ from oxdkim import (
     KeyLoadError,
     KeyRing,
     KeyRingError,
+    KeySlot,
     KeyStoreError,
     OxDkimError,
+    RingSnapshot,
     RolloverRefusal,
     RolloverTimings,
     SigningKey,
@@ -332,3 +335,48 @@ def test_a_device_or_huge_file_as_a_key_or_ring_is_refused(tmp_path: Path) -> No
     store.state_path.write_bytes(b" " * (2 << 20))
     with pytest.raises(KeyStoreError, match="larger than 1024 KiB"):
         store.load()
+
+
+ED = Algorithm.ED25519_SHA256
+
+
+def two_slots(key: SigningKey) -> tuple[KeySlot, KeySlot]:
+    return (KeySlot("a", key, SlotState.ACTIVE), KeySlot("b"))
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda k: RingSnapshot("ed25519-sha256", (KeySlot("a", k, SlotState.ACTIVE), KeySlot("b"))),
+        lambda k: RingSnapshot(Algorithm.ED25519_SHA256, KeySlot("a", k, SlotState.ACTIVE)),
+        lambda k: RingSnapshot(Algorithm.ED25519_SHA256, ("a", "b")),
+        lambda k: RingSnapshot(
+            Algorithm.ED25519_SHA256,
+            (KeySlot("a", k, SlotState.ACTIVE), KeySlot("b")),
+            generation=-1,
+        ),
+        lambda k: RingSnapshot(
+            Algorithm.ED25519_SHA256,
+            (KeySlot("a", k, SlotState.ACTIVE), KeySlot("b")),
+            generation="1",
+        ),
+        lambda k: RingSnapshot(
+            Algorithm.ED25519_SHA256, (KeySlot("a", k, SlotState.ACTIVE), KeySlot("b")), timings={}
+        ),
+        lambda k: KeySlot("a", k, "active"),
+        lambda k: KeySlot("a", k.private_pem(), SlotState.ACTIVE),
+        lambda k: KeySlot("a", k, SlotState.ACTIVE, published_ttl=3600.0),
+        lambda k: KeySlot("a", k, SlotState.ACTIVE, published_ttl=True),
+    ],
+)
+def test_snapshots_that_could_not_be_saved_and_loaded_are_refused(build: Any) -> None:
+    """The public value types check what save writes: a str state, a list, a bad generation."""
+    with pytest.raises(ConfigurationError):
+        build(KEY)
+
+
+def test_a_snapshot_with_a_list_of_slots_round_trips(tmp_path: Path) -> None:
+    snap = RingSnapshot(
+        Algorithm.ED25519_SHA256, [KeySlot("a", KEY, SlotState.ACTIVE), KeySlot("b")]
+    )
+    assert snap == FileKeyStore.create(tmp_path / "r", snap).load()
