@@ -9,18 +9,23 @@ from __future__ import annotations
 import tempfile
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from oxdkim import (
+    Algorithm,
     CnameAnswer,
     DnsStatus,
     FileKeyStore,
     KeyRing,
+    KeySlot,
     OxDkimError,
+    RingSnapshot,
     RolloverTimings,
     SigningKey,
+    SlotState,
     TxtAnswer,
 )
 from oxdkim._ringstate import EARLIEST, LATEST, MAX_WAIT
@@ -137,3 +142,50 @@ def test_any_accepted_step_sequence_round_trips_through_the_store(
                     now=LATEST - timedelta(microseconds=1)
                 )
             )
+
+
+slot_values = st.tuples(
+    st.sampled_from(list(SlotState)),
+    st.one_of(st.none(), times),
+    st.one_of(st.none(), times),
+    st.one_of(st.none(), st.integers(min_value=-5, max_value=2**33), st.just(True)),
+    st.one_of(st.none(), times, st.sampled_from([LATEST + MAX_WAIT - timedelta(microseconds=1)])),
+    st.integers(min_value=0, max_value=len(KEYS) - 1),
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    first=slot_values,
+    second=slot_values,
+    generation=st.one_of(st.integers(min_value=-2, max_value=2**64), st.just(2**63 - 1)),
+    key_host=st.one_of(st.none(), st.just("keys.brand.example"), st.text(max_size=30)),
+)
+def test_any_snapshot_the_types_accept_round_trips_through_the_store(
+    first: tuple[Any, ...], second: tuple[Any, ...], generation: int, key_host: str | None
+) -> None:
+    """Built directly from any values: refused (OxDkimError) or saved and loaded back equal."""
+    try:
+        slots = tuple(
+            KeySlot(
+                selector,
+                None if state in (SlotState.EMPTY, SlotState.REVOKED) else KEYS[index],
+                state,
+                since,
+                published,
+                ttl,
+                until,
+            )
+            for selector, (state, since, published, ttl, until, index) in zip(
+                SELECTORS, (first, second), strict=True
+            )
+        )
+        snapshot = RingSnapshot(Algorithm.ED25519_SHA256, slots, key_host, generation=generation)
+    except OxDkimError:
+        return
+    with tempfile.TemporaryDirectory() as directory:
+        store = FileKeyStore.create(Path(directory) / "ring", snapshot)
+        assert snapshot == store.load()
+        ring = KeyRing.open(store)
+        assert 2 == len(ring.status(now=LATEST - timedelta(microseconds=1)))
+        assert 2 == len(ring.status(now=EARLIEST))
