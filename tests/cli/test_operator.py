@@ -119,6 +119,8 @@ def test_keygen_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
         (["--out", "k.pem", "--domain", "bad domain!"], "--domain 'bad domain!'"),
         (["--out", "k.pem", "--bits", "512", "--allow-1024"], "at least 1024"),
         (["--out", "k.pem", "--bits", "many"], "invalid int value"),
+        (["--out", "-"], "--out -: give the name of the key file"),
+        (["--out", "k.pem", "--algorithm", "ed25519-sha256", "--bits", "1024"], "one size"),
     ],
 )
 def test_keygen_unusable_input_exits_2(
@@ -312,3 +314,27 @@ def test_no_bar_when_stderr_is_not_a_terminal() -> None:
     assert not wanted(None, io.StringIO())
     assert wanted(True, io.StringIO())
     assert not wanted(False, io.StringIO())
+
+
+def test_keygen_out_naming_a_directory_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--out DIR: 'give the name of the key file', not 'use --replace' (which cannot work)."""
+    code, _, err = run(capsys, "keygen", "--out", str(tmp_path))
+    assert 2 == code
+    assert "give the name of the key file to write" in err
+
+
+@pytest.mark.parametrize("command", ["check", "preview"])
+def test_an_unwritable_save_file_is_unusable_input(
+    command: str, world: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--save into a missing directory: exit 2 (as docs/cli.md says), one line."""
+    if command == "check":
+        argv = ["check", "--ring", str(world / "ring"), "--domain", "pass.test", "--no-progress"]
+        argv += ["--zone", str(next((world / "zones").glob("*.zone")))]
+    else:
+        argv = preview_args(world)
+    code, _, err = run(capsys, *argv, "--save", str(world / "missing" / "run.json"))
+    assert 2 == code
+    assert "cannot write" in err

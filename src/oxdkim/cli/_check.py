@@ -30,6 +30,7 @@ from ..typing import AsyncResolver
 from ._common import (
     EXIT_FAILED,
     EXIT_OK,
+    EXIT_USAGE,
     CliError,
     add_domain_options,
     check_text_files,
@@ -362,7 +363,7 @@ def run_check(
         try:
             atomic_write(Path(options.save), run.to_json().encode(), mode=0o644)
         except OSError as exc:
-            raise CliError(f"cannot write {options.save}: {exc.strerror}", EXIT_FAILED) from None
+            raise CliError(f"cannot write {options.save}: {exc.strerror}", EXIT_USAGE) from None
     notes = out
     if options.output == "json":
         data = run.to_json_obj()

@@ -47,9 +47,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=Algorithm.RSA_SHA256.value,
         help="signing algorithm (default: rsa-sha256)",
     )
-    parser.add_argument(
-        "--bits", type=int, default=2048, metavar="N", help="RSA key size (default 2048)"
-    )
+    parser.add_argument("--bits", type=int, metavar="N", help="RSA key size (default 2048)")
     parser.add_argument(
         "--allow-1024",
         action="store_true",
@@ -77,12 +75,17 @@ def record_path(key_path: Path) -> Path:
 def run(args: argparse.Namespace) -> int:
     """Generate, write, print."""
     algorithm = Algorithm(args.algorithm)
+    if str(args.out) == "-" or args.out.is_dir():
+        raise CliError(f"--out {args.out}: give the name of the key file to write")
+    if args.bits is not None and algorithm is not Algorithm.RSA_SHA256:
+        raise CliError(f"--bits is for rsa-sha256 keys; {algorithm.value} keys have one size")
+    bits = RSA_DEFAULT_MIN_BITS if args.bits is None else args.bits
     if algorithm is Algorithm.RSA_SHA256:
-        if args.bits < RSA_ABSOLUTE_MIN_BITS:
-            raise CliError(f"--bits {args.bits}: RSA keys need at least 1024 bits (RFC 8301)")
-        if args.bits < RSA_DEFAULT_MIN_BITS and not args.allow_1024:
+        if bits < RSA_ABSOLUTE_MIN_BITS:
+            raise CliError(f"--bits {bits}: RSA keys need at least 1024 bits (RFC 8301)")
+        if bits < RSA_DEFAULT_MIN_BITS and not args.allow_1024:
             raise CliError(
-                f"--bits {args.bits}: keys under 2048 bits are refused by `sign`, `ring` and "
+                f"--bits {bits}: keys under 2048 bits are refused by `sign`, `ring` and "
                 "the configuration unless allowed there too; add --allow-1024 to make one"
             )
     selector = selector_option(args.selector) if args.selector is not None else None
@@ -92,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         for path in (args.out, text_path):
             if path.exists():
                 raise CliError(f"{path} exists; use --replace to replace it")
-    key = SigningKey.generate(algorithm, bits=args.bits)
+    key = SigningKey.generate(algorithm, bits=bits)
     value = key.txt_record()
     if selector is not None and domain is not None:
         record = DnsRecord(key_record_name(selector, domain), "TXT", value)

@@ -31,6 +31,7 @@ from ..typing import AsyncResolver
 from ._common import (
     EXIT_FAILED,
     EXIT_OK,
+    EXIT_USAGE,
     CliError,
     add_domain_options,
     check_text_files,
@@ -330,7 +331,7 @@ def run_preview(
         try:
             atomic_write(Path(args.save), run.to_json().encode(), mode=0o644)
         except OSError as exc:
-            raise CliError(f"cannot write {args.save}: {exc.strerror}", EXIT_FAILED) from None
+            raise CliError(f"cannot write {args.save}: {exc.strerror}", EXIT_USAGE) from None
     changes = _diff(run, previous) if previous is not None else None
     notes = err
     if args.json:
