@@ -47,3 +47,17 @@ def attempt(sign: Callable[[T], R], message: T) -> R | MessageProblem:
         return sign(message)
     except MessageFormatError as exc:
         return exc.problem
+
+
+# dkimpy strips a relaxed header value with bytes.strip(), which also removes VT and FF;
+# RFC 6376 §3.4.2 removes WSP (SP and HTAB) only, as oxdkim does. A reviewed
+# disagreement: on such fields dkimpy is not the oracle.
+_VT_FF_AT_EDGE = re.compile(rb"(?m)^[^ \t:][^:]*:[ \t]*[\x0b\x0c]|[\x0b\x0c][ \t]*$")
+
+
+def dkimpy_is_an_oracle_for(message: bytes) -> bool:
+    """False when a header field value starts or ends with VT/FF (see above)."""
+    end = message.find(b"\r\n\r\n")
+    head = message if end < 0 else message[:end]
+    unfolded = re.sub(rb"\r?\n(?=[ \t])", b"", head)
+    return not _VT_FF_AT_EDGE.search(unfolded.replace(b"\r\n", b"\n"))

@@ -42,3 +42,33 @@ def test_relax_body_takes_any_buffer_and_leaves_it_alone() -> None:
 def test_the_canonicalizer_uses_the_accelerator_when_built() -> None:
     """ACCELERATED says whether the C pass is in use (unless OXDKIM_PURE_PYTHON is set)."""
     assert (not os.environ.get("OXDKIM_PURE_PYTHON")) == _canon.ACCELERATED
+
+
+FIELD_BYTES = st.lists(
+    st.sampled_from(
+        [b" ", b"\t", b"\r", b"\n", b"\r\n", b"\r\n ", b"A", b"z", b":", b"\x00", b"\xff"]
+    ),
+    max_size=30,
+).map(b"".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(st.one_of(st.binary(max_size=12), FIELD_BYTES), FIELD_BYTES), max_size=6))
+def test_relax_headers_equals_the_python_reference(parts: list[tuple[bytes, bytes]]) -> None:
+    """C and Python relaxed header passes agree on any fields (any name and value bytes)."""
+    fields = [name.replace(b":", b"") + b":" + value for name, value in parts]
+    assert _canon._relax_headers_python(fields) == speedups.relax_headers(fields)
+
+
+def test_relax_headers_refuses_a_field_without_a_colon() -> None:
+    """Like the reference, a field without a colon is an error (never a silent result)."""
+    with pytest.raises(ValueError, match="colon"):
+        speedups.relax_headers([b"no colon\r\n"])
+    assert b"" == speedups.relax_headers([])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.binary(max_size=200), WSP_RICH))
+def test_body_flaws_equals_the_python_reference(data: bytes) -> None:
+    """C and Python body checks find the same NUL, bare CR and final CR."""
+    assert _canon._body_flaws_python(data) == speedups.body_flaws(data)

@@ -21,7 +21,7 @@ import enum
 import hashlib
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import attrs
 
@@ -133,20 +133,55 @@ def _relax_python(data: bytes) -> bytes:
     return _relax_lines(normalize_newlines(data))
 
 
-def _load_accelerator() -> Callable[[bytes], bytes]:
+def _relax_headers_python(fields: Sequence[bytes]) -> bytes:
+    return b"".join(canonicalize_header(field, Canon.RELAXED) for field in fields)
+
+
+def _body_flaws_python(data: bytes) -> int:
+    flaws = NUL_FLAW if b"\0" in data else 0
+    crs = data.count(b"\r")
+    if crs:
+        ends_with_cr = data.endswith(b"\r")
+        if crs - data.count(b"\r\n") - ends_with_cr:
+            flaws |= BARE_CR_FLAW
+        if ends_with_cr:
+            flaws |= ENDS_WITH_CR
+    return flaws
+
+
+NUL_FLAW, BARE_CR_FLAW, ENDS_WITH_CR = 1, 2, 4
+"""The bits of :func:`body_flaws`: a NUL, a CR followed by another byte than LF, a CR
+as the last byte (bare or not depending on what follows)."""
+
+
+@attrs.frozen
+class _Passes:
+    relax: Callable[[bytes], bytes]
+    relax_headers: Callable[[Sequence[bytes]], bytes]
+    body_flaws: Callable[[bytes], int]
+
+
+_PYTHON = _Passes(_relax_python, _relax_headers_python, _body_flaws_python)
+
+
+def _load_accelerator() -> _Passes:
     if os.environ.get("OXDKIM_PURE_PYTHON"):
-        return _relax_python
+        return _PYTHON
     try:
-        from ._speedups import relax_body  # noqa: PLC0415 - optional, built from C
+        from . import _speedups  # noqa: PLC0415 - optional, built from C
     except ImportError:
-        return _relax_python
-    return relax_body
+        return _PYTHON
+    return _Passes(_speedups.relax_body, _speedups.relax_headers, _speedups.body_flaws)
 
 
-relax = _load_accelerator()
+_PASSES = _load_accelerator()
+relax = _PASSES.relax
 """Normalize line endings and apply the relaxed line rules (C when built)."""
-ACCELERATED = relax is not _relax_python
-"""True when the optional C accelerator does the relaxed body pass."""
+body_flaws = _PASSES.body_flaws
+"""What the signer refuses in a body: ``NUL_FLAW | BARE_CR_FLAW | ENDS_WITH_CR`` bits."""
+ACCELERATED = _PASSES is not _PYTHON
+"""True when the optional C accelerator does the passes (relaxed body and headers, the
+body check)."""
 
 
 def _content_end(data: bytes) -> int:
@@ -276,6 +311,16 @@ class BodyHasher:
             self._hash.update(CRLF)
         self._blank = 0
         return self._hash.digest()
+
+
+def canonicalize_headers(fields: Sequence[bytes], canon: Canon) -> bytes:
+    """
+    The canonical forms of whole header fields (each ending with CRLF), joined: what a
+    signature's header hash covers, in one pass (C when built).
+    """
+    if canon is Canon.SIMPLE:
+        return b"".join(fields)
+    return _PASSES.relax_headers(fields)
 
 
 def canonicalize_header(field: bytes, canon: Canon) -> bytes:

@@ -256,8 +256,9 @@ def parse_message(
     """
     Split ``message`` into header fields and body.
 
-    With ``lenient`` (for verifying inbound mail), NUL bytes are allowed in the body and
-    the header block is read as :func:`parse_header_block` describes.
+    With ``lenient`` (for verifying inbound mail), the header block is read as
+    :func:`parse_header_block` describes. The body is not examined: what a body may hold
+    is the caller's rule (the signer refuses NUL and bare CR, the verifier hashes them).
 
     Raises:
         MessageFormatError: The header block is not RFC 5322 (see
@@ -272,7 +273,7 @@ def parse_message(
     header_end, body_start = find_body_start(message)
     if header_end > limits.max_header_bytes:
         raise MessageLimitError(f"header block larger than {limits.max_header_bytes} bytes")
-    if b"\0" in (message[:header_end] if lenient else message):
-        raise MessageFormatError("NUL byte in the message", problem=MessageProblem.NUL_BYTE)
+    if b"\0" in message[:header_end]:
+        raise MessageFormatError("NUL byte in the header", problem=MessageProblem.NUL_BYTE)
     fields = parse_header_block(message[:header_end], limits, lenient=lenient)
     return ParsedMessage(tuple(fields), message[body_start:], detect_linesep(message))

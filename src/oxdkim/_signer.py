@@ -12,10 +12,20 @@ import base64
 import functools
 import hashlib
 import itertools
+import re
 from collections.abc import Iterable
 from datetime import datetime
 
-from ._canon import BodyHasher, Canon, body_hash, canonicalize_header
+from ._canon import (
+    BARE_CR_FLAW,
+    ENDS_WITH_CR,
+    NUL_FLAW,
+    BodyHasher,
+    Canon,
+    body_flaws,
+    body_hash,
+    canonicalize_headers,
+)
 from ._clock import utc_now
 from ._message import (
     DEFAULT_LIMITS,
@@ -144,16 +154,14 @@ def make_signature(
     if x_text:
         unsigned = unsigned.replace(_X * len(x_text), x_text)
 
-    hasher = hashlib.sha256()
-    header_canon = spec.canonicalization.header
     # h= names each field contiguously, so "the last unused instance first" (RFC 6376
-    # §5.4.2) is each field's instances in reverse message order.
-    for found in present:
-        for field in reversed(found):
-            hasher.update(canonicalize_header(field.raw, header_canon))
-    own = canonicalize_header(unsigned.encode("ascii") + b"\r\n", header_canon)
-    hasher.update(own[:-2])
-    signature = base64.b64encode(spec.key.sign_digest(hasher.digest())).decode("ascii")
+    # §5.4.2) is each field's instances in reverse message order; the signature's own
+    # field comes last, without its final CRLF (§3.7).
+    raws = [field.raw for found in present for field in reversed(found)]
+    raws.append(unsigned.encode("ascii") + b"\r\n")
+    canonical = canonicalize_headers(raws, spec.canonicalization.header)
+    digest = hashlib.sha256(memoryview(canonical)[:-2]).digest()
+    signature = base64.b64encode(spec.key.sign_digest(digest)).decode("ascii")
 
     pieces = []
     room = max(_MAX_LINE - last_line, 0)
@@ -201,6 +209,9 @@ class _HeaderSplitter:
         return None
 
 
+_BARE_CR = re.compile(rb"\r(?=[^\n])", re.DOTALL)
+
+
 class _BodyCheck:
     """
     Refuse a body a receiver would not see as it was signed, fed as one piece or in
@@ -216,15 +227,24 @@ class _BodyCheck:
     def feed(self, data: bytes) -> None:
         if not data:
             return
-        if b"\0" in data:
-            raise MessageFormatError("NUL byte in the message", problem=MessageProblem.NUL_BYTE)
         if self._cr_before and data[0] != 0x0A:
             self._bare_cr()
-        crs = data.count(b"\r")
-        ends_with_cr = data[-1] == 0x0D
-        if crs and crs - data.count(b"\r\n") - ends_with_cr:
+        flaws = body_flaws(data)
+        if flaws & NUL_FLAW and flaws & BARE_CR_FLAW:
+            # The first in byte order decides, so that every chunking gives one answer.
+            bare = _BARE_CR.search(data)
+            if bare is not None and bare.start() < data.find(b"\0"):
+                self._bare_cr()
+        if flaws & NUL_FLAW:
+            raise MessageFormatError("NUL byte in the body", problem=MessageProblem.NUL_BYTE)
+        if flaws & BARE_CR_FLAW:
             self._bare_cr()
-        self._cr_before = ends_with_cr
+        self._cr_before = bool(flaws & ENDS_WITH_CR)
+
+    def check(self, body: bytes) -> None:
+        """Feed a whole body and finish."""
+        self.feed(body)
+        self.finish()
 
     def finish(self) -> None:
         if self._cr_before:
@@ -278,6 +298,7 @@ class Signer:
     ) -> SigningDecision:
         """What the policy would do with ``message``, without signing."""
         parsed = parse_message(message, self.limits)
+        _BodyCheck().check(parsed.body)
         index = _index_fields(parsed.fields)
         return self.policy.decide(_request(index, tenant, envelope_sender, self.clock()))
 
@@ -293,9 +314,7 @@ class Signer:
             SigningError: The crypto backend failed.
         """
         parsed = parse_message(message, self.limits)
-        check = _BodyCheck()
-        check.feed(parsed.body)
-        check.finish()
+        _BodyCheck().check(parsed.body)
         index = _index_fields(parsed.fields)
         now = self.clock()
         decision = self._decide(_request(index, tenant, envelope_sender, now))
@@ -322,8 +341,6 @@ class Signer:
         iterator = map(_as_bytes, chunks)
         found = None
         for chunk in iterator:
-            if b"\0" in chunk:
-                raise MessageFormatError("NUL byte in the message", problem=MessageProblem.NUL_BYTE)
             found = splitter.feed(chunk)
             if found is not None:
                 break

@@ -51,7 +51,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
 
-from ._canon import Canon, Canonicalization, body_hash, canonicalize_body, canonicalize_header
+from ._canon import Canon, Canonicalization, body_hash, canonicalize_body, canonicalize_headers
 from ._clock import utc_now
 from ._crypto import RSA_ABSOLUTE_MIN_BITS, Algorithm
 from ._dnsanswers import TxtAnswer
@@ -633,18 +633,18 @@ class _Core:
     @staticmethod
     def _check_headers(sig: _Sig, key: KeyRecord, index: dict[bytes, list[HeaderField]]) -> None:
         """RFC 6376 §5.4.2 bottom-up selection, §3.7 header hash, then the signature."""
-        canon = sig.canon.header
-        hasher = hashlib.sha256()
+        raws: list[bytes] = []
         used: dict[bytes, int] = {}
         for name in sig.headers:
             found = index.get(name)
             if found:
                 count = used.get(name, 0)
                 if count < len(found):
-                    hasher.update(canonicalize_header(found[-1 - count].raw, canon))
+                    raws.append(found[-1 - count].raw)
                     used[name] = count + 1
-        hasher.update(canonicalize_header(sig.stripped, canon)[:-2])
-        digest = hasher.digest()
+        raws.append(sig.stripped)
+        canonical = canonicalize_headers(raws, sig.canon.header)
+        digest = hashlib.sha256(memoryview(canonical)[:-2]).digest()
         public_key = key.public_key
         try:
             if isinstance(public_key, rsa.RSAPublicKey):

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oracles import attempt, dkimpy_body, has_bare_cr
+from oracles import attempt, dkimpy_body, dkimpy_is_an_oracle_for, has_bare_cr
 from oxdkim import (
     Canon,
     Canonicalization,
@@ -71,7 +71,7 @@ def assert_survives(signed: bytes) -> None:
     for arrived in (signed, delivered):
         [verdict] = Verifier(ZONE).verify(arrived)
         assert DkimResult.PASS == verdict.result, verdict.message
-    assert dkimpy_passes(delivered)
+    assert dkimpy_passes(delivered) or not dkimpy_is_an_oracle_for(delivered)
 
 
 @LARGE
