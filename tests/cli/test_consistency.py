@@ -236,3 +236,16 @@ def test_the_command_line_page_names_every_command_and_shared_option() -> None:
         assert f"oxdkim {path[0]}" in page, path
     for option in SHARED:
         assert f"`{option}" in page or f" {option}" in page, option
+
+
+def test_ring_steps_take_the_ring_directory_as_check_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`ring status --ring DIR` works like `ring status DIR`; two different ones are refused."""
+    ring = tmp_path / "ring"
+    assert 0 == main(["ring", "init", "--ring", str(ring), "--key-host", "keys.example"])
+    capsys.readouterr()
+    assert 0 == main(["ring", "status", "--ring", str(ring), "--json"])
+    assert '"key_host": "keys.example"' in capsys.readouterr().out
+    assert 2 == main(["ring", "status", str(ring), "--ring", str(tmp_path / "other")])
+    assert "give the ring directory once" in capsys.readouterr().err

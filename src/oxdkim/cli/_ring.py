@@ -50,6 +50,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "directory", metavar="RING_DIR", nargs="?", help="the ring directory (or --config)"
     )
     common.add_argument(
+        "--ring", metavar="RING_DIR", help="the ring directory, as check and records take it"
+    )
+    common.add_argument(
         "--now",
         type=moment,
         metavar="TIME",
@@ -118,6 +121,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _apply_config(args: argparse.Namespace) -> None:
     """Take the ring directory, key host and key options from the brand's configuration."""
+    if args.ring is not None:
+        if args.directory is not None and args.directory != args.ring:
+            raise CliError("give the ring directory once: RING_DIR or --ring")
+        args.directory = args.ring
     chosen = load(args)
     if chosen is not None:
         _, brand = chosen
