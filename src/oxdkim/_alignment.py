@@ -437,7 +437,9 @@ class _Evaluation:
     Organizational domains are looked up lazily and only when a verdict can depend on
     them (RFC 9989 §4.10.2): identical domains and strict mode need none, and an
     identifier that is not at or below any possible organizational domain of the Author
-    Domain can never align, so its DNS (which its owner controls) is never asked.
+    Domain can never align, so its DNS (which its owner controls) is never asked. (In
+    comparing mode it is asked, for the other method's view; a failure there only leaves
+    that view out.)
     """
 
     def __init__(self, author: str, walk: bool) -> None:
