@@ -34,6 +34,7 @@ from oxdkim import (
     Verifier,
 )
 from oxdkim.audit import parse_domain_list
+from oxdkim.cli._dmarc import _from_domains, _return_path
 from oxdkim.dmarc import SpfRecord
 from oxdkim.resolvers import InMemoryZone, ZoneFileResolver
 
@@ -106,6 +107,12 @@ PARSERS: dict[str, Callable[[bytes], object]] = {
     "SPF record": lambda d: SpfRecord.parse(b"v=spf1 " + d),
     "zone file": _zone_file,
     "domain list": lambda d: parse_domain_list(d.decode("latin-1").splitlines()),
+    "From, every author (oxdkim dmarc)": lambda d: _from_domains(
+        b"From: a@example.com, " + d + b"\r\n\r\nbody\r\n"
+    ),
+    "Return-Path (oxdkim dmarc)": lambda d: _return_path(
+        FROM + b"Return-Path: " + d + b"\r\n\r\nbody\r\n"
+    ),
 }
 
 

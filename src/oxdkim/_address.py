@@ -217,11 +217,56 @@ def _parse_tokens(value: bytes) -> str:
     tokens = _tokenize(value)
     if not tokens:
         raise _fail("no address", MessageProblem.NO_ADDRESS)
+    _refuse_routes(tokens)
+    if any(t.is_special(b",") for t in tokens):
+        raise _fail("more than one address", MessageProblem.MULTIPLE_ADDRESSES)
+    return _mailbox_domain(tokens)
+
+
+def parse_from_domains(value: bytes) -> list[str]:
+    """
+    The Author Domains of a From field value (a mailbox-list, RFC 5322 §3.6.2), in
+    order, for a receiver, which evaluates DMARC once per Author Domain; in time linear
+    in the value.
+
+    Each mailbox is read by the same strict rules as :func:`parse_from_domain`; one that
+    is not plain (a route, a group, no domain, ...) is given as its own text, which no
+    identifier can align with, so that it makes the From fail DMARC rather than vanish.
+
+    Raises:
+        FromHeaderError: The value cannot be tokenized (an unterminated quote or comment),
+            holds no address or an empty one, or is longer than :data:`MAX_FROM_BYTES`.
+    """
+    if len(value) > MAX_FROM_BYTES:
+        raise _fail(
+            f"the field is {len(value)} bytes long; at most {MAX_FROM_BYTES} are read",
+            MessageProblem.TOO_LARGE,
+        )
+    tokens = _tokenize(value)
+    if not tokens:
+        raise _fail("no address", MessageProblem.NO_ADDRESS)
+    domains, start = [], 0
+    for end in [*(i for i, t in enumerate(tokens) if t.is_special(b",")), len(tokens)]:
+        if end == start:
+            raise _fail("an empty address in the list", MessageProblem.NO_ADDRESS)
+        part = tokens[start:end]
+        try:
+            domains.append(_mailbox_domain(part))
+        except FromHeaderError:
+            domains.append(b"".join(t.text for t in part).decode("utf-8", "replace"))
+        start = end + 1
+    return domains
+
+
+def _refuse_routes(tokens: list[_Token]) -> None:
     opens = [i for i, t in enumerate(tokens) if t.is_special(b"<")]
     if any(i + 1 < len(tokens) and tokens[i + 1].is_special(b"@") for i in opens):
         raise _fail("source routes are not accepted", MessageProblem.ROUTE)
-    if any(t.is_special(b",") for t in tokens):
-        raise _fail("more than one address", MessageProblem.MULTIPLE_ADDRESSES)
+
+
+def _mailbox_domain(tokens: list[_Token]) -> str:
+    """The domain of one mailbox given as tokens (no comma among them)."""
+    opens = [i for i, t in enumerate(tokens) if t.is_special(b"<")]
     closes = [i for i, t in enumerate(tokens) if t.is_special(b">")]
     if not opens and not closes:
         if any(t.is_special(b":") or t.is_special(b";") for t in tokens):

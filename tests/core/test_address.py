@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from oxdkim import FromHeaderError, MessageProblem
-from oxdkim._address import parse_from_domain
+from oxdkim._address import parse_from_domain, parse_from_domains
 
 P = MessageProblem
 
@@ -110,3 +110,37 @@ def test_stdlib_parseaddr_disagrees_on_a_trick():
     assert "" != parseaddr(trick)[1]
     with pytest.raises(FromHeaderError):
         parse_from_domain(trick.encode())
+
+
+@pytest.mark.parametrize(
+    ("value", "domains"),
+    [
+        (b"a@x.example", ["x.example"]),
+        (b"a@x.example, B <b@Y.example>", ["x.example", "y.example"]),
+        (b'"c, d" <c@x.example>, e@x.example (f, g)', ["x.example", "x.example"]),
+        (b"a@x.example, @evil.example:b@x.example", ["x.example", "@evil.example:b@x.example"]),
+        (b"a@x.example, b", ["x.example", "b"]),
+        (b"G: a@x.example, b@y.example;", ["G:a@x.example", "b@y.example;"]),
+    ],
+)
+def test_every_author_domain_of_a_mailbox_list(value: bytes, domains: list[str]):
+    """
+    A receiver's reading of a From with several mailboxes: each domain once per mailbox;
+    a mailbox that is not plain comes back as its text, which can never align.
+    """
+    assert domains == parse_from_domains(value)
+
+
+@pytest.mark.parametrize(
+    "value", [b"", b"a@x.example,", b", a@x.example", b"a@x.example, (", b"x" * 9000 + b"@a.b"]
+)
+def test_a_mailbox_list_that_cannot_be_read(value: bytes):
+    """No address, an empty one, an unterminated comment, or over 8 KB: refused."""
+    with pytest.raises(FromHeaderError):
+        parse_from_domains(value)
+
+
+def test_nested_comments_in_a_mailbox_list_need_no_recursion():
+    """4,000 nested comments (email.utils recursed once per level, past Python's limit)."""
+    value = b"a@x.example, b@x.example " + b"(" * 4000 + b")" * 4000
+    assert ["x.example", "x.example"] == parse_from_domains(value)

@@ -10,11 +10,11 @@ identities directly (each ``--dkim-domain`` is taken as a passing signature).
 from __future__ import annotations
 
 import argparse
-import email.utils
 import json
 import sys
 from typing import Any, TextIO
 
+from .._address import parse_from_domain, parse_from_domains
 from .._alignment import (
     DkimInput,
     DmarcAlignment,
@@ -119,17 +119,21 @@ def _from_domains(message: bytes) -> str | list[str] | None:
     except FromHeaderError as exc:
         if exc.problem is not MessageProblem.MULTIPLE_ADDRESSES:
             return None
-    field = parsed.get_all("from")[0]
-    text = field.value.decode("utf-8", errors="replace")
-    return [address.rpartition("@")[2] for _, address in email.utils.getaddresses([text])]
+    try:
+        return parse_from_domains(parsed.get_all("from")[0].value)
+    except FromHeaderError:
+        return None
 
 
 def _return_path(message: bytes) -> str | None:
+    """The domain of the Return-Path (the SMTP MAIL FROM), read by the strict From rules."""
     fields = parse_message(message).get_all("return-path")
     if not fields:
         return None
-    _, address = email.utils.parseaddr(fields[0].value.decode("utf-8", errors="replace"))
-    return address.rpartition("@")[2] or None
+    try:
+        return parse_from_domain(fields[0].value)
+    except FromHeaderError:
+        return None  # "<>" (bounces), or not one plain address
 
 
 def _alignment_line(label: str, identifier: IdentifierAlignment, extra: str = "") -> str:
