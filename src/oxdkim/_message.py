@@ -240,8 +240,9 @@ def _parse_lines(block: bytes, limits: MessageLimits, lenient: bool) -> list[Hea
 
 
 def _preview(line: bytes, width: int = 40) -> str:
-    text = line[:width].decode("ascii", "backslashreplace")
-    return repr(text + ("..." if len(line) > width else ""))
+    # The bytes' repr without its b: one escape style (\xff, \x01) for what is not text.
+    text = repr(line[:width])[1:]
+    return text[:-1] + "..." + text[-1] if len(line) > width else text
 
 
 def detect_linesep(message: bytes) -> bytes:

@@ -138,8 +138,8 @@ def _spec_error(spec: bytes, what: str, utf8: bool) -> RecordSyntaxError:
         return RecordSyntaxError(f"{what}: empty tag (two ';' in a row, or a leading ';')")
     named = _LEADING_NAME.match(spec)
     if named is None:
-        preview = spec.strip()[:20].decode("ascii", "backslashreplace")
-        return RecordSyntaxError(f"{what}: {preview!r} is not a tag=value pair")
+        preview = repr(spec.strip()[:20])[1:]  # one escape style (\xff) for binary bytes
+        return RecordSyntaxError(f"{what}: {preview} is not a tag=value pair")
     name = named.group(1).decode("ascii")
     rest = spec[named.end() :]
     bad = next(

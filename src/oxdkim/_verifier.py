@@ -264,8 +264,9 @@ class _Plan:
 
 
 def _preview(value: bytes, width: int = 40) -> str:
-    text = value[:width].decode("ascii", "backslashreplace")
-    return repr(text + ("..." if len(value) > width else ""))
+    # The bytes' repr without its b: one escape style (\xff, \x01) for what is not text.
+    text = repr(value[:width])[1:]
+    return text[:-1] + "..." + text[-1] if len(value) > width else text
 
 
 def _b64(value: bytes, tag: str) -> tuple[bytes, str]:

@@ -338,3 +338,28 @@ def test_an_unwritable_save_file_is_unusable_input(
     code, _, err = run(capsys, *argv, "--save", str(world / "missing" / "run.json"))
     assert 2 == code
     assert "cannot write" in err
+
+
+def test_binary_in_arguments_and_messages_is_shown_one_way(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Bytes that are not text appear as \\xff everywhere: arguments, header lines, files."""
+    undecodable = b"b\xffd.example".decode("utf-8", "surrogateescape")  # as argv arrives
+    code, _, err = run(capsys, "dmarc", "--from", undecodable, "--zone", "/dev/null")
+    assert 2 == code
+    assert "argument 'b\\xffd.example' is not UTF-8 text (byte 0xff at offset 1)" in err
+    message = tmp_path / "binary-header.eml"
+    message.write_bytes(b"Fr\xffom: a@b.example\r\n\r\nhi\r\n")
+    code, out, _ = run(capsys, "verify", "--zone", "/dev/null", str(message))
+    assert "invalid name: 'Fr\\xffom: a@b.example'" in out
+    assert "\\\\x" not in out
+
+
+def test_a_file_name_in_other_bytes_is_still_a_file_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Latin-1 file name (valid on Linux) is opened, not refused as an argument."""
+    name = (str(tmp_path).encode() + b"/m\xe9l.eml").decode("utf-8", "surrogateescape")
+    Path(name).write_bytes(b"From: a@b.example\r\n\r\nhi\r\n")
+    code, out, _ = run(capsys, "verify", "--zone", "/dev/null", name)
+    assert (1, "none\t-\t-\tthe message has no DKIM-Signature") == (code, out.strip())

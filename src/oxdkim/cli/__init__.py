@@ -112,8 +112,22 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
+    given = list(sys.argv[1:] if argv is None else argv)
+    for arg in given:
+        raw = arg.encode("utf-8", "surrogateescape")
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if os.path.lexists(arg.split("=", 1)[-1]):
+                continue  # a file name in the file system's own bytes is fine
+            # Shown as a file's bytes are: bytes' repr, the one escape style for binary.
+            return error(
+                f"argument {repr(raw)[1:]} is not UTF-8 text "
+                f"(byte 0x{raw[exc.start]:02x} at offset {exc.start})",
+                EXIT_USAGE,
+            )
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(given)
     except SystemExit as exc:  # --help, --version, or a usage error already printed
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     try:
