@@ -95,8 +95,8 @@ def transport(message: bytes) -> bytes:
     message ends with CRLF (SMTP's DATA ends every message so, RFC 5321 §4.1.1.4).
     A signature oxdkim makes must still verify after this.
 
-    >>> transport(b"From: a@example.com\nX: 1\r\n\r\nline\rtwo ")
-    b'From: a@example.com\r\nX: 1\r\n\r\nline\r\ntwo \r\n'
+    >>> transport(b"From: a@example.com\\nX: 1\\r\\n\\r\\nline\\rtwo ")
+    b'From: a@example.com\\r\\nX: 1\\r\\n\\r\\nline\\r\\ntwo \\r\\n'
     """
     data = bytes(message).replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n")
     return data if not data or data.endswith(b"\r\n") else data + b"\r\n"
