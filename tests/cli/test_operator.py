@@ -192,7 +192,7 @@ def test_records_refuses_a_bad_domain_instead_of_printing_a_broken_zone(
         capsys, "records", "--ring", str(tmp_path / "ring"), "--domain", "bad domain"
     )
     assert (2, "") == (code, out)
-    assert "--domain 'bad domain': label 'bad domain' is not a valid host label" in err
+    assert "--domain 'bad domain': has a label that is not a host label: 'bad domain'" in err
 
 
 def test_dmarc_from_names_the_input_not_a_borrowed_label(
@@ -363,3 +363,11 @@ def test_a_file_name_in_other_bytes_is_still_a_file_name(
     Path(name).write_bytes(b"From: a@b.example\r\n\r\nhi\r\n")
     code, out, _ = run(capsys, "verify", "--zone", "/dev/null", name)
     assert (1, "none\t-\t-\tthe message has no DKIM-Signature") == (code, out.strip())
+
+
+def test_progress_with_processes_says_there_is_none(
+    world: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--progress --processes 2: a note instead of a silently missing bar."""
+    _, _, err = run(capsys, *preview_args(world), "--progress", "--processes", "2")
+    assert "--processes runs without a progress bar" in err

@@ -351,6 +351,8 @@ def run_check(
         domains += read_domain_file(options.domains, purpose=None if domains else "check")
     previous = _read_previous(options.previous) if options.previous else None
     if options.processes > 1:
+        if options.progress:
+            print("oxdkim: note: --processes runs without a progress bar", file=err)
         run = _audit_in_processes(options, domains)
     else:
         with progress_bar(wanted(options.progress, err), err) as bar:

@@ -325,6 +325,8 @@ def run_preview(
     config, preview = _preview(args)
     domains = _domains(args, preview)
     previous = _read_previous(args.previous) if args.previous else None
+    if args.progress and args.processes > 1:
+        print("oxdkim: note: --processes runs without a progress bar", file=err)
     with progress_bar(wanted(args.progress, err) and args.processes == 1, err) as bar:
         run = _run(args, config, preview, domains, bar)
     if args.save:
