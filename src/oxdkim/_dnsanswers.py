@@ -50,3 +50,53 @@ class CnameAnswer:
     status: DnsStatus
     target: str | None = None
     ttl: int | None = None
+
+
+@attrs.frozen
+class MxAnswer:
+    """
+    MX records at ``name``, after following any CNAME chain.
+
+    ``records`` holds ``(preference, exchange)`` pairs sorted by preference then name,
+    the exchange lowercase without a trailing dot (``"."`` for a null MX, RFC 7505).
+    SPF needs their number (more than 10 is permerror, RFC 7208 §4.6.4) and the names.
+    """
+
+    name: str
+    status: DnsStatus
+    records: tuple[tuple[int, str], ...] = ()
+    ttl: int | None = None
+    chain: tuple[str, ...] = ()
+
+    @property
+    def exists(self) -> bool:
+        """True when at least one record was found."""
+        return self.status is DnsStatus.NOERROR and bool(self.records)
+
+    @property
+    def exchanges(self) -> tuple[str, ...]:
+        """The exchange names in preference order (duplicates kept, as DNS gave them)."""
+        return tuple(exchange for _, exchange in self.records)
+
+
+@attrs.frozen
+class AddressAnswer:
+    """
+    The A and AAAA records at ``name``, after following any CNAME chain.
+
+    Two questions (A, then AAAA) make one answer: ``status`` is NOERROR when either has
+    an address, NXDOMAIN when the name does not exist, NODATA otherwise. ``ttl`` is the
+    lower of the two answers' TTLs. Addresses are in their canonical text form, sorted.
+    """
+
+    name: str
+    status: DnsStatus
+    ipv4: tuple[str, ...] = ()
+    ipv6: tuple[str, ...] = ()
+    ttl: int | None = None
+    chain: tuple[str, ...] = ()
+
+    @property
+    def exists(self) -> bool:
+        """True when at least one address of either family was found."""
+        return self.status is DnsStatus.NOERROR and bool(self.ipv4 or self.ipv6)

@@ -13,12 +13,12 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-from ._dnsanswers import CnameAnswer, DnsStatus, TxtAnswer
+from ._dnsanswers import AddressAnswer, CnameAnswer, DnsStatus, MxAnswer, TxtAnswer
 from ._dnsresolve import check_name
 from .exceptions import ConfigurationError
-from .typing import AsyncResolver, Resolver
+from .typing import AsyncHostResolver, AsyncResolver, HostResolver, Resolver
 
-Answer = TxtAnswer | CnameAnswer
+Answer = TxtAnswer | CnameAnswer | MxAnswer | AddressAnswer
 MonotonicClock = Callable[[], float]
 
 
@@ -36,6 +36,20 @@ def answer_size(answer: Answer) -> int:
             _OVERHEAD
             + len(answer.name)
             + sum(len(record) for record in answer.records)
+            + sum(len(hop) for hop in answer.chain)
+        )
+    if isinstance(answer, MxAnswer):
+        return (
+            _OVERHEAD
+            + len(answer.name)
+            + sum(8 + len(exchange) for _, exchange in answer.records)
+            + sum(len(hop) for hop in answer.chain)
+        )
+    if isinstance(answer, AddressAnswer):
+        return (
+            _OVERHEAD
+            + len(answer.name)
+            + sum(len(address) for address in (*answer.ipv4, *answer.ipv6))
             + sum(len(hop) for hop in answer.chain)
         )
     return _OVERHEAD + len(answer.name) + len(answer.target or "")
@@ -236,4 +250,103 @@ class AsyncCachingResolver(_CachingBase[AsyncResolver]):
             return cached
         answer = await self._resolver.cname(name)
         self.cache.put("CNAME", name, answer)
+        return answer
+
+
+class CachingHostResolver(CachingResolver):
+    """
+    A :class:`~oxdkim.typing.HostResolver` that remembers another one's answers: a
+    :class:`CachingResolver` that also caches MX and address answers (same rules).
+    """
+
+    def __init__(
+        self,
+        resolver: HostResolver,
+        *,
+        cache: AnswerCache | None = None,
+        max_entries: int = 10_000,
+        max_bytes: int = 16 << 20,
+        max_ttl: int = 86_400,
+        max_negative_ttl: int = 900,
+        unknown_ttl: int = 60,
+        clock: MonotonicClock = time.monotonic,
+    ) -> None:
+        super().__init__(
+            resolver,
+            cache=cache,
+            max_entries=max_entries,
+            max_bytes=max_bytes,
+            max_ttl=max_ttl,
+            max_negative_ttl=max_negative_ttl,
+            unknown_ttl=unknown_ttl,
+            clock=clock,
+        )
+        self._hosts = resolver
+
+    def mx(self, name: str) -> MxAnswer:
+        """MX records at ``name``, following CNAMEs; from the cache when fresh."""
+        name = check_name(name)
+        cached = self.cache.get("MX", name)
+        if isinstance(cached, MxAnswer):
+            return cached
+        answer = self._hosts.mx(name)
+        self.cache.put("MX", name, answer)
+        return answer
+
+    def addresses(self, name: str) -> AddressAnswer:
+        """A and AAAA records at ``name``; from the cache when fresh."""
+        name = check_name(name)
+        cached = self.cache.get("A+AAAA", name)
+        if isinstance(cached, AddressAnswer):
+            return cached
+        answer = self._hosts.addresses(name)
+        self.cache.put("A+AAAA", name, answer)
+        return answer
+
+
+class AsyncCachingHostResolver(AsyncCachingResolver):
+    """The async twin of :class:`CachingHostResolver`, in front of an AsyncHostResolver."""
+
+    def __init__(
+        self,
+        resolver: AsyncHostResolver,
+        *,
+        cache: AnswerCache | None = None,
+        max_entries: int = 10_000,
+        max_bytes: int = 16 << 20,
+        max_ttl: int = 86_400,
+        max_negative_ttl: int = 900,
+        unknown_ttl: int = 60,
+        clock: MonotonicClock = time.monotonic,
+    ) -> None:
+        super().__init__(
+            resolver,
+            cache=cache,
+            max_entries=max_entries,
+            max_bytes=max_bytes,
+            max_ttl=max_ttl,
+            max_negative_ttl=max_negative_ttl,
+            unknown_ttl=unknown_ttl,
+            clock=clock,
+        )
+        self._hosts = resolver
+
+    async def mx(self, name: str) -> MxAnswer:
+        """MX records at ``name``, following CNAMEs; from the cache when fresh."""
+        name = check_name(name)
+        cached = self.cache.get("MX", name)
+        if isinstance(cached, MxAnswer):
+            return cached
+        answer = await self._hosts.mx(name)
+        self.cache.put("MX", name, answer)
+        return answer
+
+    async def addresses(self, name: str) -> AddressAnswer:
+        """A and AAAA records at ``name``; from the cache when fresh."""
+        name = check_name(name)
+        cached = self.cache.get("A+AAAA", name)
+        if isinstance(cached, AddressAnswer):
+            return cached
+        answer = await self._hosts.addresses(name)
+        self.cache.put("A+AAAA", name, answer)
         return answer

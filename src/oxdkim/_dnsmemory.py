@@ -10,29 +10,42 @@ from __future__ import annotations
 import os
 import threading
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import dns.zone
 
-from ._dnsanswers import CnameAnswer, TxtAnswer
-from ._dnsresolve import DEFAULT_MAX_HOPS, Step, TxtResolution, check_name, cname_answer
+from ._dnsanswers import AddressAnswer, CnameAnswer, MxAnswer, TxtAnswer
+from ._dnsresolve import (
+    DEFAULT_MAX_HOPS,
+    Resolution,
+    Resolved,
+    Step,
+    TxtResolution,
+    address_answer,
+    check_name,
+    cname_answer,
+    mx_answer,
+)
 from ._dnsstore import RecordStore, StoreBuilder, TxtValue
 from ._dnszonefile import add_zone, add_zone_text, parse_zone_text
 from .exceptions import ConfigurationError, DnsTempError
-from .typing import Resolver
+from .typing import HostResolver, Resolver
 
 
 class InMemoryZone:
     """
-    A :class:`~oxdkim.typing.Resolver` answering from records held in memory.
+    A :class:`~oxdkim.typing.HostResolver` answering from records held in memory.
 
-    Build it from a dict of TXT records (and CNAMEs), from zone-file text, or both::
+    Build it from a dict of TXT records (and CNAMEs, MX records, addresses), from
+    zone-file text, or both::
 
         zone = InMemoryZone(
             {"sel._domainkey.example.com": "v=DKIM1; k=ed25519; p=...",
              "two.example.com": ["first record", ("split ", "record")]},
             cname={"mail1._domainkey.customer.example": "mail1._domainkey.keys.example"},
+            mx={"customer.example": ["mx1.customer.example"]},
+            addresses={"mx1.customer.example": ["192.0.2.25", "2001:db8::25"]},
         )
 
     It answers like an authoritative server (see :class:`RecordStore`), follows CNAME
@@ -48,8 +61,12 @@ class InMemoryZone:
         txt: TXT records by name: a string is one record, a list holds several
             (a tuple inside the list is one record of several character-strings).
         cname: CNAME targets by name.
-        other: ``(name, type)`` pairs of other records, so that a name exists (NODATA)
-            without TXT.
+        mx: MX records by name: exchange names (preferences 10, 20, ... in order) or
+            ``(preference, exchange)`` pairs.
+        addresses: A and AAAA records by name: one address or a list, of either family.
+        other: ``(name, type)`` pairs of placeholder records, so that a name exists
+            (NODATA) without TXT. A placeholder holds no data: an ``A`` placeholder is
+            not an address (use ``addresses``).
         zone_text: RFC 1035 master-file texts to add (names relative to the root unless
             the text sets ``$ORIGIN``).
         ttl: TTL of the records given in ``txt`` and ``cname``.
@@ -66,6 +83,8 @@ class InMemoryZone:
         txt: Mapping[str, TxtValue] | None = None,
         *,
         cname: Mapping[str, str] | None = None,
+        mx: Mapping[str, Sequence[str | tuple[int, str]]] | None = None,
+        addresses: Mapping[str, str | Sequence[str]] | None = None,
         other: Iterable[tuple[str, str]] = (),
         zone_text: str | Iterable[str] = (),
         ttl: int = 300,
@@ -78,6 +97,10 @@ class InMemoryZone:
             builder.add_txt(name, value, ttl=ttl)
         for name, target in (cname or {}).items():
             builder.add(name, "CNAME", ttl, [target])
+        for name, exchanges in (mx or {}).items():
+            builder.add_mx(name, exchanges, ttl=ttl)
+        for name, values in (addresses or {}).items():
+            builder.add_addresses(name, values, ttl=ttl)
         for name, rdtype in other:
             builder.add(name, rdtype, ttl, [""])
         if zone_text:
@@ -133,9 +156,24 @@ class InMemoryZone:
         name = check_name(name)
         return cname_answer(name, self._step(name, "CNAME"))
 
-    def as_async(self) -> InlineAsyncResolver:
-        """This resolver as an :class:`~oxdkim.typing.AsyncResolver` (it never blocks)."""
-        return InlineAsyncResolver(self)
+    def _resolve(self, name: str, rdtype: str) -> Resolved:
+        resolution = Resolution(name, self._max_hops)
+        while (query := resolution.next_query()) is not None:
+            resolution.feed(self._step(query, rdtype))
+        return resolution.result()
+
+    def mx(self, name: str) -> MxAnswer:
+        """MX records at ``name``, following CNAMEs."""
+        return mx_answer(self._resolve(check_name(name), "MX"))
+
+    def addresses(self, name: str) -> AddressAnswer:
+        """A and AAAA records at ``name``, following CNAMEs (two questions, one answer)."""
+        name = check_name(name)
+        return address_answer(name, self._resolve(name, "A"), self._resolve(name, "AAAA"))
+
+    def as_async(self) -> InlineAsyncHostResolver:
+        """This resolver as an :class:`~oxdkim.typing.AsyncHostResolver` (it never blocks)."""
+        return InlineAsyncHostResolver(self)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} with {len(self._store.names)} names>"
@@ -162,9 +200,28 @@ class InlineAsyncResolver:
         return self._resolver.cname(name)
 
 
+class InlineAsyncHostResolver(InlineAsyncResolver):
+    """
+    An :class:`~oxdkim.typing.AsyncHostResolver` that calls a non-blocking sync
+    :class:`~oxdkim.typing.HostResolver` (see :class:`InlineAsyncResolver`).
+    """
+
+    def __init__(self, resolver: HostResolver) -> None:
+        super().__init__(resolver)
+        self._hosts = resolver
+
+    async def mx(self, name: str) -> MxAnswer:
+        """MX records at ``name``, following CNAMEs."""
+        return self._hosts.mx(name)
+
+    async def addresses(self, name: str) -> AddressAnswer:
+        """A and AAAA records at ``name``, following CNAMEs."""
+        return self._hosts.addresses(name)
+
+
 class ZoneFileResolver(InMemoryZone):
     """
-    A :class:`~oxdkim.typing.Resolver` answering from RFC 1035 master files.
+    A :class:`~oxdkim.typing.HostResolver` answering from RFC 1035 master files.
 
     Several files (several zones) may be given; records of all of them answer together,
     and each zone's SOA gives the negative-caching TTL below its apex (RFC 2308 §5).

@@ -22,13 +22,27 @@ import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
 import dns.rdtypes.ANY.CNAME
+import dns.rdtypes.ANY.MX
 import dns.rdtypes.ANY.SOA
+import dns.rdtypes.IN.A
+import dns.rdtypes.IN.AAAA
 import dns.rdtypes.txtbase
 import dns.resolver
 import dns.rrset
 
-from ._dnsanswers import CnameAnswer, DnsStatus, TxtAnswer
-from ._dnsresolve import DEFAULT_MAX_HOPS, Hop, Step, TxtResolution, check_name, cname_answer
+from ._dnsanswers import AddressAnswer, CnameAnswer, DnsStatus, MxAnswer, TxtAnswer
+from ._dnsresolve import (
+    DEFAULT_MAX_HOPS,
+    Hop,
+    Record,
+    Resolution,
+    Step,
+    TxtResolution,
+    address_answer,
+    check_name,
+    cname_answer,
+    mx_answer,
+)
 from .exceptions import ConfigurationError, DnsPermError, DnsTempError
 
 DEFAULT_TIMEOUT = 2.0
@@ -101,11 +115,7 @@ def step_from_response(response: dns.message.Message, rdtype: dns.rdatatype.Rdat
     while True:
         found = _find(response.answer, current, rdtype)
         if found is not None:
-            records = tuple(
-                tuple(rdata.strings)
-                for rdata in found
-                if isinstance(rdata, dns.rdtypes.txtbase.TXTBase)
-            )
+            records = tuple(r for r in map(_record, found) if r is not None)
             return Step(status=status, hops=tuple(hops), records=records, ttl=found.ttl)
         cname = _find(response.answer, current, dns.rdatatype.CNAME)
         if cname is None:
@@ -122,6 +132,17 @@ def step_from_response(response: dns.message.Message, rdtype: dns.rdatatype.Rdat
     # covers the target, did not chase it (another zone): the target must be asked.
     conclusive = not hops or status is DnsStatus.NXDOMAIN or negative_ttl is not None
     return Step(status=status, hops=tuple(hops), negative_ttl=negative_ttl, conclusive=conclusive)
+
+
+def _record(rdata: object) -> Record | None:
+    """One record as a :class:`Step` holds it (see :data:`~oxdkim._dnsresolve.Record`)."""
+    if isinstance(rdata, dns.rdtypes.txtbase.TXTBase):
+        return tuple(rdata.strings)
+    if isinstance(rdata, dns.rdtypes.ANY.MX.MX):
+        return f"{rdata.preference} {_text(rdata.exchange)}"
+    if isinstance(rdata, (dns.rdtypes.IN.A.A, dns.rdtypes.IN.AAAA.AAAA)):
+        return str(rdata.address)
+    return None
 
 
 def _negative_ttl(response: dns.message.Message, name: dns.name.Name) -> int | None:
@@ -251,6 +272,9 @@ class _DnspythonBase:
     def _new_resolution(self, name: str) -> TxtResolution:
         return TxtResolution(check_name(name), self._max_hops)
 
+    def _resolution(self, name: str) -> Resolution:
+        return Resolution(name, self._max_hops)
+
     def __repr__(self) -> str:
         servers = ", ".join(self.nameservers) or "system"
         return f"<{type(self).__name__} {servers} timeout={self._timeout} retries={self._retries}>"
@@ -262,7 +286,7 @@ def _qname(name: str) -> dns.name.Name:
 
 class DnspythonResolver(_DnspythonBase):
     """
-    A :class:`~oxdkim.typing.Resolver` asking DNS servers through dnspython.
+    A :class:`~oxdkim.typing.HostResolver` asking DNS servers through dnspython.
 
     Answers: records (NOERROR), NXDOMAIN and NODATA (with the RFC 2308 negative TTL from
     the SOA the server sent) are answers; a timeout, or SERVFAIL/REFUSED/network errors
@@ -312,6 +336,22 @@ class DnspythonResolver(_DnspythonBase):
         name = check_name(name)
         return cname_answer(name, self._ask(name, dns.rdatatype.CNAME))
 
+    def _resolve(self, name: str, rdtype: dns.rdatatype.RdataType) -> Resolution:
+        resolution = self._resolution(name)
+        while (query := resolution.next_query()) is not None:
+            resolution.feed(self._ask(query, rdtype))
+        return resolution
+
+    def mx(self, name: str) -> MxAnswer:
+        """MX records at ``name``, following CNAMEs."""
+        return mx_answer(self._resolve(check_name(name), dns.rdatatype.MX).result())
+
+    def addresses(self, name: str) -> AddressAnswer:
+        """A and AAAA records at ``name``, following CNAMEs (two questions, one answer)."""
+        name = check_name(name)
+        a = self._resolve(name, dns.rdatatype.A).result()
+        return address_answer(name, a, self._resolve(name, dns.rdatatype.AAAA).result())
+
 
 class AsyncDnspythonResolver(_DnspythonBase):
     """
@@ -343,3 +383,20 @@ class AsyncDnspythonResolver(_DnspythonBase):
         """The CNAME record at ``name`` itself, not followed."""
         name = check_name(name)
         return cname_answer(name, await self._ask(name, dns.rdatatype.CNAME))
+
+    async def _resolve(self, name: str, rdtype: dns.rdatatype.RdataType) -> Resolution:
+        resolution = self._resolution(name)
+        while (query := resolution.next_query()) is not None:
+            resolution.feed(await self._ask(query, rdtype))
+        return resolution
+
+    async def mx(self, name: str) -> MxAnswer:
+        """MX records at ``name``, following CNAMEs."""
+        return mx_answer((await self._resolve(check_name(name), dns.rdatatype.MX)).result())
+
+    async def addresses(self, name: str) -> AddressAnswer:
+        """A and AAAA records at ``name``, following CNAMEs (two questions, one answer)."""
+        name = check_name(name)
+        a = (await self._resolve(name, dns.rdatatype.A)).result()
+        aaaa = (await self._resolve(name, dns.rdatatype.AAAA)).result()
+        return address_answer(name, a, aaaa)

@@ -2,22 +2,31 @@
 The logic of a DNS lookup, kept apart from the I/O that feeds it.
 
 Every resolver (in-memory, zone file, dnspython sync and async) turns one question into a
-:class:`Step` and lets :class:`TxtResolution` decide what to ask next: follow a CNAME,
+:class:`Step` and lets a :class:`Resolution` decide what to ask next: follow a CNAME,
 stop, or give up on a loop or too many hops. The chain logic is written once, like
-dnspython's ``_Resolution``, so the sync and async resolvers cannot drift apart.
+dnspython's ``_Resolution``, so the sync and async resolvers cannot drift apart, and it
+is the same for every record type (TXT, MX, A, AAAA); only the last step, turning the
+records found into a typed answer (:func:`txt_answer`, :func:`mx_answer`,
+:func:`address_answer`), differs.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
+from typing import TypeAlias
 
 import attrs
 
-from ._dnsanswers import CnameAnswer, DnsStatus, TxtAnswer
+from ._dnsanswers import AddressAnswer, CnameAnswer, DnsStatus, MxAnswer, TxtAnswer
 from .exceptions import DnsPermError
 
 DEFAULT_MAX_HOPS = 8
-"""CNAMEs followed for one TXT lookup before giving up (DKIM delegation needs one)."""
+"""CNAMEs followed for one lookup before giving up (DKIM delegation needs one)."""
+
+Record: TypeAlias = "tuple[bytes, ...] | str"
+"""One record in a :class:`Step`: a TXT record's character-strings, or the presentation
+text of any other type (``"10 mx.example"`` for MX, ``"192.0.2.1"`` for A)."""
 
 _MAX_NAME = 253
 _MAX_LABEL = 63
@@ -74,7 +83,8 @@ class Step:
         status: NOERROR or NXDOMAIN for the last name of the response's chain.
         hops: CNAMEs found, in chain order, starting at the name asked.
         records: The wanted records at the end of the chain (TXT: each record's
-            character-strings), or ``None`` when the response holds none.
+            character-strings; other types: presentation text, see :data:`Record`), or
+            ``None`` when the response holds none.
         ttl: TTL of ``records``.
         negative_ttl: RFC 2308 negative-caching TTL when the response carried an SOA.
         conclusive: The response speaks for the end of its chain. False when a server
@@ -84,13 +94,13 @@ class Step:
 
     status: DnsStatus
     hops: tuple[Hop, ...] = ()
-    records: tuple[tuple[bytes, ...], ...] | None = None
+    records: tuple[Record, ...] | None = None
     ttl: int | None = None
     negative_ttl: int | None = None
     conclusive: bool = True
 
 
-def join_txt(records: tuple[tuple[bytes, ...], ...]) -> tuple[bytes, ...]:
+def join_txt(records: tuple[Record, ...]) -> tuple[bytes, ...]:
     """
     Join each TXT record's strings without separators, in a deterministic order.
 
@@ -98,7 +108,7 @@ def join_txt(records: tuple[tuple[bytes, ...], ...]) -> tuple[bytes, ...]:
     An RRset is unordered and servers rotate it, so records are sorted; the caller
     decides whether more than one record is an error (the verifier does).
     """
-    return tuple(sorted(b"".join(strings) for strings in records))
+    return tuple(sorted(b"".join(strings) for strings in records if isinstance(strings, tuple)))
 
 
 def _min_ttl(*values: int | None) -> int | None:
@@ -106,16 +116,32 @@ def _min_ttl(*values: int | None) -> int | None:
     return min(known) if known else None
 
 
-class TxtResolution:
+@attrs.frozen
+class Resolved:
     """
-    The state of one TXT lookup that may follow a CNAME chain.
+    Where a :class:`Resolution` ended: the records at the end of the chain, untyped.
+
+    ``status`` is NOERROR only when records were found; ``ttl`` is the records' TTL (or
+    the negative TTL) capped by the chain's; ``chain`` lists the CNAME targets followed.
+    """
+
+    name: str
+    status: DnsStatus
+    records: tuple[Record, ...] = ()
+    ttl: int | None = None
+    chain: tuple[str, ...] = ()
+
+
+class Resolution:
+    """
+    The state of one lookup (of any record type) that may follow a CNAME chain.
 
     Drive it with::
 
-        resolution = TxtResolution(name, max_hops)
+        resolution = Resolution(name, max_hops)
         while (query := resolution.next_query()) is not None:
             resolution.feed(ask(query))     # ask() is the only I/O
-        answer = resolution.answer()
+        resolved = resolution.result()
     """
 
     def __init__(self, name: str, max_hops: int = DEFAULT_MAX_HOPS) -> None:
@@ -125,17 +151,17 @@ class TxtResolution:
         self._chain: list[str] = []
         self._seen = {name}
         self._chain_ttl: int | None = None
-        self._answer: TxtAnswer | None = None
+        self._result: Resolved | None = None
 
     def next_query(self) -> str | None:
         """The name to ask about next, or ``None`` when the answer is known."""
-        return self._current if self._answer is None else None
+        return self._current if self._result is None else None
 
-    def answer(self) -> TxtAnswer:
-        """The final answer; only valid once :meth:`next_query` returned ``None``."""
-        if self._answer is None:  # pragma: no cover - a driver bug, not an input
+    def result(self) -> Resolved:
+        """The final records; only valid once :meth:`next_query` returned ``None``."""
+        if self._result is None:  # pragma: no cover - a driver bug, not an input
             raise RuntimeError("the resolution is not finished")
-        return self._answer
+        return self._result
 
     def feed(self, step: Step) -> None:
         """
@@ -146,7 +172,7 @@ class TxtResolution:
                 chain does not start at the name asked.
         """
         current = self._current
-        if current is None or self._answer is not None:  # pragma: no cover - driver bug
+        if current is None or self._result is not None:  # pragma: no cover - driver bug
             raise RuntimeError("the resolution is finished")
         for hop in step.hops:
             if hop.owner != current:
@@ -172,10 +198,10 @@ class TxtResolution:
         if step.records is not None:
             if step.status is not DnsStatus.NOERROR:
                 raise DnsPermError("malformed answer: records with NXDOMAIN", name=self._name)
-            self._answer = TxtAnswer(
+            self._result = Resolved(
                 name=self._name,
                 status=DnsStatus.NOERROR,
-                records=join_txt(step.records),
+                records=step.records,
                 ttl=_min_ttl(step.ttl, self._chain_ttl),
                 chain=chain,
             )
@@ -184,8 +210,93 @@ class TxtResolution:
             ttl = None
             if step.negative_ttl is not None:
                 ttl = _min_ttl(step.negative_ttl, self._chain_ttl)
-            self._answer = TxtAnswer(name=self._name, status=status, ttl=ttl, chain=chain)
+            self._result = Resolved(name=self._name, status=status, ttl=ttl, chain=chain)
         # else: a CNAME the server did not chase; ask its target next.
+
+
+class TxtResolution(Resolution):
+    """A :class:`Resolution` for TXT records, ending in a :class:`TxtAnswer`."""
+
+    def answer(self) -> TxtAnswer:
+        """The final answer; only valid once :meth:`next_query` returned ``None``."""
+        return txt_answer(self.result())
+
+
+def txt_answer(resolved: Resolved) -> TxtAnswer:
+    """The :class:`TxtAnswer` of a finished TXT resolution (strings joined, sorted)."""
+    return TxtAnswer(
+        name=resolved.name,
+        status=resolved.status,
+        records=join_txt(resolved.records),
+        ttl=resolved.ttl,
+        chain=resolved.chain,
+    )
+
+
+def _exchange(text: str) -> tuple[int, str] | None:
+    """``(preference, exchange)`` from MX presentation text, or None when malformed."""
+    preference, _, exchange = text.strip().partition(" ")
+    exchange = exchange.strip().lower()
+    if not preference.isdigit() or int(preference) > 0xFFFF or not exchange:
+        return None
+    if exchange in (".", "@"):
+        return int(preference), "."
+    return int(preference), exchange.removesuffix(".")
+
+
+def mx_answer(resolved: Resolved) -> MxAnswer:
+    """
+    The :class:`MxAnswer` of a finished MX resolution.
+
+    Records are sorted by preference, then name. A record that is not MX presentation
+    text (an in-memory placeholder) is left out.
+    """
+    records = tuple(
+        sorted(
+            pair
+            for pair in (_exchange(r) for r in resolved.records if isinstance(r, str))
+            if pair is not None
+        )
+    )
+    status = resolved.status
+    if status is DnsStatus.NOERROR and not records:
+        status = DnsStatus.NODATA
+    return MxAnswer(
+        name=resolved.name, status=status, records=records, ttl=resolved.ttl, chain=resolved.chain
+    )
+
+
+def _addresses(resolved: Resolved, version: int) -> tuple[str, ...]:
+    found: set[str] = set()
+    for record in resolved.records:
+        if not isinstance(record, str):
+            continue
+        try:
+            address = ipaddress.ip_address(record.strip())
+        except ValueError:
+            continue  # an in-memory placeholder, or not an address
+        if address.version == version:
+            found.add(str(address))
+    return tuple(sorted(found))
+
+
+def address_answer(name: str, a: Resolved, aaaa: Resolved) -> AddressAnswer:
+    """
+    One :class:`AddressAnswer` from finished A and AAAA resolutions of ``name``.
+
+    NOERROR when either family has an address; NXDOMAIN when either question said the
+    name does not exist (and neither found an address); NODATA otherwise.
+    """
+    ipv4, ipv6 = _addresses(a, 4), _addresses(aaaa, 6)
+    if ipv4 or ipv6:
+        status = DnsStatus.NOERROR
+        ttl = _min_ttl(a.ttl if ipv4 else None, aaaa.ttl if ipv6 else None)
+    else:
+        nx = DnsStatus.NXDOMAIN in (a.status, aaaa.status)
+        status = DnsStatus.NXDOMAIN if nx else DnsStatus.NODATA
+        ttl = _min_ttl(a.ttl, aaaa.ttl)
+    chain = a.chain if len(a.chain) >= len(aaaa.chain) else aaaa.chain
+    return AddressAnswer(name=name, status=status, ipv4=ipv4, ipv6=ipv6, ttl=ttl, chain=chain)
 
 
 def cname_answer(name: str, step: Step) -> CnameAnswer:

@@ -8,6 +8,7 @@ parsed by dnspython in :mod:`oxdkim._dnszonefile`.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TypeAlias
 
@@ -148,8 +149,7 @@ class RecordStore:
         rrset = node.get(rdtype)
         if rrset is None:
             return Step(status=DnsStatus.NOERROR, negative_ttl=self.negative_ttl(name))
-        records = tuple(r for r in rrset.rdatas if isinstance(r, tuple))
-        return Step(status=DnsStatus.NOERROR, records=records, ttl=rrset.ttl)
+        return Step(status=DnsStatus.NOERROR, records=rrset.rdatas, ttl=rrset.ttl)
 
 
 class StoreBuilder:
@@ -197,6 +197,43 @@ class StoreBuilder:
     def add_txt(self, name: str, value: TxtValue, *, ttl: int) -> None:
         """Add TXT records given in the shorthand of :func:`txt_records`."""
         self.add(name, "TXT", ttl, txt_records(value))
+
+    def add_mx(self, name: str, exchanges: Iterable[str | tuple[int, str]], *, ttl: int) -> None:
+        """
+        Add MX records: exchange names (preferences 10, 20, ... in order) or
+        ``(preference, exchange)`` pairs; ``"."`` is a null MX (RFC 7505).
+
+        Raises:
+            ConfigurationError: A bad exchange name or preference.
+        """
+        values: list[tuple[bytes, ...] | str] = []
+        for index, item in enumerate([exchanges] if isinstance(exchanges, str) else exchanges):
+            preference, exchange = (10 * (index + 1), item) if isinstance(item, str) else item
+            if type(preference) is not int or not 0 <= preference <= 0xFFFF:
+                raise ConfigurationError(f"bad MX preference {preference!r} at {name!r}")
+            try:
+                host = "." if exchange in (".", "") else check_name(exchange)
+            except DnsPermError as exc:
+                raise ConfigurationError(f"bad MX exchange at {name!r}: {exc}") from None
+            values.append(f"{preference} {host}")
+        self.add(name, "MX", ttl, values)
+
+    def add_addresses(self, name: str, addresses: str | Iterable[str], *, ttl: int) -> None:
+        """
+        Add A and AAAA records from addresses of either family.
+
+        Raises:
+            ConfigurationError: A value that is not an IPv4 or IPv6 address.
+        """
+        by_type: dict[str, list[tuple[bytes, ...] | str]] = {}
+        for text in [addresses] if isinstance(addresses, str) else addresses:
+            try:
+                address = ipaddress.ip_address(text)
+            except ValueError:
+                raise ConfigurationError(f"{text!r} at {name!r} is not an IP address") from None
+            by_type.setdefault("A" if address.version == 4 else "AAAA", []).append(str(address))
+        for rdtype, values in by_type.items():
+            self.add(name, rdtype, ttl, values)
 
     def add_apex(self, name: str, negative_ttl: int) -> None:
         """Mark ``name`` as a zone apex whose SOA gives ``negative_ttl``."""

@@ -16,6 +16,7 @@ import dns.rdataclass
 import dns.rdataset
 import dns.rdatatype
 import dns.rdtypes.ANY.CNAME
+import dns.rdtypes.ANY.MX
 import dns.rdtypes.ANY.SOA
 import dns.rdtypes.txtbase
 import dns.tokenizer
@@ -48,6 +49,8 @@ def _add_rdataset(
             values.append(tuple(rdata.strings))
         elif isinstance(rdata, dns.rdtypes.ANY.CNAME.CNAME):
             values.append(_text_name(rdata.target.derelativize(origin)))
+        elif isinstance(rdata, dns.rdtypes.ANY.MX.MX):
+            values.append(f"{rdata.preference} {_text_name(rdata.exchange.derelativize(origin))}")
         else:
             values.append(rdata.to_text())
     if rdtype == "SOA":

@@ -12,15 +12,17 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from ._dnsanswers import CnameAnswer, TxtAnswer
+    from ._dnsanswers import AddressAnswer, CnameAnswer, MxAnswer, TxtAnswer
     from ._orgdomain import OrgDomain
     from ._results import SigningDecision, SigningRequest
     from ._ringstate import RingSnapshot
 
 __all__ = [
+    "AsyncHostResolver",
     "AsyncOrgDomainFinder",
     "AsyncResolver",
     "Clock",
+    "HostResolver",
     "KeyStore",
     "OrgDomainFinder",
     "Resolver",
@@ -82,6 +84,42 @@ class AsyncResolver(Protocol):
 
     async def cname(self, name: str) -> CnameAnswer:
         """The CNAME record at ``name`` itself, not followed."""
+        ...
+
+
+@runtime_checkable
+class HostResolver(Resolver, Protocol):
+    """
+    **Protocol:** A :class:`Resolver` that also answers MX and address questions.
+
+    The SPF analysis needs them to see what a receiver sees for ``a``, ``mx`` and
+    ``exists`` (void lookups, the limit of 10 MX names, RFC 7208 §4.6.4). Every
+    built-in resolver provides them; a resolver with only ``txt`` and ``cname`` stays a
+    :class:`Resolver`, and callers pass a host resolver explicitly (``hosts=``), so
+    nothing is guessed from an object's attributes. Same answers and errors as
+    :class:`Resolver`: NXDOMAIN and NODATA are answers, temporary failures raise
+    :class:`~oxdkim.exceptions.DnsTempError`.
+    """
+
+    def mx(self, name: str) -> MxAnswer:
+        """MX records at ``name``, following CNAMEs."""
+        ...
+
+    def addresses(self, name: str) -> AddressAnswer:
+        """A and AAAA records at ``name`` (two questions, one answer), following CNAMEs."""
+        ...
+
+
+@runtime_checkable
+class AsyncHostResolver(AsyncResolver, Protocol):
+    """**Protocol:** The asynchronous twin of :class:`HostResolver`, with the same answers."""
+
+    async def mx(self, name: str) -> MxAnswer:
+        """MX records at ``name``, following CNAMEs."""
+        ...
+
+    async def addresses(self, name: str) -> AddressAnswer:
+        """A and AAAA records at ``name`` (two questions, one answer), following CNAMEs."""
         ...
 
 

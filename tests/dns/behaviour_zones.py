@@ -4,6 +4,7 @@ from __future__ import annotations
 
 SOA_MINIMUM = 120
 TTL = 300
+_MANY_MX = "".join(f"many        MX    {i} mx{i}\n" for i in range(11))
 _LONG_CHAIN = "".join(f"long{i}       CNAME long{i + 1}\n" for i in range(9))
 
 EXAMPLE_ZONE = f"""\
@@ -17,7 +18,15 @@ multi       TXT   "v=DKIM1; " "k=rsa; " "p=abc"
 two         TXT   "second"
 two         TXT   "first"
 a-only      A     192.0.2.1
-x.ent       TXT   "below an empty non-terminal"
+both        A     192.0.2.2
+both        AAAA  2001:db8::2
+v6-only     AAAA  2001:db8::3
+mail        MX    10 both
+mail        MX    20 a-only
+mail        MX    5 mx.keys.test.
+mx-alias    CNAME mail
+null-mx     MX    0 .
+{_MANY_MX}x.ent       TXT   "below an empty non-terminal"
 alias       CNAME one
 alias2      CNAME alias
 cross       CNAME sel._domainkey.keys.test.
