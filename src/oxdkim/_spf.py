@@ -10,22 +10,29 @@ cannot match. Instead, :func:`analyze_spf` walks the record the way ``check_host
   syntax error is permerror, §4.6);
 * it follows ``include:`` and ``redirect=`` in evaluation order and counts every term
   that queries DNS (``include a mx ptr exists redirect``): past 10, evaluation ends in
-  permerror (§4.6.4). It counts void lookups too (a name that does not exist, or holds
-  nothing, §4.6.4): past two, permerror;
-* the provider's include (``spf_include``) "matches" and passes; no other mechanism
-  matches; ``all`` ends each record (§5.1). Inside the provider's record, its hosts are
-  taken to match its first mechanism (through includes), and a receiver stops there: the
-  terms after it do not count toward the provider's mail's limits.
+  permerror (§4.6.4);
+* given a host resolver (``hosts=``, a :class:`~oxdkim.typing.HostResolver`), it makes
+  the lookups a receiver makes for ``a``, ``mx`` and ``exists``: the MX names of ``mx``
+  (more than 10 is permerror, §4.6.4) and each one's addresses, the addresses of ``a``,
+  the IPv4 address of ``exists`` (which then matches every sender, §5.7). Every lookup
+  that finds no name or nothing at it is a void lookup; past two, permerror (§4.6.4);
+* the provider's include (``spf_include``) "matches" and passes; no other ``a``, ``mx``,
+  ``ip4``, ``ip6`` or ``ptr`` matches; ``all`` ends each record (§5.1). Inside the
+  provider's record, its hosts are taken to match its first mechanism (through
+  includes), and a receiver stops there: the terms after it do not count toward the
+  provider's mail's limits.
 
 The outcome (:attr:`SpfAnalysis.result`) is the SPF result the provider's mail is
 predicted to get. The walk carries on past that point, as far as a sender matching
 nothing would go, to report the whole path, the lookup count and every problem.
 
-Only TXT records are read (the :class:`~oxdkim.typing.Resolver` protocol): a void
-lookup is seen where the name a term names does not exist at all (its TXT query says
-NXDOMAIN), not where it exists without an address or MX record, and the ten-MX-names
-limit cannot be checked. :attr:`SpfAnalysis.limits` lists, per record, each place where
-the analysis models less than a receiver. SPF is checked at the MAIL FROM domain, not the
+Without a host resolver only TXT records are read (a resolver with only ``txt`` and
+``cname`` keeps working): a void lookup is seen where the name a term names does not
+exist at all (its TXT query says NXDOMAIN), not where it exists without an address or
+MX record, and the limit of ten MX names is not checked. A host with addresses of one
+family only is not counted as void (a receiver counts it for a client of the other
+family). :attr:`SpfAnalysis.limits` lists, per record, each place where the analysis
+models less than a receiver. SPF is checked at the MAIL FROM domain, not the
 From domain (RFC 7208 §2.4).
 """
 
@@ -35,19 +42,20 @@ import enum
 import ipaddress
 import re
 from collections.abc import Generator
-from typing import Any
+from typing import Any, Literal, TypeAlias, TypeVar
 
 import attrs
 
 from ._alignment import SpfResult
 from ._audit_values import Severity
-from ._dnsanswers import DnsStatus, TxtAnswer
+from ._dnsanswers import AddressAnswer, DnsStatus, MxAnswer, TxtAnswer
 from ._domains import DomainSyntaxError, normalize_domain
 from ._orgdomain import drive, drive_async
 from .exceptions import ConfigurationError, DnsError, DnsTempError, RecordSyntaxError
-from .typing import AsyncResolver, Resolver
+from .typing import AsyncHostResolver, AsyncResolver, HostResolver, Resolver
 
 __all__ = [
+    "MAX_MX_NAMES",
     "MAX_SPF_LOOKUPS",
     "MAX_VOID_LOOKUPS",
     "SpfAnalysis",
@@ -67,6 +75,9 @@ MAX_SPF_LOOKUPS = 10
 
 MAX_VOID_LOOKUPS = 2
 """RFC 7208 §4.6.4: more than two lookups answered NXDOMAIN or empty is permerror."""
+
+MAX_MX_NAMES = 10
+"""RFC 7208 §4.6.4: an ``mx`` whose MX lookup gives more than 10 names is permerror."""
 
 _QUALIFIERS = {
     "+": SpfResult.PASS,
@@ -299,6 +310,8 @@ class SpfProblemCode(enum.Enum):
     """More than 10 DNS-querying terms: permerror (§4.6.4)."""
     TOO_MANY_VOID_LOOKUPS = "too-many-void-lookups"
     """More than two lookups for names that do not exist or hold nothing: permerror (§4.6.4)."""
+    TOO_MANY_MX = "too-many-mx"
+    """An ``mx`` term whose MX lookup gives more than 10 names: permerror (§4.6.4)."""
     LOOP = "loop"
     """An include or redirect leads back to a record on its own path: permerror."""
     DNS_TEMPORARY = "dns-temporary"
@@ -390,7 +403,8 @@ class SpfAnalysis:
             mechanism of the provider's record (a value over ``MAX_SPF_LOOKUPS`` is where
             it stopped).
         limits: Per record, where the analysis models less than a receiver (no client
-            IP, macros not expanded, only TXT records read).
+            IP, macros not expanded, MX and address lookups not made without a host
+            resolver, a host with addresses of one family only).
     """
 
     domain: str
@@ -488,6 +502,37 @@ _Path = tuple[tuple[str, str], ...]
 """The ``(term as written, domain it leads to)`` pairs from the start to a record."""
 
 
+@attrs.frozen
+class _Ask:
+    """One question the walk asks: TXT, MX or the addresses (A and AAAA) of ``name``."""
+
+    kind: Literal["TXT", "MX", "ADDRESSES"]
+    name: str
+
+
+_Answer: TypeAlias = "TxtAnswer | MxAnswer | AddressAnswer"
+_T = TypeVar("_T")
+_Plan: TypeAlias = Generator[_Ask, _Answer, _T]
+
+
+def _ask_txt(name: str) -> _Plan[TxtAnswer]:
+    answer = yield _Ask("TXT", name)
+    assert isinstance(answer, TxtAnswer)
+    return answer
+
+
+def _ask_mx(name: str) -> _Plan[MxAnswer]:
+    answer = yield _Ask("MX", name)
+    assert isinstance(answer, MxAnswer)
+    return answer
+
+
+def _ask_addresses(name: str) -> _Plan[AddressAnswer]:
+    answer = yield _Ask("ADDRESSES", name)
+    assert isinstance(answer, AddressAnswer)
+    return answer
+
+
 _HOST_TERMS = frozenset({"a", "mx", "exists", "ptr"})
 """Mechanisms that match on the client's address or DNS: never a match without one."""
 
@@ -503,9 +548,11 @@ class _Walk:
     and void-lookup counts (§4.6.4).
     """
 
-    def __init__(self, domain: str, provider: str | None) -> None:
+    def __init__(self, domain: str, provider: str | None, hosts: bool = False) -> None:
         self.domain = domain
         self.provider = provider
+        self.hosts = hosts
+        """MX and address lookups are made (a host resolver was given)."""
         self.lookups = 0
         self.voids = 0
         self.stopped = False
@@ -555,10 +602,10 @@ class _Walk:
             return False
         return True
 
-    def void(self, domain: str, name: str, live: bool) -> bool:
+    def void(self, domain: str, name: str, live: bool, why: str = "does not exist") -> bool:
         """Count one void lookup; False when the live evaluation passes two (§4.6.4)."""
         text = (
-            f"{name} does not exist: more than {MAX_VOID_LOOKUPS} lookups found no name or "
+            f"{name} {why}: more than {MAX_VOID_LOOKUPS} lookups found no name or "
             "nothing at it (void lookups): receivers stop with permerror there (RFC 7208 §4.6.4)"
         )
         if not self.stopped:
@@ -583,7 +630,7 @@ class _Walk:
         main: bool,
         live: bool = True,
         providing: bool = False,
-    ) -> Generator[str, TxtAnswer, SpfResult]:
+    ) -> _Plan[SpfResult]:
         """
         ``check_host()`` for ``domain`` as the walk sees it; returns the provider's result.
 
@@ -603,7 +650,7 @@ class _Walk:
         providing = providing or (is_provider and live)
         behind = via is not SpfVia.START
         try:
-            answer = yield domain
+            answer = yield from _ask_txt(domain)
         except DnsTempError as exc:
             self.problem(
                 SpfProblemCode.DNS_TEMPORARY,
@@ -653,16 +700,20 @@ class _Walk:
     def _note_limits(self, domain: str, record: SpfRecord, providing: bool) -> None:
         """Say where this record needs more than the analysis models (per record)."""
         names = sorted({t.name for t in record.directives if t.name in _HOST_TERMS})
-        if names and not providing:
+        # With host lookups, an exists without macros is decided as a receiver decides it.
+        guessed = [n for n in names if n != "exists" or not self.hosts]
+        if guessed and not providing:
+            self.limit(f"{domain}: {', '.join(guessed)} taken not to match (no client IP)")
+        if names and not providing and not self.hosts:
             self.limit(
-                f"{domain}: {', '.join(names)} taken not to match (no client IP); only a "
-                "name that does not exist is seen as a void lookup (TXT is read, not A, "
-                "AAAA or MX)"
-            )
-        if "mx" in names and not providing:
-            self.limit(
-                f"{domain}: the MX hosts are not read, so the limit of 10 MX names "
-                "(RFC 7208 §4.6.4) is not checked"
+                f"{domain}: no host resolver was given (hosts=), so MX and address lookups "
+                "were not made: only a name that does not exist is seen as a void lookup "
+                "(its TXT query), not one without an address or MX record"
+                + (
+                    ", and the limit of 10 MX names (RFC 7208 §4.6.4) is not checked"
+                    if "mx" in names
+                    else ""
+                )
             )
         macros = [t.text for t in record.terms if t.has_macro and t.name != "exp"]
         if macros:
@@ -674,39 +725,103 @@ class _Walk:
                 "terms after it do not count for the provider's mail"
             )
 
+    def _unanswered(self, domain: str, term: SpfTerm, name: str, exc: Exception) -> SpfResult:
+        self.problem(
+            SpfProblemCode.DNS_TEMPORARY,
+            domain,
+            Severity.UNKNOWN,
+            f"DNS did not answer for {name}, named by {term.text!r} ({exc}); try again later",
+        )
+        return SpfResult.TEMPERROR
+
     def _probe(
         self, domain: str, term: SpfTerm, live: bool
-    ) -> Generator[str, TxtAnswer, SpfResult | None]:
+    ) -> _Plan[SpfResult | Literal["match"] | None]:
         """
-        Look for a void lookup at the name ``a``, ``mx`` or ``exists`` names (§4.6.4).
+        Make the lookups a receiver makes for ``a``, ``mx`` or ``exists`` (§4.6.4, §5).
 
-        Only a name that does not exist is seen (its TXT query answers NXDOMAIN); a name
-        that exists without the records asked is not. Returns the live result when this
-        term ends the evaluation of the provider's mail (past the void limit, or DNS did
-        not answer), else ``None``.
+        With a host resolver: the MX names of ``mx`` (more than 10 is permerror) and the
+        addresses of each, the addresses of ``a`` and the IPv4 address of ``exists``; each
+        that finds nothing is a void lookup. Without one, only whether the name exists
+        (its TXT query). Returns the live result when this term ends the evaluation of
+        the provider's mail (a limit passed, or DNS did not answer); ``"match"`` for an
+        ``exists`` whose name has an IPv4 address (it matches every sender, §5.7); else
+        ``None``.
         """
-        if term.target is None or term.has_macro or term.name == "ptr":
+        if term.has_macro or term.name == "ptr":
             return None
-        target = _target(term.target)
-        if target is None or target == domain:
+        target = domain if term.target is None else _target(term.target)
+        if target is None:
             return None
-        try:
-            answer = yield target
-        except DnsTempError as exc:
-            if not live:
+        if not self.hosts:
+            if target == domain:
+                return None  # its TXT record was just read: it exists
+            try:
+                answer = yield from _ask_txt(target)
+            except DnsTempError as exc:
+                return self._unanswered(domain, term, target, exc) if live else None
+            except DnsError:
                 return None
-            self.problem(
-                SpfProblemCode.DNS_TEMPORARY,
-                domain,
-                Severity.UNKNOWN,
-                f"DNS did not answer for {target}, named by {term.text!r} ({exc}); try again later",
-            )
-            return SpfResult.TEMPERROR
-        except DnsError:
+            if answer.status is DnsStatus.NXDOMAIN and not self.void(domain, target, live):
+                return SpfResult.PERMERROR
             return None
-        if answer.status is DnsStatus.NXDOMAIN and not self.void(domain, target, live):
-            return SpfResult.PERMERROR
+        hosts = [target]
+        if term.name == "mx":
+            try:
+                mx = yield from _ask_mx(target)
+            except DnsTempError as exc:
+                return self._unanswered(domain, term, target, exc) if live else None
+            except DnsError:
+                return None
+            if not mx.records:
+                why = "has no MX record" if mx.status is DnsStatus.NODATA else "does not exist"
+                return None if self.void(domain, target, live, why) else SpfResult.PERMERROR
+            if len(mx.records) > MAX_MX_NAMES:
+                return None if self.too_many_mx(domain, term, mx, live) else SpfResult.PERMERROR
+            hosts = [host for host in mx.exchanges if host != "."]
+        for host in hosts:
+            try:
+                found = yield from _ask_addresses(host)
+            except DnsTempError as exc:
+                return self._unanswered(domain, term, host, exc) if live else None
+            except DnsError:
+                continue
+            if term.name == "exists":
+                if found.ipv4:
+                    return "match"
+                void = True  # exists asks for A records only (RFC 7208 §5.7)
+            else:
+                void = not (found.ipv4 or found.ipv6)
+                if not void and not (found.ipv4 and found.ipv6):
+                    family = "IPv6 (AAAA)" if found.ipv4 else "IPv4 (A)"
+                    self.limit(
+                        f"{domain}: {host} ({term.text!r}) has no {family} address: a "
+                        "receiver checking a client of that family counts a void lookup there"
+                    )
+            if void:
+                why = (
+                    "does not exist"
+                    if found.status is DnsStatus.NXDOMAIN
+                    else ("has no IPv4 address" if term.name == "exists" else "has no address")
+                )
+                if not self.void(domain, host, live, why):
+                    return SpfResult.PERMERROR
         return None
+
+    def too_many_mx(self, domain: str, term: SpfTerm, mx: MxAnswer, live: bool) -> bool:
+        """An ``mx`` term past 10 names; False when it ends the live evaluation (§4.6.4)."""
+        if not any(p.code is SpfProblemCode.TOO_MANY_MX for p in self.problems):
+            self.problem(
+                SpfProblemCode.TOO_MANY_MX,
+                domain,
+                Severity.ERROR,
+                f"{term.text!r}: {mx.name} has {len(mx.records)} MX records; receivers stop "
+                f"with permerror past {MAX_MX_NAMES} (RFC 7208 §4.6.4)",
+            )
+        if not live:
+            self.stopped = True
+            return True
+        return False
 
     def _terms(
         self,
@@ -716,7 +831,7 @@ class _Walk:
         main: bool,
         live: bool,
         providing: bool,
-    ) -> Generator[str, TxtAnswer, SpfResult]:
+    ) -> _Plan[SpfResult]:
         """Evaluate one record's terms in order (§4.6.2), then its redirect (§6.1)."""
         decided: SpfResult | None = None
         ended = False
@@ -759,7 +874,16 @@ class _Walk:
                         f"{term.text!r}: RFC 7208 §5.5 says not to use ptr (slow, often ignored)",
                     )
                 ending = yield from self._probe(domain, term, now)
-                if ending is not None and now:
+                if ending == "match":
+                    decided = decided or (_QUALIFIERS[term.qualifier] if now else None)
+                    if term.qualifier == "+":
+                        self.problem(
+                            SpfProblemCode.PASS_ALL,
+                            domain,
+                            Severity.WARNING,
+                            f"{term.text!r} matches every host: its name has an address",
+                        )
+                elif ending is not None and now:
                     return ending
             elif term.name == "include":
                 child = yield from self._follow(
@@ -797,7 +921,7 @@ class _Walk:
         main: bool = False,
         live: bool = True,
         providing: bool = False,
-    ) -> Generator[str, TxtAnswer, SpfResult]:
+    ) -> _Plan[SpfResult]:
         """Follow an include or redirect; ``neutral`` (no match) when it cannot be followed."""
         assert term.target is not None
         if term.has_macro:
@@ -844,7 +968,7 @@ class _Walk:
         )
 
 
-def _plan(domain: str, provider_include: str | None) -> Generator[str, TxtAnswer, SpfAnalysis]:
+def _plan(domain: str, provider_include: str | None, hosts: bool) -> _Plan[SpfAnalysis]:
     try:
         subject = normalize_domain(domain, allow_underscore=True)
         provider = (
@@ -854,22 +978,33 @@ def _plan(domain: str, provider_include: str | None) -> Generator[str, TxtAnswer
         )
     except DomainSyntaxError as exc:
         raise ConfigurationError(f"invalid domain: {exc}") from None
-    walk = _Walk(subject, provider)
+    walk = _Walk(subject, provider, hosts)
     result = yield from walk.check(subject, SpfVia.START, None, (), True)
     return walk.analysis(result)
 
 
 def analyze_spf(
-    resolver: Resolver, domain: str, provider_include: str | None = None
+    resolver: Resolver,
+    domain: str,
+    provider_include: str | None = None,
+    *,
+    hosts: HostResolver | None = None,
 ) -> SpfAnalysis:
     """
     Analyse the SPF records of ``domain`` (a MAIL FROM domain) for the provider's mail.
 
     Args:
-        resolver: Answers the TXT queries: the records walked and, for ``a``, ``mx`` and
-            ``exists`` terms, whether the names they name exist (a few dozen at most).
+        resolver: Answers the TXT queries: the records walked (a few dozen at most).
         domain: The domain whose ``v=spf1`` record is read.
         provider_include: The provider's SPF include domain (``_spf.brandmail.example``).
+        hosts: Answers the MX and address lookups of ``a``, ``mx`` and ``exists`` terms,
+            so void lookups and the limit of 10 MX names are seen as a receiver sees them
+            (RFC 7208 §4.6.4). Usually the same object as ``resolver``: every built-in
+            resolver is a :class:`~oxdkim.typing.HostResolver`. Without it those lookups
+            are not made (a resolver with only ``txt`` and ``cname`` works as before),
+            and :attr:`SpfAnalysis.limits` says so for each record that needed them.
+            It is a separate argument so that nothing is guessed from a resolver's
+            attributes: the type checker sees which resolvers can answer.
 
     Returns:
         The :class:`SpfAnalysis`; DNS failures become temperror/permerror, never an
@@ -878,11 +1013,31 @@ def analyze_spf(
     Raises:
         ConfigurationError: ``domain`` or ``provider_include`` is not a domain name.
     """
-    return drive(_plan(domain, provider_include), resolver.txt)
+
+    def fetch(ask: _Ask) -> _Answer:
+        if ask.kind == "TXT":
+            return resolver.txt(ask.name)
+        assert hosts is not None  # the plan asks for hosts only when it has them
+        return hosts.mx(ask.name) if ask.kind == "MX" else hosts.addresses(ask.name)
+
+    return drive(_plan(domain, provider_include, hosts is not None), fetch)
 
 
 async def analyze_spf_async(
-    resolver: AsyncResolver, domain: str, provider_include: str | None = None
+    resolver: AsyncResolver,
+    domain: str,
+    provider_include: str | None = None,
+    *,
+    hosts: AsyncHostResolver | None = None,
 ) -> SpfAnalysis:
     """The asynchronous twin of :func:`analyze_spf`."""
-    return await drive_async(_plan(domain, provider_include), resolver.txt)
+
+    async def fetch(ask: _Ask) -> _Answer:
+        if ask.kind == "TXT":
+            return await resolver.txt(ask.name)
+        assert hosts is not None  # the plan asks for hosts only when it has them
+        if ask.kind == "MX":
+            return await hosts.mx(ask.name)
+        return await hosts.addresses(ask.name)
+
+    return await drive_async(_plan(domain, provider_include, hosts is not None), fetch)
