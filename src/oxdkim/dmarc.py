@@ -83,7 +83,9 @@ from ._preview import (
     policy_words,
 )
 from ._spf import (
+    MAX_MX_NAMES,
     MAX_SPF_LOOKUPS,
+    MAX_VOID_LOOKUPS,
     SpfAnalysis,
     SpfProblem,
     SpfProblemCode,
@@ -100,8 +102,10 @@ from .typing import AsyncOrgDomainFinder, OrgDomainFinder
 __all__ = [
     "DEFAULT_PREVIEW_CONCURRENCY",
     "MAX_AUTHOR_DOMAINS",
+    "MAX_MX_NAMES",
     "MAX_SPF_LOOKUPS",
     "MAX_TREE_WALK_QUERIES",
+    "MAX_VOID_LOOKUPS",
     "PREVIEW_FORMAT",
     "AlignmentMode",
     "AlignmentReason",
