@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 import idna
 
+from ._files import looks_like_key_text, shown
 from .exceptions import ConfigurationError
 
 _LDH_LABEL = re.compile(r"\A[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
@@ -25,53 +26,73 @@ _OTHER_DOTS = ("\u3002", "\uff0e", "\uff61")
 
 
 class DomainSyntaxError(ValueError):
-    """A domain or selector is not acceptable; callers re-raise as their own typed error."""
+    """
+    A domain or selector is not acceptable; callers re-raise as their own typed error.
+
+    ``reason`` says why without the value, for callers that name the value their own way
+    (the CLI names the option). The message shows the value only when it cannot be key
+    material.
+    """
+
+    def __init__(self, value: object, reason: str, *, what: str = "domain") -> None:
+        super().__init__(f"{shown(value, what=what)} {reason}")
+        self.reason = reason
 
 
-@functools.lru_cache(maxsize=65536)
 def normalize_domain(value: str | bytes, *, allow_underscore: bool = False) -> str:
     """
     Return ``value`` as a lowercase A-label domain without a trailing dot.
 
     Raises:
-        DomainSyntaxError: Empty labels, bad characters, a single label, an IP address,
-            or a name IDNA 2008 refuses.
+        DomainSyntaxError: Not text, empty labels, bad characters, a single label, an IP
+            address, or a name IDNA 2008 refuses.
     """
+    if not isinstance(value, str | bytes):  # checked before the cache, which needs a hash
+        raise DomainSyntaxError(value, "is not text: a domain is a str")
+    return _normalize_domain(value, allow_underscore)
+
+
+@functools.lru_cache(maxsize=65536)
+def _normalize_domain(value: str | bytes, allow_underscore: bool) -> str:
     if isinstance(value, bytes):
         try:
             value = value.decode("utf-8")
         except UnicodeDecodeError:
-            raise DomainSyntaxError("domain is not valid UTF-8") from None
+            raise DomainSyntaxError(value, "is not valid UTF-8") from None
     name = value[:-1] if value.endswith(".") else value
     if not name:
-        raise DomainSyntaxError("domain is empty")
+        raise DomainSyntaxError(value, "is empty")
     if not name.isascii():
         if any(dot in name for dot in _OTHER_DOTS):
             # idna.encode splits labels at these too (IDNA 2003 did); IDNA 2008 does
             # not, so "a\u3002example" must not quietly become "a.example".
-            raise DomainSyntaxError(f"{value!r} contains a dot other than U+002E")
+            raise DomainSyntaxError(value, "contains a dot other than U+002E")
         try:
             name = idna.encode(name.lower(), uts46=False).decode("ascii")
         except (idna.IDNAError, UnicodeError) as exc:
-            raise DomainSyntaxError(f"not a valid internationalized domain ({exc})") from None
+            detail = "" if looks_like_key_text(name) else f" ({exc})"
+            raise DomainSyntaxError(
+                value, f"is not a valid internationalized domain{detail}"
+            ) from None
     name = name.lower()
     labels = name.split(".")
     pattern = _DNS_LABEL if allow_underscore else _LDH_LABEL
     for label in labels:
         if not label:
-            raise DomainSyntaxError(f"{value!r} has an empty label")
+            raise DomainSyntaxError(value, "has an empty label")
         if not pattern.match(label):
-            raise DomainSyntaxError(f"{value!r}: label {label!r} is not a valid host label")
+            if looks_like_key_text(label):
+                raise DomainSyntaxError(value, "is not a domain name")
+            raise DomainSyntaxError(value, f"has a label that is not a host label: {label!r}")
     if len(labels) < 2:
-        raise DomainSyntaxError(f"{value!r} is a single label, not a domain")
+        raise DomainSyntaxError(value, "is a single label, not a domain")
     if labels[-1].isdigit():
-        raise DomainSyntaxError(f"{value!r} looks like an IP address, not a domain")
+        raise DomainSyntaxError(value, "looks like an IP address, not a domain")
     if len(name) > _MAX_NAME:
-        raise DomainSyntaxError(f"{value!r} is longer than {_MAX_NAME} characters")
+        raise DomainSyntaxError(value, f"is longer than {_MAX_NAME} characters")
     return name
 
 
-@functools.lru_cache(maxsize=4096)
 def normalize_selector(value: str) -> str:
     """
     Return ``value`` as a lowercase selector: dot-separated LDH labels (RFC 6376 §3.1,
@@ -85,17 +106,29 @@ def normalize_selector(value: str) -> str:
             covers ``;``, ``=``, whitespace, ``(`` and NUL, which would corrupt the tag
             list.
     """
+    if not isinstance(value, str):  # checked before the cache, which needs a hash
+        raise DomainSyntaxError(value, "is not text: a selector is a str", what="selector")
+    return _normalize_selector(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalize_selector(value: str) -> str:
     if not value:
-        raise DomainSyntaxError("selector is empty")
+        raise DomainSyntaxError(value, "is empty", what="selector")
     bad = sorted({c for c in value if not (c.isascii() and (c.isalnum() or c in "-."))})
     if bad:
-        raise DomainSyntaxError(f"selector {value!r} contains {', '.join(map(repr, bad))}")
+        listed = ", ".join(map(repr, bad))
+        raise DomainSyntaxError(value, f"contains {listed}", what="selector")
     name = value.lower()
     for label in name.split("."):
         if not _LDH_LABEL.match(label):
-            raise DomainSyntaxError(f"selector {value!r}: label {label!r} is not valid")
+            raise DomainSyntaxError(
+                value,
+                "has a label that is not a host label (letters, digits, inner hyphens)",
+                what="selector",
+            )
     if len(name) > 63 * 2:
-        raise DomainSyntaxError(f"selector {value!r} is too long")
+        raise DomainSyntaxError(value, "is too long", what="selector")
     return name
 
 

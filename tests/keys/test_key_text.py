@@ -22,9 +22,12 @@ from hypothesis import strategies as st
 
 from oxdkim import (
     Algorithm,
+    DefaultGenericPolicy,
     FileKeyStore,
     KeyRing,
+    LegacyBrandPolicy,
     OxDkimError,
+    SignatureSpec,
     SigningKey,
     load_config,
     signer_from_config,
@@ -198,6 +201,13 @@ CALLS: dict[str, Callable[[str | bytes, Path], object]] = {
     ),
     "ring-record_name": lambda v, d: KeyRing.open(_ring(d)).record_name("mail1", v),  # type: ignore[arg-type]
     "store-passphrase": lambda v, d: FileKeyStore(_ring(d).directory, passphrase=v).load(),  # type: ignore[arg-type]
+    "generic-domain": lambda v, d: DefaultGenericPolicy(v, "s", KEYS[0]),  # type: ignore[arg-type]
+    "generic-selector": lambda v, d: DefaultGenericPolicy("dkim.example", v, KEYS[0]),  # type: ignore[arg-type]
+    "brand-tenant-domain": lambda v, d: LegacyBrandPolicy(
+        KeyRing.from_keys({"a": KEYS[0], "b": KEYS[1]}, active="a"),
+        {"t": [v]},  # type: ignore[list-item]
+    ),
+    "spec-domain": lambda v, d: SignatureSpec(v, "s", KEYS[0]),  # type: ignore[arg-type]
 }
 
 

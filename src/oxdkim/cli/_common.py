@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 
 from .._audit import parse_domain_list
 from .._domains import DomainSyntaxError, normalize_domain, normalize_selector
-from .._files import atomic_write
+from .._files import atomic_write, shown
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -259,7 +259,7 @@ def domain_option(value: str, option: str) -> str:
     try:
         return normalize_domain(value)
     except DomainSyntaxError as exc:
-        raise CliError(f"{option} {value!r}: {str(exc).split(': ', 1)[-1]}") from None
+        raise CliError(f"{option} {shown(value)}: {exc.reason}") from None
 
 
 def selector_option(value: str, option: str = "--selector") -> str:
@@ -267,4 +267,4 @@ def selector_option(value: str, option: str = "--selector") -> str:
     try:
         return normalize_selector(value)
     except DomainSyntaxError as exc:
-        raise CliError(f"{option} {value!r}: {str(exc).split(': ', 1)[-1]}") from None
+        raise CliError(f"{option} {shown(value)}: {exc.reason}") from None

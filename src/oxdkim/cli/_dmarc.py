@@ -25,6 +25,7 @@ from .._alignment import (
     SpfResult,
 )
 from .._domains import DomainSyntaxError
+from .._files import shown
 from .._message import parse_message
 from .._orgdomain import ComparingFinder, PslFinder, TreeWalkFinder, normalize_dmarc_domain
 from .._preview import FinderMode, dmarc_result_json, policy_words
@@ -105,10 +106,8 @@ def _domain(value: str, option: str) -> str:
     try:
         return normalize_dmarc_domain(value)
     except DomainSyntaxError as exc:
-        # The reason after "'<name>': " names the bad label; the name itself may carry a
-        # label the check borrowed for a single-label domain, so quote the input instead.
-        reason = str(exc).split(": ", 1)[-1]
-        raise CliError(f"{option} {value!r}: {reason}") from None
+        # The check may have borrowed a label for a single-label domain: quote the input.
+        raise CliError(f"{option} {shown(value)}: {exc.reason}") from None
 
 
 def _from_domains(message: bytes) -> str | list[str] | None:
