@@ -77,9 +77,11 @@ from ._ringstate import RingSnapshot
 from ._spf import SpfAnalysis, analyze_spf, analyze_spf_async
 from .exceptions import ConfigurationError, DnsError
 from .typing import (
+    AsyncHostResolver,
     AsyncOrgDomainFinder,
     AsyncResolver,
     Clock,
+    HostResolver,
     OrgDomainFinder,
     Resolver,
 )
@@ -599,9 +601,14 @@ class ReadinessPreview:
             )
         return None
 
-    def preview(self, domain: str, resolver: Resolver) -> DomainReadiness:
+    def preview(
+        self, domain: str, resolver: Resolver, *, hosts: HostResolver | None = None
+    ) -> DomainReadiness:
         """
         Predict what ``domain``'s mail will get, through a synchronous resolver.
+
+        ``hosts`` answers the SPF analysis's MX and address lookups (usually the same
+        object as ``resolver``; see :func:`~oxdkim.dmarc.analyze_spf`).
 
         Raises:
             ConfigurationError: ``domain`` is not a domain name.
@@ -616,7 +623,7 @@ class ReadinessPreview:
         mail_from, error = self._mail_from(domain)
         spf = None
         if mail_from is not None and error is None:
-            spf = analyze_spf(memo, mail_from, self.brand.spf_include)
+            spf = analyze_spf(memo, mail_from, self.brand.spf_include, hosts=hosts)
         real, real_spf, whatif, whatif_spf = self._claims(signing, audit, mail_from, spf)
         dmarc = DmarcAlignment(memo, self._finder(memo))
         facts = _Facts(
@@ -631,9 +638,12 @@ class ReadinessPreview:
         )
         return _predict(facts, self._clock())
 
-    async def preview_async(self, domain: str, resolver: AsyncResolver) -> DomainReadiness:
+    async def preview_async(
+        self, domain: str, resolver: AsyncResolver, *, hosts: AsyncHostResolver | None = None
+    ) -> DomainReadiness:
         """
-        Predict what ``domain``'s mail will get, through an asynchronous resolver.
+        Predict what ``domain``'s mail will get, through an asynchronous resolver
+        (``hosts``: as in :meth:`preview`).
 
         Raises:
             ConfigurationError: ``domain`` is not a domain name.
@@ -648,7 +658,7 @@ class ReadinessPreview:
         mail_from, error = self._mail_from(domain)
         spf = None
         if mail_from is not None and error is None:
-            spf = await analyze_spf_async(memo, mail_from, self.brand.spf_include)
+            spf = await analyze_spf_async(memo, mail_from, self.brand.spf_include, hosts=hosts)
         real, real_spf, whatif, whatif_spf = self._claims(signing, audit, mail_from, spf)
         dmarc = AsyncDmarcAlignment(memo, self._async_finder(memo))
         facts = _Facts(
@@ -679,12 +689,13 @@ class ReadinessPreview:
         *,
         concurrency: int = DEFAULT_PREVIEW_CONCURRENCY,
         progress: PreviewProgress | None = None,
+        hosts: AsyncHostResolver | None = None,
     ) -> ReadinessRun:
         """
         Preview many domains, at most ``concurrency`` at a time; results in input order.
 
         Repeated domains are previewed once; ``progress(done, total, readiness)`` is
-        called after each domain, in the event loop.
+        called after each domain, in the event loop; ``hosts`` as in :meth:`preview`.
 
         Raises:
             ConfigurationError: A domain is invalid or ``concurrency`` is below 1.
@@ -693,7 +704,7 @@ class ReadinessPreview:
         started = self._clock()
 
         async def one(name: str) -> DomainReadiness:
-            return await self.preview_async(name, resolver)
+            return await self.preview_async(name, resolver, hosts=hosts)
 
         return self._run(await map_bounded(names, one, concurrency, progress), started)
 
@@ -704,6 +715,7 @@ class ReadinessPreview:
         *,
         concurrency: int = DEFAULT_PREVIEW_CONCURRENCY,
         progress: PreviewProgress | None = None,
+        hosts: HostResolver | AsyncHostResolver | None = None,
     ) -> ReadinessRun:
         """
         Preview many domains from synchronous code; results in input order.
@@ -711,6 +723,8 @@ class ReadinessPreview:
         With an :class:`~oxdkim.typing.AsyncResolver` this runs
         :meth:`preview_many_async` in a new event loop (so not from inside one); with a
         :class:`~oxdkim.typing.Resolver` it uses ``concurrency`` threads (none for 1).
+        ``hosts`` (as in :meth:`preview`) is of the same kind, sync or async, as
+        ``resolver``.
         ``progress`` is called in the calling thread.
 
         Raises:
@@ -724,6 +738,7 @@ class ReadinessPreview:
                     cast(AsyncResolver, resolver),
                     concurrency=concurrency,
                     progress=progress,
+                    hosts=cast("AsyncHostResolver | None", hosts),
                 ),
                 "preview_many",
             )
@@ -732,7 +747,7 @@ class ReadinessPreview:
         started = self._clock()
         results = map_threads(
             names,
-            lambda name: self.preview(name, sync),
+            lambda name: self.preview(name, sync, hosts=cast("HostResolver | None", hosts)),
             concurrency,
             progress,
             thread_name="oxdkim-preview",

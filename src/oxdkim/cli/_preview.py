@@ -27,7 +27,7 @@ from .._preview import (
     ReadinessVerdict,
 )
 from .._preview_values import PREVIEW_FORMAT
-from ..typing import AsyncResolver
+from ..typing import AsyncHostResolver
 from ._common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -118,19 +118,22 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=run)
 
 
-def _resolver(args: argparse.Namespace, config: Config) -> AsyncResolver:
-    """The resolver the options ask for, else the configuration's, behind a cache."""
+def _resolver(args: argparse.Namespace, config: Config) -> AsyncHostResolver:
+    """
+    The resolver the options ask for, else the configuration's, behind a cache; a host
+    resolver, so the SPF analysis makes the MX and address lookups receivers make.
+    """
     from .. import resolvers  # noqa: PLC0415 - only commands that read DNS load dnspython
 
     zones = _zones(args, config)
     if zones:
         check_text_files(zones, "zone file")
-        inner: AsyncResolver = resolvers.ZoneFileResolver(*zones).as_async()
+        inner: AsyncHostResolver = resolvers.ZoneFileResolver(*zones).as_async()
     else:
         nameservers = args.nameserver or config.resolver.nameservers
         timeout = args.dns_timeout if args.nameserver else config.resolver.timeout
         inner = resolvers.AsyncDnspythonResolver(nameservers, timeout=timeout)
-    return resolvers.AsyncCachingResolver(inner)
+    return resolvers.AsyncCachingHostResolver(inner)
 
 
 def _zones(args: argparse.Namespace, config: Config) -> list[str]:
@@ -183,7 +186,8 @@ def _preview(args: argparse.Namespace) -> tuple[Config, ReadinessPreview]:
 def _preview_chunk(args: argparse.Namespace, domains: list[str]) -> ReadinessRun:
     """One worker process's share, with its own configuration, resolver and cache."""
     config, preview = _preview(args)
-    return preview.preview_many(domains, _resolver(args, config), concurrency=args.concurrency)
+    resolver = _resolver(args, config)
+    return preview.preview_many(domains, resolver, concurrency=args.concurrency, hosts=resolver)
 
 
 def _read_only(items: dict[Any, Any]) -> types.MappingProxyType[Any, Any]:
@@ -313,7 +317,9 @@ def _run(
         if bar is not None:
             bar(done, total, report)
 
-    return preview.preview_many(domains, resolver, concurrency=args.concurrency, progress=progress)
+    return preview.preview_many(
+        domains, resolver, concurrency=args.concurrency, progress=progress, hosts=resolver
+    )
 
 
 def run_preview(
