@@ -29,7 +29,7 @@ from ._config import (
 )
 from ._crypto import Algorithm, SigningKey
 from ._dmarc_record import DmarcRecord
-from ._dnsanswers import CnameAnswer, DnsStatus, TxtAnswer
+from ._dnsanswers import AddressAnswer, CnameAnswer, DnsStatus, MxAnswer, TxtAnswer
 from ._keyring import KeyRing
 from ._keystore import FileKeyStore
 from ._message import MessageLimits
@@ -86,6 +86,7 @@ from .policies import (
 
 __all__ = [
     "DEFAULT_SIGNED_HEADERS",
+    "AddressAnswer",
     "Algorithm",
     "AsyncDmarcAlignment",
     "AsyncTreeWalkFinder",
@@ -133,6 +134,7 @@ __all__ = [
     "MessageLimitError",
     "MessageLimits",
     "MessageProblem",
+    "MxAnswer",
     "NoActiveKeyError",
     "OrgDomain",
     "OxDkimError",
