@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, cast
 import attrs
 
 from . import _rollover
-from ._clock import utc_now
+from ._clock import checked_time, utc_now
 from ._crypto import Algorithm, SigningKey
 from ._files import is_seconds
 from ._ringstate import (
@@ -28,7 +28,6 @@ from ._ringstate import (
     RingSnapshot,
     RolloverTimings,
     SlotState,
-    checked_time,
     domain_of,
     selector_of,
 )

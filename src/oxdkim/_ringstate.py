@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
 
+from ._clock import LATEST, checked_time
 from ._crypto import Algorithm, SigningKey
 from ._domains import DomainSyntaxError, normalize_domain, normalize_selector
 from ._files import is_whole_number, looks_like_key_text, shown
@@ -63,44 +64,10 @@ def _optional_domain(value: str | None) -> str | None:
     return None if value is None else domain_of(value, "key host")
 
 
-EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-"""The earliest time a ring accepts (a clock set to 0 is a broken clock)."""
-LATEST = datetime(9000, 1, 1, tzinfo=UTC)
-"""The latest time a ring accepts: far enough from year 9999 that every time plus every
-wait (:data:`MAX_WAIT`, :data:`MAX_TTL`) is still a time Python and the store can hold."""
 MAX_WAIT = timedelta(days=100 * 366)
 """The longest rollover wait (record TTL, negative TTL, retention, dual signing)."""
 MAX_TTL = 2**31 - 1
 """The largest DNS TTL (RFC 2181 §8); a longer one shown by DNS counts as this."""
-
-
-def checked_time(value: object, what: str = "time", *, latest: datetime = LATEST) -> datetime:
-    """
-    ``value`` as an aware UTC datetime, or a :class:`ConfigurationError` saying why not.
-
-    A time without a zone or outside :data:`EARLIEST` .. :data:`LATEST` would be
-    written to the store and then refused when the ring is loaded again (or overflow
-    when a wait is added to it), so it is refused before anything is written.
-    """
-    if not isinstance(value, datetime):
-        raise ConfigurationError(f"{what} must be a datetime, not {type(value).__name__}")
-    try:
-        offset = value.utcoffset()
-    except Exception:  # a broken tzinfo
-        offset = None
-    if offset is None:
-        raise ConfigurationError(
-            f"{what} has no time zone; pass an aware datetime such as datetime.now(UTC)"
-        )
-    try:
-        moment = value.astimezone(UTC)
-    except (OverflowError, ValueError):
-        moment = None
-    if moment is None or not EARLIEST <= moment < latest:
-        raise ConfigurationError(
-            f"{what} must lie between {EARLIEST.date()} and {latest.date()} (UTC)"
-        )
-    return moment
 
 
 def _optional_time(value: object) -> datetime | None:

@@ -26,7 +26,7 @@ from ._canon import (
     body_hash,
     canonicalize_headers,
 )
-from ._clock import utc_now
+from ._clock import checked_time, utc_now
 from ._message import (
     DEFAULT_LIMITS,
     HeaderField,
@@ -300,7 +300,7 @@ class Signer:
         parsed = parse_message(message, self.limits)
         _BodyCheck().check(parsed.body)
         index = _index_fields(parsed.fields)
-        return self.policy.decide(_request(index, tenant, envelope_sender, self.clock()))
+        return self.policy.decide(_request(index, tenant, envelope_sender, self._now()))
 
     def sign(
         self, message: bytes, *, tenant: str | None = None, envelope_sender: str | None = None
@@ -312,11 +312,12 @@ class Signer:
             MessageFormatError: The message cannot be signed (see its ``problem``).
             SigningRefusedError: The policy decided not to sign; ``decision`` says why.
             SigningError: The crypto backend failed.
+            ConfigurationError: The clock returned a naive time or one out of range.
         """
         parsed = parse_message(message, self.limits)
         _BodyCheck().check(parsed.body)
         index = _index_fields(parsed.fields)
-        now = self.clock()
+        now = self._now()
         decision = self._decide(_request(index, tenant, envelope_sender, now))
         digests = {
             canon: body_hash(parsed.body, canon)
@@ -355,7 +356,7 @@ class Signer:
             # header part that is followed by content fails below before any hashing.)
             parse_message(data, self.limits)  # raises the "empty message" error
         index = _index_fields(tuple(parse_header_block(data[:header_end], self.limits)))
-        now = self.clock()
+        now = self._now()
         decision = self._decide(_request(index, tenant, envelope_sender, now))
         hashers = {
             canon: BodyHasher(canon)
@@ -376,6 +377,10 @@ class Signer:
         """Return a new bytes object: the signature fields followed by ``message``."""
         results = self.sign(message, tenant=tenant, envelope_sender=envelope_sender)
         return b"".join(r.header for r in results) + bytes(message)
+
+    def _now(self) -> datetime:
+        """The clock's reading, checked: a naive time would give a wrong ``t=``."""
+        return checked_time(self.clock(), "the signer's clock returned a time that")
 
     def _decide(self, request: SigningRequest) -> SigningDecision:
         decision = self.policy.decide(request)

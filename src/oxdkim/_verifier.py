@@ -52,7 +52,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
 
 from ._canon import Canon, Canonicalization, body_hash, canonicalize_body, canonicalize_headers
-from ._clock import utc_now
+from ._clock import checked_time, utc_now
 from ._crypto import RSA_ABSOLUTE_MIN_BITS, Algorithm
 from ._dnsanswers import TxtAnswer
 from ._domains import DomainSyntaxError, is_subdomain, normalize_domain, normalize_selector
@@ -373,7 +373,9 @@ class _Core:
             parsed = parse_message(message, self.limits, lenient=True)
         except MessageFormatError as exc:
             return _Plan(_unreadable(exc), (), (), b"")
-        now = int(self.clock().timestamp())
+        now = int(
+            checked_time(self.clock(), "the verifier's clock returned a time that").timestamp()
+        )
         entries: list[VerifyResult | _Sig] = []
         queries: dict[str, None] = {}
         signatures = [f for f in parsed.fields if f.key == b"dkim-signature"]
@@ -758,6 +760,7 @@ class Verifier(_VerifierBase[Resolver]):
 
         Raises:
             TypeError: ``message`` is not bytes, bytearray or memoryview.
+            ConfigurationError: The clock returned a naive time or one out of range.
         """
         plan = self._core.plan(message)
         answers: dict[str, TxtAnswer | DnsError] = {}

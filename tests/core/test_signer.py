@@ -491,3 +491,30 @@ def test_decide_without_signing(ed_key: SigningKey):
     decision = signer.decide(MESSAGE)
     assert "default-generic" == decision.policy
     assert (DOMAIN,) == tuple(spec.domain for spec in decision.signatures)
+
+
+@pytest.mark.parametrize(
+    "reading",
+    [
+        datetime(2026, 3, 1, 12, 0),  # naive: timestamp() would read it as local time
+        datetime(1960, 1, 1, tzinfo=UTC),
+        "2026-03-01T12:00:00Z",
+        1_772_366_400,
+    ],
+    ids=["naive", "before-1970", "text", "number"],
+)
+def test_a_clock_that_returns_no_aware_time_is_refused(reading: object) -> None:
+    """The signer's and verifier's clock readings are checked: a typed error, never a wrong t=."""
+    from oxdkim import ConfigurationError, DefaultGenericPolicy, Signer, SigningKey, Verifier
+    from oxdkim.resolvers import InMemoryZone
+
+    key = SigningKey.from_ed25519_seed(bytes(32))
+    signer = Signer(DefaultGenericPolicy("example.com", "s", key), clock=lambda: reading)  # type: ignore[arg-type,return-value]
+    message = b"From: a@example.com\r\n\r\nbody\r\n"
+    for call in (signer.sign, signer.decide, lambda m: signer.sign_chunks([m])):
+        with pytest.raises(ConfigurationError, match="clock"):
+            call(message)
+    good = Signer(DefaultGenericPolicy("example.com", "s", key)).signed_message(message)
+    verifier = Verifier(InMemoryZone({}), clock=lambda: reading)  # type: ignore[arg-type,return-value]
+    with pytest.raises(ConfigurationError, match="clock"):
+        verifier.verify(good)
