@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oxdkim._address import _parse_tokens, parse_from_domain
-from oxdkim._message import DEFAULT_LIMITS, _parse_lines, _split_fields
+from oxdkim._dkim.address import _parse_tokens, parse_from_domain
+from oxdkim._dkim.message import DEFAULT_LIMITS, _parse_lines, _split_fields
 from oxdkim.exceptions import FromHeaderError, MessageFormatError
 
 ATOM = st.text(alphabet="abcXYZ019.-_+=?'", min_size=1, max_size=6)

@@ -1,9 +1,14 @@
-"""Import fences and the public surface, checked by reading the source (trio's spirit)."""
+"""
+The house rules, read from the source: which package may import which, no import cycle
+(type-checking imports included), and which modules alone import dnspython and dkimpy.
+
+The table below is the architecture (docs/architecture.md draws it); a new import that
+crosses it fails here first.
+"""
 
 from __future__ import annotations
 
 import ast
-import importlib
 from pathlib import Path
 
 import pytest
@@ -11,125 +16,184 @@ import pytest
 import oxdkim
 
 PACKAGE = Path(oxdkim.__file__).resolve().parent
-SIGNING_CORE = {
-    "_address",
-    "_canon",
-    "_clock",
-    "_crypto",
-    "_domains",
-    "_keyring",
-    "_message",
-    "_results",
-    "_ringstate",
-    "_rollover",
-    "_signer",
-    "_speedups",
-    "_files",
-    "exceptions",
-    "typing",
-    "_dnsanswers",
-    "policies",
-    # Pure parsers: the key ring's confirm step reads DNS answers as a verifier would.
-    "_keyrecord",
-    "_tags",
-    # Values of the domain audit, read by the verified-delegation policy (no DNS code).
-    "_delegation_policy",
-    "_audit_values",
-    "_audit_report",
+
+FLOOR = "floor"
+FACES = "faces"
+CLI = "cli"
+# Where each module lives: the packages per layer, the floor, the public faces, the CLI.
+FLOOR_MODULES = {"oxdkim.exceptions", "oxdkim.typing", "oxdkim._version", "oxdkim._speedups"}
+FACE_MODULES = {
+    "oxdkim",
+    "oxdkim.__main__",
+    "oxdkim.audit",
+    "oxdkim.dmarc",
+    "oxdkim.policies",
+    "oxdkim.pytest_plugin",
+    "oxdkim.resolvers",
+    "oxdkim.testing",
 }
-DNS_MODULES = {"_dnsmemory", "_dnspython", "_dnszonefile"}  # the only importers of dnspython
+LAYERS = ("_dkim", "_keys", "_signing", "_verify", "_dns", "_dmarc", "_audit", "_config")
+SIGNING_CORE = {FLOOR, "_dkim", "_keys", "_signing"}
+ALLOWED: dict[str, set[str]] = {
+    FLOOR: {FLOOR},
+    "_dkim": {FLOOR},
+    "_keys": {FLOOR, "_dkim"},
+    "_signing": SIGNING_CORE,  # never DNS, verification, DMARC, the audit or the CLI
+    "_dns": {FLOOR},
+    "_verify": {FLOOR, "_dkim"},  # DNS only through typing.Resolver
+    "_dmarc": {FLOOR},
+    "_audit": {FLOOR, "_dkim", "_keys", "_signing", "_dmarc"},
+    "_config": {FLOOR, "_dkim", "_keys", "_signing", "_dns", "_verify", "_dmarc", "_audit"},
+    "_readiness": {
+        FLOOR,
+        "_dkim",
+        "_keys",
+        "_signing",
+        "_dns",
+        "_verify",
+        "_dmarc",
+        "_audit",
+        "_config",
+    },
+}
+# Third-party libraries that only one corner of the house may import.
+ONLY_IMPORTED_BY = {
+    "dns": {"oxdkim._dns.dnspython", "oxdkim._dns.zonefile", "oxdkim._dns.memory"},
+    "dkim": {"oxdkim._verify.dkimpy"},
+}
 
 
-def modules() -> dict[str, Path]:
-    found = {}
-    for path in PACKAGE.rglob("*.py"):
-        relative = path.relative_to(PACKAGE).with_suffix("")
-        found[".".join(relative.parts).removesuffix(".__init__")] = path
-    return found
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
 
 
-def imports_of(path: Path, name: str) -> set[str]:
-    """Absolute names a module imports at run time (not under TYPE_CHECKING)."""
+def layer_of(module: str) -> str:
+    if module in FLOOR_MODULES or module.startswith("oxdkim._base"):
+        return FLOOR
+    if module in FACE_MODULES:
+        return FACES
+    if module == "oxdkim.cli" or module.startswith("oxdkim.cli."):
+        return CLI
+    second = module.split(".")[1]
+    if second in ALLOWED:
+        return second
+    raise AssertionError(f"{module} lives in no layer: add it to the table")
+
+
+def imports_of(path: Path, module: str) -> tuple[set[str], set[str]]:
+    """(run-time imports, type-checking-only imports), as absolute module names."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
+    checking: set[int] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-            node.body = []
-    package = name.split(".")[:-1] if path.name != "__init__.py" else name.split(".")
-    result = set()
+            checking.update(id(sub) for sub in ast.walk(node))
+    package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+    runtime: set[str] = set()
+    typing_only: set[str] = set()
     for node in ast.walk(tree):
+        names: list[str] = []
         if isinstance(node, ast.Import):
-            result.update(alias.name for alias in node.names)
+            names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
             if node.level:
-                base = package[: len(package) - (node.level - 1)] if node.level > 1 else package
-                module = ".".join(["oxdkim", *base, *([node.module] if node.module else [])])
-                module = module.replace("oxdkim.oxdkim", "oxdkim")
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                target = ".".join([*base, *([node.module] if node.module else [])])
                 if node.module is None:
-                    result.update(
-                        f"{module}.{alias.name}".replace("..", ".") for alias in node.names
-                    )
+                    names = [f"{target}.{alias.name}" for alias in node.names]
                 else:
-                    result.add(module)
+                    names = [target]
             else:
-                result.add(node.module or "")
-    return {r.replace("oxdkim..", "oxdkim.") for r in result}
+                names = [node.module or ""]
+        (typing_only if id(node) in checking else runtime).update(names)
+    return runtime, typing_only
+
+
+MODULES = {module_name(path): path for path in PACKAGE.rglob("*.py")}
+IMPORTS = {module: imports_of(path, module) for module, path in MODULES.items()}
 
 
 def internal(name: str) -> str | None:
-    """`oxdkim._canon` -> `_canon`; None for third-party modules."""
-    if name == "oxdkim":
-        return "__init__"
-    return name.removeprefix("oxdkim.") if name.startswith("oxdkim.") else None
+    """The oxdkim module ``name`` refers to (a module, or a package's __init__)."""
+    while name.startswith("oxdkim"):
+        if name in MODULES or name == "oxdkim._speedups":
+            return name
+        name = name.rpartition(".")[0]
+    return None
 
 
-ALL = modules()
-
-
-@pytest.mark.parametrize("module", sorted(SIGNING_CORE & ALL.keys()))
-def test_the_signing_core_imports_only_the_signing_core(module: str) -> None:
-    """Core modules never reach DNS, verification, DMARC, audit, CLI or dnspython."""
-    for name in imports_of(ALL[module], module):
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_imports_follow_the_table(module: str) -> None:
+    """A module imports only from the layers its own layer may import (faces and CLI: any)."""
+    layer = layer_of(module)
+    if layer in (FACES, CLI):
+        return
+    runtime, _ = IMPORTS[module]
+    for name in runtime:
         target = internal(name)
-        if target is None:
-            assert not name.startswith(("dns", "dkim", "publicsuffixlist")), (module, name)
-        else:
-            assert target in SIGNING_CORE, f"{module} imports {name}"
-
-
-def test_dnspython_is_imported_only_by_the_resolvers() -> None:
-    """`import dns` appears only in the resolver modules."""
-    offenders = {
-        module
-        for module, path in ALL.items()
-        if any(n == "dns" or n.startswith("dns.") for n in imports_of(path, module))
-    }
-    assert DNS_MODULES >= offenders
-
-
-def test_dkimpy_is_imported_only_by_its_adapter() -> None:
-    """`import dkim` appears only in _dkimpy.py."""
-    offenders = {
-        module
-        for module, path in ALL.items()
-        if any(n == "dkim" or n.startswith("dkim.") for n in imports_of(path, module))
-    }
-    assert {"_dkimpy"} >= offenders
-
-
-def test_all_is_sorted_complete_and_documented() -> None:
-    """__all__ is sorted, every name imports, and every public object has a docstring."""
-    names = list(oxdkim.__all__)
-    assert len(names) == len(set(names))
-    for name in names:
-        obj = getattr(oxdkim, name)
-        if name.startswith("__") or isinstance(obj, (tuple, str, frozenset, int)):
+        if target is None or target == module:
             continue
-        assert (obj.__doc__ or "").strip(), f"{name} has no docstring"
-    public_modules = ["oxdkim.policies", "oxdkim.resolvers", "oxdkim.typing", "oxdkim.exceptions"]
-    for module in public_modules:
-        imported = importlib.import_module(module)
-        for name in getattr(imported, "__all__", []):
-            assert hasattr(imported, name), (module, name)
+        allowed = ALLOWED[layer] | {layer}  # a layer's modules import each other
+        assert layer_of(target) in allowed, f"{module} ({layer}) imports {target}"
+
+
+def test_every_layer_is_in_the_table() -> None:
+    """The table names every package of the source tree, and every module has a layer."""
+    packages = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()}
+    assert packages - {"cli"} == {"_base", *LAYERS, "_readiness"} - {"_config"}
+    for module in MODULES:
+        layer_of(module)
+
+
+def test_no_import_cycle_even_through_type_checking() -> None:
+    """No module reaches itself through imports, type-checking imports included."""
+    graph = {
+        module: {t for name in runtime | typing_only if (t := internal(name)) and t != module}
+        for module, (runtime, typing_only) in IMPORTS.items()
+    }
+    # A package's __init__ holds a docstring only: importing "oxdkim._x.y" runs it, and
+    # the face oxdkim/__init__ is reached by no internal module.
+    done: set[str] = set()
+    for start in sorted(graph):
+        stack = [(start, [start])]
+        seen: set[str] = set()
+        while stack:
+            node, path = stack.pop()
+            for nxt in graph.get(node, ()):
+                if nxt == start:
+                    pytest.fail("import cycle: " + " -> ".join([*path, start]))
+                if nxt not in seen and nxt not in done:
+                    seen.add(nxt)
+                    stack.append((nxt, [*path, nxt]))
+        done.add(start)
+
+
+def test_package_inits_are_docstrings_only() -> None:
+    """A layer's __init__ says what the layer is and imports nothing."""
+    for path in PACKAGE.glob("_*/__init__.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        assert ast.get_docstring(tree), path
+        assert len(tree.body) == 1, f"{path} should hold only its docstring"
+
+
+@pytest.mark.parametrize("library", sorted(ONLY_IMPORTED_BY))
+def test_third_party_libraries_stay_in_their_corner(library: str) -> None:
+    """dnspython only in the DNS resolvers, dkimpy only in its adapter."""
+    importers = {
+        module
+        for module, (runtime, typing_only) in IMPORTS.items()
+        if any(n == library or n.startswith(library + ".") for n in runtime | typing_only)
+    }
+    assert importers <= ONLY_IMPORTED_BY[library]
+
+
+def test_top_level_is_small() -> None:
+    """At most a dozen modules at the top of the package: the faces and the floor."""
+    top = [p for p in PACKAGE.glob("*.py")]
+    assert len(top) <= 12, sorted(p.name for p in top)
 
 
 def test_every_exception_derives_from_the_base() -> None:

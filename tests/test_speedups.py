@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oxdkim import _canon
+from oxdkim._dkim import canon as _canon
 
 speedups = (
     pytest.importorskip("oxdkim._speedups")

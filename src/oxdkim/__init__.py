@@ -6,7 +6,22 @@ Everything public is importable from here; the modules behind it are private.
 
 from __future__ import annotations
 
-from ._alignment import (
+from ._audit.auditor import DelegationAuditor
+from ._audit.report import AuditDiff, AuditRun
+from ._audit.spf import SpfAnalysis, analyze_spf
+from ._audit.values import DelegationVerdict, DomainReport, Problem, ProblemCode
+from ._base.answers import AddressAnswer, CnameAnswer, DnsStatus, MxAnswer, TxtAnswer
+from ._base.exports import claim as _claim
+from ._config import (
+    BrandConfig,
+    Config,
+    load_config,
+    signer_from_config,
+)
+from ._dkim.canon import Canon, Canonicalization
+from ._dkim.crypto import Algorithm, SigningKey
+from ._dkim.message import MessageLimits
+from ._dmarc.alignment import (
     AsyncDmarcAlignment,
     DmarcAlignment,
     DmarcReason,
@@ -15,28 +30,20 @@ from ._alignment import (
     SpfCheck,
     SpfResult,
 )
-from ._audit import DelegationAuditor
-from ._audit_report import AuditDiff, AuditRun
-from ._audit_values import DelegationVerdict, DomainReport, Problem, ProblemCode
-from ._authres import render_authentication_results
-from ._canon import Canon, Canonicalization
-from ._config import (
-    BrandConfig,
-    Config,
-    ConfigProblem,
-    load_config,
-    signer_from_config,
+from ._dmarc.orgdomain import (
+    AsyncTreeWalkFinder,
+    ComparingFinder,
+    PslFinder,
+    TreeWalkFinder,
 )
-from ._crypto import Algorithm, SigningKey
-from ._dmarc_record import DmarcRecord
-from ._dnsanswers import AddressAnswer, CnameAnswer, DnsStatus, MxAnswer, TxtAnswer
-from ._keyring import KeyRing
-from ._keystore import FileKeyStore
-from ._message import MessageLimits
-from ._orgdomain import AsyncTreeWalkFinder, ComparingFinder, OrgDomain, PslFinder, TreeWalkFinder
-from ._preview import DomainReadiness, ReadinessPreview, ReadinessRun, ReadinessVerdict
-from ._records import DnsRecord, brand_records, records_json, render_zone
-from ._results import (
+from ._dmarc.record import DmarcRecord, OrgDomain
+from ._keys.keyring import KeyRing
+from ._keys.keystore import FileKeyStore
+from ._keys.records import DnsRecord, brand_records, records_json, render_zone
+from ._keys.ringstate import KeySlot, RingSnapshot, RolloverTimings, SlotState
+from ._keys.rollover import SlotStatus
+from ._readiness.preview import DomainReadiness, ReadinessPreview, ReadinessRun, ReadinessVerdict
+from ._signing.results import (
     DEFAULT_SIGNED_HEADERS,
     SignatureOptions,
     SignatureSpec,
@@ -44,14 +51,13 @@ from ._results import (
     SigningRequest,
     SignResult,
 )
-from ._ringstate import KeySlot, RingSnapshot, RolloverTimings, SlotState
-from ._rollover import SlotStatus
-from ._signer import Signer
-from ._spf import SpfAnalysis, analyze_spf
-from ._verifier import AsyncVerifier, DkimReason, DkimResult, Verifier, VerifyResult
+from ._signing.signer import Signer
+from ._verify.authres import render_authentication_results
+from ._verify.verifier import AsyncVerifier, DkimReason, DkimResult, Verifier, VerifyResult
 from ._version import __version__
 from .exceptions import (
     ConfigFileError,
+    ConfigProblem,
     ConfigurationError,
     DnsError,
     DnsPermError,
@@ -67,6 +73,7 @@ from .exceptions import (
     OxDkimError,
     PolicyError,
     RecordSyntaxError,
+    RefusedDecision,
     RolloverRefusal,
     SigningError,
     SigningRefusedError,
@@ -148,6 +155,7 @@ __all__ = [
     "ReadinessVerdict",
     "RecordSyntaxError",
     "RefusePolicy",
+    "RefusedDecision",
     "RingSnapshot",
     "RolloverRefusal",
     "RolloverTimings",
@@ -181,3 +189,5 @@ __all__ = [
     "render_zone",
     "signer_from_config",
 ]
+
+_claim(__name__, __all__, globals())

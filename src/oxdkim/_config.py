@@ -19,17 +19,14 @@ from typing import Any, cast
 
 import attrs
 
-from ._canon import Canonicalization
-from ._crypto import RSA_ABSOLUTE_MIN_BITS, RSA_DEFAULT_MIN_BITS, SigningKey
-from ._dnspython import parse_nameserver
-from ._domains import DomainSyntaxError, normalize_domain, normalize_selector
-from ._files import is_path, looks_like_key_text, shown, shown_path
-from ._keyring import KeyRing
-from ._keystore import FileKeyStore
-from ._results import DEFAULT_SIGNED_HEADERS, MAX_EXPIRES_IN, SignatureOptions
-from ._signer import Signer
-from .exceptions import ConfigFileError, ConfigurationError, OxDkimError
-from .policies import (
+from ._base.domains import DomainSyntaxError, normalize_domain, normalize_selector
+from ._base.files import is_path, looks_like_key_text, shown, shown_path
+from ._dkim.canon import Canonicalization
+from ._dkim.crypto import RSA_ABSOLUTE_MIN_BITS, RSA_DEFAULT_MIN_BITS, SigningKey
+from ._dns.dnspython import parse_nameserver
+from ._keys.keyring import KeyRing
+from ._keys.keystore import FileKeyStore
+from ._signing.policies import (
     DefaultGenericPolicy,
     DomainOwnership,
     LegacyBrandPolicy,
@@ -37,6 +34,9 @@ from .policies import (
     RefusePolicy,
     TenantGuard,
 )
+from ._signing.results import DEFAULT_SIGNED_HEADERS, MAX_EXPIRES_IN, SignatureOptions
+from ._signing.signer import Signer
+from .exceptions import ConfigFileError, ConfigProblem, ConfigurationError, OxDkimError
 from .typing import SigningPolicy
 
 MODES = ("generic", "legacy")
@@ -53,17 +53,6 @@ def _name(key: object) -> str:
     """A table key for a place in the file, unless it may be key material."""
     text = str(key)
     return text if not looks_like_key_text(text) else f"<{len(text)} characters, not shown>"
-
-
-@attrs.frozen
-class ConfigProblem:
-    """One problem in a configuration file: where (a dotted path) and what."""
-
-    place: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.place}: {self.message}"
 
 
 @attrs.frozen

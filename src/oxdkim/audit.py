@@ -21,7 +21,7 @@ Every problem is a :class:`ProblemCode` with an explanation, a :class:`Severity`
 
 from __future__ import annotations
 
-from ._audit import (
+from ._audit.auditor import (
     DEFAULT_CONCURRENCY,
     DEFAULT_MIN_TTL,
     DEFAULT_TYPO_DISTANCE,
@@ -29,7 +29,15 @@ from ._audit import (
     ProgressCallback,
     parse_domain_list,
 )
-from ._audit_report import (
+from ._audit.delegation import (
+    DEFAULT_GRACE,
+    DelegationEntry,
+    DelegationRegistry,
+    DelegationState,
+    DelegationStatus,
+    VerifiedDelegationPolicy,
+)
+from ._audit.report import (
     AUDIT_FORMAT,
     AUDIT_FORMAT_VERSION,
     CSV_COLUMNS,
@@ -38,7 +46,7 @@ from ._audit_report import (
     ChangeKind,
     DomainChange,
 )
-from ._audit_values import (
+from ._audit.values import (
     DelegationVerdict,
     DomainReport,
     KeyStatus,
@@ -49,14 +57,7 @@ from ._audit_values import (
     Severity,
     TargetKind,
 )
-from ._delegation_policy import (
-    DEFAULT_GRACE,
-    DelegationEntry,
-    DelegationRegistry,
-    DelegationState,
-    DelegationStatus,
-    VerifiedDelegationPolicy,
-)
+from ._base.exports import claim as _claim
 
 __all__ = [
     "AUDIT_FORMAT",
@@ -88,3 +89,5 @@ __all__ = [
     "VerifiedDelegationPolicy",
     "parse_domain_list",
 ]
+
+_claim(__name__, __all__, globals())

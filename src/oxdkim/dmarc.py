@@ -21,7 +21,23 @@ of the two generations disagree (:attr:`DmarcResult.disagreements`).
 
 from __future__ import annotations
 
-from ._alignment import (
+from ._audit.spf import (
+    MAX_MX_NAMES,
+    MAX_SPF_LOOKUPS,
+    MAX_VOID_LOOKUPS,
+    SpfAnalysis,
+    SpfProblem,
+    SpfProblemCode,
+    SpfRecord,
+    SpfStep,
+    SpfTerm,
+    SpfVia,
+    analyze_spf,
+    analyze_spf_async,
+    is_spf_record,
+)
+from ._base.exports import claim as _claim
+from ._dmarc.alignment import (
     MAX_AUTHOR_DOMAINS,
     AlignmentReason,
     AsyncDmarcAlignment,
@@ -36,36 +52,36 @@ from ._alignment import (
     SpfCheck,
     SpfResult,
 )
-from ._dmarc_record import (
-    AlignmentMode,
-    DmarcLookup,
-    DmarcRecord,
-    FailureOption,
-    LookupStatus,
-    Policy,
-    PsdFlag,
-    RecordProblem,
-    dmarc_name,
-    is_dmarc_record,
-    lookup_dmarc,
-    lookup_dmarc_async,
-)
-from ._orgdomain import (
+from ._dmarc.orgdomain import (
     MAX_TREE_WALK_QUERIES,
     AsyncComparingFinder,
     AsyncFinderAdapter,
     AsyncTreeWalkFinder,
     ComparingFinder,
-    OrgDomain,
-    OrgDomainMethod,
-    OrgDomainRule,
     PslFinder,
     TreeWalkFinder,
+    lookup_dmarc,
+    lookup_dmarc_async,
     select_organizational_domain,
     tree_walk,
     walk_targets,
 )
-from ._preview import (
+from ._dmarc.record import (
+    AlignmentMode,
+    DmarcLookup,
+    DmarcRecord,
+    FailureOption,
+    LookupStatus,
+    OrgDomain,
+    OrgDomainMethod,
+    OrgDomainRule,
+    Policy,
+    PsdFlag,
+    RecordProblem,
+    dmarc_name,
+    is_dmarc_record,
+)
+from ._readiness.preview import (
     DEFAULT_PREVIEW_CONCURRENCY,
     PREVIEW_FORMAT,
     DkimOutlook,
@@ -81,21 +97,6 @@ from ._preview import (
     SpfPrediction,
     dmarc_result_json,
     policy_words,
-)
-from ._spf import (
-    MAX_MX_NAMES,
-    MAX_SPF_LOOKUPS,
-    MAX_VOID_LOOKUPS,
-    SpfAnalysis,
-    SpfProblem,
-    SpfProblemCode,
-    SpfRecord,
-    SpfStep,
-    SpfTerm,
-    SpfVia,
-    analyze_spf,
-    analyze_spf_async,
-    is_spf_record,
 )
 from .typing import AsyncOrgDomainFinder, OrgDomainFinder
 
@@ -169,3 +170,5 @@ __all__ = [
     "tree_walk",
     "walk_targets",
 ]
+
+_claim(__name__, __all__, globals())

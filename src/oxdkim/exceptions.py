@@ -31,11 +31,34 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from ._config import ConfigProblem
-    from ._results import SigningDecision
+import attrs
+
+__all__ = [
+    "ConfigFileError",
+    "ConfigProblem",
+    "ConfigurationError",
+    "DnsError",
+    "DnsPermError",
+    "DnsTempError",
+    "FromHeaderError",
+    "KeyLoadError",
+    "KeyRingError",
+    "KeyStoreError",
+    "MessageFormatError",
+    "MessageLimitError",
+    "MessageProblem",
+    "NoActiveKeyError",
+    "OxDkimError",
+    "PolicyError",
+    "RecordSyntaxError",
+    "RefusedDecision",
+    "RolloverRefusal",
+    "SigningError",
+    "SigningRefusedError",
+    "WeakKeyError",
+]
 
 
 class OxDkimError(Exception):
@@ -44,6 +67,17 @@ class OxDkimError(Exception):
 
 class ConfigurationError(OxDkimError, ValueError):
     """An argument used to build a signer, policy, key ring or limit is invalid."""
+
+
+@attrs.frozen
+class ConfigProblem:
+    """One problem in a configuration file: where (a dotted path) and what."""
+
+    place: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.place}: {self.message}"
 
 
 class ConfigFileError(ConfigurationError):
@@ -129,10 +163,26 @@ class PolicyError(OxDkimError):
     """A signing policy could not produce signatures."""
 
 
+class RefusedDecision(Protocol):
+    """
+    What a refusal carries: the policy that decided and why (a
+    :class:`~oxdkim.SigningDecision` without signatures). A protocol here, so that the
+    exceptions, which every module imports, import none of them.
+    """
+
+    @property
+    def policy(self) -> str:
+        """The deciding policy's name."""
+
+    @property
+    def reason(self) -> str:
+        """Why it did not sign."""
+
+
 class SigningRefusedError(PolicyError):
     """The policy decided not to sign this message; ``decision`` says which policy and why."""
 
-    def __init__(self, decision: SigningDecision) -> None:
+    def __init__(self, decision: RefusedDecision) -> None:
         super().__init__(f"{decision.policy}: {decision.reason}")
         self.decision = decision
 

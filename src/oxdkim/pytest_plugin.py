@@ -19,9 +19,9 @@ from collections.abc import Callable
 
 import pytest
 
-from ._keyring import KeyRing
-from ._signer import Signer
-from ._verifier import Verifier
+from ._keys.keyring import KeyRing
+from ._signing.signer import Signer
+from ._verify.verifier import Verifier
 from .resolvers import InMemoryZone
 from .testing import FixedClock, TestBrand, make_message
 

@@ -25,16 +25,22 @@ several TXT records sorted, leaving to the caller whether several records is an 
 
 from __future__ import annotations
 
-from ._dnscache import (
+from ._base.exports import claim as _claim
+from ._dns.cache import (
     AnswerCache,
     AsyncCachingHostResolver,
     AsyncCachingResolver,
     CachingHostResolver,
     CachingResolver,
 )
-from ._dnsmemory import InlineAsyncHostResolver, InlineAsyncResolver, InMemoryZone, ZoneFileResolver
-from ._dnspython import AsyncDnspythonResolver, DnspythonResolver
-from ._dnsresolve import DEFAULT_MAX_HOPS
+from ._dns.dnspython import AsyncDnspythonResolver, DnspythonResolver
+from ._dns.memory import (
+    InlineAsyncHostResolver,
+    InlineAsyncResolver,
+    InMemoryZone,
+    ZoneFileResolver,
+)
+from ._dns.resolve import DEFAULT_MAX_HOPS
 
 __all__ = [
     "DEFAULT_MAX_HOPS",
@@ -50,3 +56,5 @@ __all__ = [
     "InlineAsyncResolver",
     "ZoneFileResolver",
 ]
+
+_claim(__name__, __all__, globals())

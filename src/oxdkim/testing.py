@@ -15,13 +15,13 @@ from datetime import UTC, datetime, timedelta
 
 import attrs
 
-from ._crypto import Algorithm, SigningKey
-from ._dnsanswers import CnameAnswer, TxtAnswer
-from ._keyring import KeyRing
-from ._records import DnsRecord, brand_records, render_zone
-from ._signer import Signer
-from ._verifier import Verifier
-from .policies import DefaultGenericPolicy, LegacyBrandPolicy
+from ._base.answers import CnameAnswer, TxtAnswer
+from ._dkim.crypto import Algorithm, SigningKey
+from ._keys.keyring import KeyRing
+from ._keys.records import DnsRecord, brand_records, render_zone
+from ._signing.policies import DefaultGenericPolicy, LegacyBrandPolicy
+from ._signing.signer import Signer
+from ._verify.verifier import Verifier
 from .resolvers import InMemoryZone
 from .typing import Resolver
 

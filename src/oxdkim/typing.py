@@ -12,10 +12,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from ._dnsanswers import AddressAnswer, CnameAnswer, MxAnswer, TxtAnswer
-    from ._orgdomain import OrgDomain
-    from ._results import SigningDecision, SigningRequest
-    from ._ringstate import RingSnapshot
+    from ._base.answers import AddressAnswer, CnameAnswer, MxAnswer, TxtAnswer
+    from ._dmarc.record import OrgDomain
+    from ._keys.ringstate import RingSnapshot
+    from ._signing.results import SigningDecision, SigningRequest
 
 __all__ = [
     "AsyncHostResolver",

@@ -16,8 +16,8 @@ import attrs
 
 from dnsserver import make_zone
 from oxdkim import KeyRing, KeySlot, SigningKey, SlotState
-from oxdkim._records import DnsRecord, delegation_records, render_zone, ring_records
-from oxdkim._ringstate import RingSnapshot
+from oxdkim._keys.records import DnsRecord, delegation_records, render_zone, ring_records
+from oxdkim._keys.ringstate import RingSnapshot
 
 T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 KEY_HOST = "keys.brand.test"

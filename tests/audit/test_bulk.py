@@ -12,7 +12,7 @@ import pytest
 
 from dnsserver import DnsServer, make_zone
 from oxdkim import ConfigurationError
-from oxdkim._records import delegation_records, render_zone
+from oxdkim._keys.records import delegation_records, render_zone
 from oxdkim.audit import DelegationAuditor, DelegationVerdict, DomainReport, ProblemCode
 from oxdkim.resolvers import AsyncDnspythonResolver, InMemoryZone, ZoneFileResolver
 

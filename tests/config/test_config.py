@@ -15,7 +15,7 @@ from oxdkim import (
     load_config,
     signer_from_config,
 )
-from oxdkim._keystore import FileKeyStore
+from oxdkim._keys.keystore import FileKeyStore
 from oxdkim.cli import main
 from oxdkim.exceptions import ConfigurationError
 
@@ -160,7 +160,7 @@ def test_check_takes_ring_domains_and_dns_from_the_file(
     brand_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`oxdkim check --config` audits every aligned domain of the brand, DNS from the file."""
-    from oxdkim._records import brand_records, render_zone
+    from oxdkim._keys.records import brand_records, render_zone
 
     ring = FileKeyStore(brand_dir / "ring").load()
     zone = brand_dir / "brand.zone"

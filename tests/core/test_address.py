@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from oxdkim import FromHeaderError, MessageProblem
-from oxdkim._address import parse_from_domain, parse_from_domains
+from oxdkim._dkim.address import parse_from_domain, parse_from_domains
 
 P = MessageProblem
 

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from oracles import dkimpy_body
 from oxdkim import Canon, Canonicalization, ConfigurationError
-from oxdkim._canon import BodyHasher, body_hash, canonicalize_body, canonicalize_header
+from oxdkim._dkim.canon import BodyHasher, body_hash, canonicalize_body, canonicalize_header
 
 from .helpers import VECTORS
 

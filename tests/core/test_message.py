@@ -14,7 +14,7 @@ from oxdkim import (
     Signer,
     SigningKey,
 )
-from oxdkim._message import parse_message
+from oxdkim._dkim.message import parse_message
 from oxdkim.exceptions import ConfigurationError
 
 from .helpers import fixed_clock

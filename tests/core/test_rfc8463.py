@@ -28,8 +28,8 @@ from oxdkim import (
     Signer,
     SigningKey,
 )
-from oxdkim._canon import canonicalize_header
-from oxdkim._message import parse_message
+from oxdkim._dkim.canon import canonicalize_header
+from oxdkim._dkim.message import parse_message
 
 from .helpers import (
     RFC8463,

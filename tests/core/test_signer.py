@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import dkim
 import pytest
 
-import oxdkim._signer as signer_module
+import oxdkim._signing.signer as signer_module
 from oxdkim import (
     Algorithm,
     Canon,
@@ -25,8 +25,8 @@ from oxdkim import (
     SigningKey,
     SigningRefusedError,
 )
-from oxdkim._canon import BodyHasher
-from oxdkim._message import parse_message
+from oxdkim._dkim.canon import BodyHasher
+from oxdkim._dkim.message import parse_message
 
 from .helpers import (
     FIXED_TIME,

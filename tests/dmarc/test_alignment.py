@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oxdkim import ConfigurationError
-from oxdkim._alignment import (
+from oxdkim._dmarc.alignment import (
     MAX_AUTHOR_DOMAINS,
     AlignmentReason,
     AsyncDmarcAlignment,
@@ -25,15 +25,15 @@ from oxdkim._alignment import (
     SpfCheck,
     SpfResult,
 )
-from oxdkim._dmarc_record import AlignmentMode, Policy
-from oxdkim._orgdomain import (
+from oxdkim._dmarc.orgdomain import (
     AsyncFinderAdapter,
     ComparingFinder,
     OrgDomainMethod,
     PslFinder,
     TreeWalkFinder,
 )
-from oxdkim._verifier import DkimResult
+from oxdkim._dmarc.record import AlignmentMode, Policy
+from oxdkim._verify.verifier import DkimResult
 from oxdkim.resolvers import ZoneFileResolver
 
 from .helpers import PSL_SNAPSHOT, as_async, load_cases, recording, zone

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from oxdkim import ConfigurationError, DnsTempError
-from oxdkim._orgdomain import (
+from oxdkim._dmarc.orgdomain import (
     MAX_TREE_WALK_QUERIES,
     AsyncComparingFinder,
     AsyncFinderAdapter,

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from oxdkim import DnsStatus, DnsTempError, RecordSyntaxError
-from oxdkim._dmarc_record import (
+from oxdkim._dmarc.record import (
     AlignmentMode,
     DmarcLookup,
     DmarcRecord,

@@ -17,14 +17,14 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from oxdkim._alignment import (
+from oxdkim._dmarc.alignment import (
     AsyncDmarcAlignment,
     DmarcAlignment,
     DmarcResult,
     DmarcVerdict,
     SpfCheck,
 )
-from oxdkim._orgdomain import AsyncFinderAdapter, PslFinder
+from oxdkim._dmarc.orgdomain import AsyncFinderAdapter, PslFinder
 
 from .helpers import PSL_SNAPSHOT, as_async, recording, zone
 

@@ -16,7 +16,7 @@ from behaviour_zones import SOA_MINIMUM, TTL, ZONES
 
 from dnsserver import DnsServer
 from oxdkim import CnameAnswer, DnsPermError, DnsStatus, TxtAnswer
-from oxdkim._dnsanswers import AddressAnswer, MxAnswer
+from oxdkim._base.answers import AddressAnswer, MxAnswer
 from oxdkim.resolvers import (
     AsyncCachingHostResolver,
     AsyncDnspythonResolver,

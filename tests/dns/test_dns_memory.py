@@ -14,7 +14,7 @@ import dns.zone
 import pytest
 
 from oxdkim import CnameAnswer, DnsPermError, DnsStatus, DnsTempError, TxtAnswer
-from oxdkim._dnszonefile import split_long_strings
+from oxdkim._dns.zonefile import split_long_strings
 from oxdkim.exceptions import ConfigurationError
 from oxdkim.resolvers import InMemoryZone, ZoneFileResolver
 from oxdkim.typing import AsyncResolver, Resolver

@@ -20,7 +20,7 @@ import pytest
 
 from dnsserver import DnsServer, free_port, make_zone
 from oxdkim import Algorithm, DnsPermError, DnsStatus, DnsTempError, SigningKey, TxtAnswer
-from oxdkim._dnspython import parse_nameserver, step_from_error
+from oxdkim._dns.dnspython import parse_nameserver, step_from_error
 from oxdkim.exceptions import ConfigurationError
 from oxdkim.resolvers import AsyncDnspythonResolver, DnspythonResolver, ZoneFileResolver
 

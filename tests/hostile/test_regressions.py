@@ -29,11 +29,11 @@ from oxdkim import (
     Signer,
     SigningKey,
     Verifier,
-    _canon,
 )
-from oxdkim._dmarc_record import DmarcRecord
-from oxdkim._results import MAX_EXPIRES_IN
-from oxdkim._tags import parse_tag_list
+from oxdkim._dkim import canon as _canon
+from oxdkim._dkim.tags import parse_tag_list
+from oxdkim._dmarc.record import DmarcRecord
+from oxdkim._signing.results import MAX_EXPIRES_IN
 from oxdkim.resolvers import InMemoryZone
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

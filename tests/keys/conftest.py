@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from oxdkim import CnameAnswer, KeyRing, Signer, SigningKey, TxtAnswer
-from oxdkim._records import brand_records, render_zone
-from oxdkim._ringstate import RingSnapshot
+from oxdkim._keys.records import brand_records, render_zone
+from oxdkim._keys.ringstate import RingSnapshot
 from oxdkim.policies import LegacyBrandPolicy
 from oxdkim.resolvers import InMemoryZone
 

@@ -62,7 +62,7 @@ def test_eight_threads_sign_while_the_ring_rotates(clock: SimClock) -> None:
         ring.stage(new_key, selector=retiring, now=now)
         ever_in[retiring].add(new_key.public_key_b64)
         # DNS is taken as confirmed directly: this test is about the swap, not DNS.
-        from oxdkim._dnsanswers import DnsStatus, TxtAnswer
+        from oxdkim._base.answers import DnsStatus, TxtAnswer
 
         answer = TxtAnswer("x", DnsStatus.NOERROR, (new_key.txt_record().encode(),), 60)
         ring.swap(lambda s, r=retiring, a=answer, t=now: _confirm(s, r, a, t))
@@ -110,7 +110,7 @@ def test_eight_threads_sign_while_the_ring_rotates(clock: SimClock) -> None:
 
 
 def _confirm(snapshot, selector, answer, now):  # type: ignore[no-untyped-def]
-    from oxdkim import _rollover
+    from oxdkim._keys import rollover as _rollover
 
     return _rollover.confirm(snapshot, selector, "test", answer, now)
 

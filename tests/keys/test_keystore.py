@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from oxdkim import KeyLoadError, KeyRing, KeyStoreError, SigningKey, SlotState, WeakKeyError
-from oxdkim._keystore import FileKeyStore
+from oxdkim._keys.keystore import FileKeyStore
 
 from .conftest import KEY_HOST, SimClock
 
@@ -147,7 +147,7 @@ class TestSharing:
             [
                 sys.executable,
                 "-c",
-                "import sys, time; from oxdkim._keystore import FileKeyStore\n"
+                "import sys, time; from oxdkim._keys.keystore import FileKeyStore\n"
                 f"with FileKeyStore({str(store.directory)!r}).locked():\n"
                 "    print('locked', flush=True); time.sleep(30)",
             ],
@@ -173,8 +173,8 @@ ROTATOR = textwrap.dedent(
     import sys
     from datetime import timedelta
     from oxdkim import KeyRing, SigningKey, SlotState
-    from oxdkim._dnsanswers import DnsStatus, TxtAnswer
-    from oxdkim._keystore import FileKeyStore
+    from oxdkim._base.answers import DnsStatus, TxtAnswer
+    from oxdkim._keys.keystore import FileKeyStore
 
     ring = KeyRing.open(FileKeyStore(sys.argv[1]))
     print("ready", flush=True)
@@ -188,7 +188,7 @@ ROTATOR = textwrap.dedent(
         elif other.state is SlotState.STAGED:
             record = other.key.txt_record().encode()
             answer = TxtAnswer("n", DnsStatus.NOERROR, (record,), 60)
-            from oxdkim import _rollover
+            from oxdkim._keys import rollover as _rollover
             ring.swap(lambda s: _rollover.confirm(s, other.selector, "n", answer, now))
         elif other.state is SlotState.PUBLISHED:
             ring.activate(other.selector, now=now)

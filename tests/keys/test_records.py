@@ -8,8 +8,8 @@ import dns.zone
 import pytest
 
 from oxdkim import KeyRing, Signer, SigningKey
-from oxdkim._dkimpy import dkimpy_verifies
-from oxdkim._records import brand_records, records_json, render_zone, split_txt
+from oxdkim._keys.records import brand_records, records_json, render_zone, split_txt
+from oxdkim._verify.dkimpy import dkimpy_verifies
 from oxdkim.exceptions import ConfigurationError
 from oxdkim.policies import DefaultGenericPolicy, LegacyBrandPolicy
 from oxdkim.resolvers import ZoneFileResolver

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 
 from oxdkim import DkimReason, KeyRing, KeyRingError, SigningKey, SlotState, Verifier
-from oxdkim._dkimpy import dkimpy_verifies
-from oxdkim._ringstate import KeySlot, RingSnapshot, RolloverTimings
+from oxdkim._keys.ringstate import KeySlot, RingSnapshot, RolloverTimings
+from oxdkim._verify.dkimpy import dkimpy_verifies
 from oxdkim.exceptions import ConfigurationError, NoActiveKeyError, RolloverRefusal
 from oxdkim.resolvers import InMemoryZone
 

@@ -28,8 +28,8 @@ from oxdkim import (
     SlotState,
     TxtAnswer,
 )
-from oxdkim._clock import EARLIEST, LATEST
-from oxdkim._ringstate import MAX_WAIT
+from oxdkim._base.clock import EARLIEST, LATEST
+from oxdkim._keys.ringstate import MAX_WAIT
 
 KEYS = [SigningKey.from_ed25519_seed(bytes([i]) * 32) for i in range(1, 7)]
 SELECTORS = ("mail1", "mail2")

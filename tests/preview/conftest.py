@@ -9,7 +9,7 @@ import pytest
 
 from dnsserver import DnsServer
 from oxdkim._config import BrandConfig, load_config
-from oxdkim._preview import ReadinessPreview
+from oxdkim._readiness.preview import ReadinessPreview
 from oxdkim.resolvers import ZoneFileResolver
 
 from .scenario import RING, SERVFAIL_ZONE, T0, config_text, servfail_names, zones

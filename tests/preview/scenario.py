@@ -17,7 +17,7 @@ import attrs
 
 from dnsserver import make_zone
 from oxdkim import FileKeyStore, KeyRing, SigningKey
-from oxdkim._records import DnsRecord, delegation_records, render_zone, ring_records
+from oxdkim._keys.records import DnsRecord, delegation_records, render_zone, ring_records
 
 T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 KEY_HOST = "keys.brandmail.test"

@@ -11,8 +11,8 @@ import pytest
 
 from oxdkim import FileKeyStore, KeySlot, SlotState
 from oxdkim._config import BrandConfig, load_config
-from oxdkim._preview import ReadinessPreview
-from oxdkim._records import render_zone
+from oxdkim._keys.records import render_zone
+from oxdkim._readiness.preview import ReadinessPreview
 from oxdkim.exceptions import ConfigurationError, KeyStoreError
 from oxdkim.resolvers import InMemoryZone
 

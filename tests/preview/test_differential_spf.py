@@ -23,7 +23,7 @@ from typing import Any
 import attrs
 import pytest
 
-from oxdkim._spf import analyze_spf
+from oxdkim._audit.spf import analyze_spf
 from oxdkim.resolvers import InMemoryZone
 
 spf = pytest.importorskip("spf")

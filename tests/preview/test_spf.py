@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from oxdkim import RecordSyntaxError
-from oxdkim._spf import (
+from oxdkim._audit.spf import (
     MAX_SPF_LOOKUPS,
     SpfRecord,
     SpfTerm,

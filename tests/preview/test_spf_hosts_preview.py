@@ -14,7 +14,7 @@ import pytest
 
 from dnsserver import DnsServer, make_zone
 from oxdkim._config import BrandConfig
-from oxdkim._preview import ReadinessPreview
+from oxdkim._readiness.preview import ReadinessPreview
 from oxdkim.cli import main
 from oxdkim.dmarc import SpfResult, analyze_spf, analyze_spf_async
 from oxdkim.resolvers import (

@@ -21,7 +21,7 @@ from oxdkim import (
     Signer,
     SigningKey,
 )
-from oxdkim._canon import BodyHasher, body_hash
+from oxdkim._dkim.canon import BodyHasher, body_hash
 
 from .strategies import FAST, SLOW, bodies, messages
 

@@ -26,7 +26,7 @@ from oxdkim import (
     Signer,
     SigningKey,
 )
-from oxdkim._canon import body_hash, canonicalize_body, canonicalize_header
+from oxdkim._dkim.canon import body_hash, canonicalize_body, canonicalize_header
 from oxdkim.testing import transport
 
 from .strategies import (

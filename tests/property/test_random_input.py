@@ -39,11 +39,11 @@ from oxdkim import (
     SigningKey,
     Verifier,
 )
-from oxdkim._address import parse_from_domain
-from oxdkim._dmarc_record import DmarcRecord
-from oxdkim._keyrecord import parse_key_record
-from oxdkim._message import parse_message
-from oxdkim._tags import parse_tag_list
+from oxdkim._dkim.address import parse_from_domain
+from oxdkim._dkim.keyrecord import parse_key_record
+from oxdkim._dkim.message import parse_message
+from oxdkim._dkim.tags import parse_tag_list
+from oxdkim._dmarc.record import DmarcRecord
 from oxdkim.cli import main
 from oxdkim.resolvers import InMemoryZone
 

@@ -32,9 +32,9 @@ from oxdkim import (
     Signer,
     SigningKey,
     Verifier,
-    _canon,
 )
-from oxdkim._canon import BodyHasher, body_hash
+from oxdkim._dkim import canon as _canon
+from oxdkim._dkim.canon import BodyHasher, body_hash
 from oxdkim.resolvers import InMemoryZone
 from oxdkim.testing import transport
 

@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa, utils
 
 from oxdkim import Algorithm, SigningKey
-from oxdkim._canon import Canon, canonicalize_body, canonicalize_header
-from oxdkim._message import parse_message
+from oxdkim._dkim.canon import Canon, canonicalize_body, canonicalize_header
+from oxdkim._dkim.message import parse_message
 from oxdkim.resolvers import InMemoryZone
 
 HERE = Path(__file__).resolve().parent

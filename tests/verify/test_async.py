@@ -7,8 +7,8 @@ import asyncio
 import pytest
 
 from oxdkim import DnsTempError, SigningKey
-from oxdkim._dnsanswers import CnameAnswer, TxtAnswer
-from oxdkim._verifier import AsyncVerifier, DkimReason, DkimResult, Verifier
+from oxdkim._base.answers import CnameAnswer, TxtAnswer
+from oxdkim._verify.verifier import AsyncVerifier, DkimReason, DkimResult, Verifier
 from oxdkim.resolvers import InMemoryZone
 
 from .support import KEY_NAME, MESSAGE, base_tags, craft, fixed_clock, zone

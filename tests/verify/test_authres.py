@@ -7,8 +7,8 @@ import re
 import pytest
 
 from oxdkim import ConfigurationError, SigningKey
-from oxdkim._authres import render_authentication_results
-from oxdkim._verifier import DkimReason, DkimResult, Verifier, VerifyResult
+from oxdkim._verify.authres import render_authentication_results
+from oxdkim._verify.verifier import DkimReason, DkimResult, Verifier, VerifyResult
 
 from .support import MESSAGE, VECTORS, base_tags, craft, fixed_clock, key_zone, zone
 from .test_vectors import zone_resolver

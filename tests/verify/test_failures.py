@@ -9,7 +9,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from oxdkim import MessageLimits, SigningKey
-from oxdkim._verifier import DkimReason, DkimResult, Verifier, VerifyResult
+from oxdkim._verify.verifier import DkimReason, DkimResult, Verifier, VerifyResult
 from oxdkim.resolvers import InMemoryZone
 
 from .support import (
@@ -524,7 +524,7 @@ def test_body_is_hashed_once_per_canonicalization_and_length(
     rsa_key: SigningKey, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Three signatures sharing (c=, l=) pairs hash each body form once."""
-    import oxdkim._verifier as verifier_module
+    import oxdkim._verify.verifier as verifier_module
 
     calls: list[object] = []
     real = verifier_module.body_hash
@@ -546,7 +546,7 @@ def test_body_lengths_share_one_canonical_body(
     rsa_key: SigningKey, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two l= values with the same c= hash two prefixes of one canonical body."""
-    import oxdkim._verifier as verifier_module
+    import oxdkim._verify.verifier as verifier_module
 
     calls: list[object] = []
     real = verifier_module.canonicalize_body

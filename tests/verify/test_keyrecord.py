@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from oxdkim import RecordSyntaxError, SigningKey
-from oxdkim._keyrecord import parse_key_record
+from oxdkim._dkim.keyrecord import parse_key_record
 
 from .support import VECTORS
 

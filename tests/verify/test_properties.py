@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from oxdkim import Canonicalization, DefaultGenericPolicy, SignatureOptions, Signer, SigningKey
-from oxdkim._verifier import Verifier
+from oxdkim._verify.verifier import Verifier
 
 from .support import DOMAIN, SELECTOR, fixed_clock, key_zone
 

@@ -18,7 +18,7 @@ from oxdkim import (
     Signer,
     SigningKey,
 )
-from oxdkim._verifier import AsyncVerifier, DkimReason, DkimResult, Verifier
+from oxdkim._verify.verifier import AsyncVerifier, DkimReason, DkimResult, Verifier
 
 from .support import DOMAIN, KEY_NAME, MESSAGE, SELECTOR, VECTORS, fixed_clock, key_zone, zone
 

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from oxdkim import RecordSyntaxError
-from oxdkim._tags import compact, parse_tag_list, split_list
+from oxdkim._dkim.tags import compact, parse_tag_list, split_list
 
 
 def test_tags_in_order_with_whitespace_around_names_and_values() -> None:

@@ -24,7 +24,7 @@ from pathlib import Path
 import attrs
 import pytest
 
-from oxdkim._verifier import DkimReason, DkimResult, Verifier
+from oxdkim._verify.verifier import DkimReason, DkimResult, Verifier
 from oxdkim.resolvers import ZoneFileResolver
 
 from .support import VECTORS, fixed_clock

@@ -23,18 +23,7 @@ from ..exceptions import (
     OxDkimError,
     RecordSyntaxError,
 )
-from . import (
-    _check,
-    _demo,
-    _dmarc,
-    _keygen,
-    _preview,
-    _records,
-    _ring,
-    _sign,
-    _testkey,
-    _verify,
-)
+from . import _check, _demo, _dmarc, _keygen, _preview, _records, _ring, _sign, _testkey, _verify
 from ._common import EXIT_FAILED, EXIT_USAGE, CliError, Parser, error
 
 _UNUSABLE_INPUT = (
@@ -65,7 +54,7 @@ def version_line() -> str:
     The accelerator is optional (a build without a C compiler skips it, and only
     ``pip install -v`` shows that); this is the one place an operator can see it.
     """
-    from .. import _canon  # noqa: PLC0415 - only --version needs to know
+    from .._dkim import canon as _canon  # noqa: PLC0415 - only --version needs to know
 
     if _canon.ACCELERATED:
         accelerator = "active"

@@ -19,13 +19,13 @@ from typing import TextIO
 
 import attrs
 
-from .._audit import DEFAULT_CONCURRENCY, DEFAULT_MIN_TTL, DelegationAuditor
-from .._audit_report import AuditDiff, AuditRun
-from .._audit_values import DelegationVerdict, Severity
-from .._crypto import RSA_ABSOLUTE_MIN_BITS, RSA_DEFAULT_MIN_BITS
-from .._domains import unique_domains
-from .._files import atomic_write
-from .._keystore import FileKeyStore
+from .._audit.auditor import DEFAULT_CONCURRENCY, DEFAULT_MIN_TTL, DelegationAuditor
+from .._audit.report import AuditDiff, AuditRun
+from .._audit.values import DelegationVerdict, Severity
+from .._base.domains import unique_domains
+from .._base.files import atomic_write
+from .._dkim.crypto import RSA_ABSOLUTE_MIN_BITS, RSA_DEFAULT_MIN_BITS
+from .._keys.keystore import FileKeyStore
 from ..typing import AsyncResolver
 from ._common import (
     EXIT_FAILED,

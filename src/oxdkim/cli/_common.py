@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
-from .._audit import parse_domain_list
-from .._domains import DomainSyntaxError, normalize_domain, normalize_selector
-from .._files import atomic_write, shown
+from .._audit.auditor import parse_domain_list
+from .._base.domains import DomainSyntaxError, normalize_domain, normalize_selector
+from .._base.files import atomic_write, shown
 
 EXIT_OK = 0
 EXIT_FAILED = 1

@@ -17,14 +17,14 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .._alignment import DmarcAlignment, SpfCheck
-from .._crypto import Algorithm, SigningKey
-from .._dkimpy import dkimpy_disagreement
-from .._keyring import KeyRing
-from .._records import DnsRecord, brand_records, render_zone
-from .._ringstate import RolloverTimings
-from .._signer import Signer
-from .._verifier import Verifier
+from .._dkim.crypto import Algorithm, SigningKey
+from .._dmarc.alignment import DmarcAlignment, SpfCheck
+from .._keys.keyring import KeyRing
+from .._keys.records import DnsRecord, brand_records, render_zone
+from .._keys.ringstate import RolloverTimings
+from .._signing.signer import Signer
+from .._verify.dkimpy import dkimpy_disagreement
+from .._verify.verifier import Verifier
 from ..exceptions import SigningRefusedError
 from ..policies import DefaultGenericPolicy, LegacyBrandPolicy
 from ..resolvers import InMemoryZone

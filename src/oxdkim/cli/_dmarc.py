@@ -14,8 +14,11 @@ import json
 import sys
 from typing import Any, TextIO
 
-from .._address import parse_from_domain, parse_from_domains
-from .._alignment import (
+from .._base.domains import DomainSyntaxError
+from .._base.files import shown
+from .._dkim.address import parse_from_domain, parse_from_domains
+from .._dkim.message import parse_message
+from .._dmarc.alignment import (
     DkimInput,
     DmarcAlignment,
     DmarcResult,
@@ -24,12 +27,9 @@ from .._alignment import (
     SpfCheck,
     SpfResult,
 )
-from .._domains import DomainSyntaxError
-from .._files import shown
-from .._message import parse_message
-from .._orgdomain import ComparingFinder, PslFinder, TreeWalkFinder, normalize_dmarc_domain
-from .._preview import FinderMode, dmarc_result_json, policy_words
-from .._verifier import Verifier, VerifyResult
+from .._dmarc.orgdomain import ComparingFinder, PslFinder, TreeWalkFinder, normalize_dmarc_domain
+from .._readiness.preview import FinderMode, dmarc_result_json, policy_words
+from .._verify.verifier import Verifier, VerifyResult
 from ..exceptions import ConfigurationError, DnsError, FromHeaderError, MessageProblem
 from ..typing import OrgDomainFinder, Resolver
 from ._common import EXIT_FAILED, EXIT_OK, CliError, read_input

@@ -10,9 +10,9 @@ import json
 import os
 from pathlib import Path
 
-from .._crypto import RSA_ABSOLUTE_MIN_BITS, RSA_DEFAULT_MIN_BITS, Algorithm, SigningKey
-from .._files import atomic_write, looks_like_key_text, shown_path
-from .._records import DnsRecord, key_record_name
+from .._base.files import atomic_write, looks_like_key_text, shown_path
+from .._dkim.crypto import RSA_ABSOLUTE_MIN_BITS, RSA_DEFAULT_MIN_BITS, Algorithm, SigningKey
+from .._keys.records import DnsRecord, key_record_name
 from ._common import (
     EXIT_OK,
     EXIT_USAGE,

@@ -16,17 +16,17 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, TextIO
 
+from .._base.domains import unique_domains
+from .._base.files import atomic_write
 from .._config import Config
-from .._domains import unique_domains
-from .._files import atomic_write
-from .._orgdomain import PslFinder
-from .._preview import (
+from .._dmarc.orgdomain import PslFinder
+from .._readiness.preview import (
     DEFAULT_PREVIEW_CONCURRENCY,
     ReadinessPreview,
     ReadinessRun,
     ReadinessVerdict,
 )
-from .._preview_values import PREVIEW_FORMAT
+from .._readiness.values import PREVIEW_FORMAT
 from ..typing import AsyncHostResolver
 from ._common import (
     EXIT_FAILED,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from .._crypto import RSA_ABSOLUTE_MIN_BITS, SigningKey
-from .._keystore import FileKeyStore
-from .._records import brand_records, records_json, render_zone
+from .._dkim.crypto import RSA_ABSOLUTE_MIN_BITS, SigningKey
+from .._keys.keystore import FileKeyStore
+from .._keys.records import brand_records, records_json, render_zone
 from ._common import EXIT_OK, CliError, add_domain_options, given_domains
 from ._configopts import add_config_options, load
 

@@ -11,12 +11,12 @@ import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .._crypto import RSA_ABSOLUTE_MIN_BITS, RSA_DEFAULT_MIN_BITS, Algorithm, SigningKey
-from .._files import shown
-from .._keyring import KeyRing
-from .._keystore import FileKeyStore
-from .._records import ring_records
-from .._ringstate import DEFAULT_SELECTORS, KeySlot, RingSnapshot, RolloverTimings, SlotState
+from .._base.files import shown
+from .._dkim.crypto import RSA_ABSOLUTE_MIN_BITS, RSA_DEFAULT_MIN_BITS, Algorithm, SigningKey
+from .._keys.keyring import KeyRing
+from .._keys.keystore import FileKeyStore
+from .._keys.records import ring_records
+from .._keys.ringstate import DEFAULT_SELECTORS, KeySlot, RingSnapshot, RolloverTimings, SlotState
 from ..exceptions import KeyRingError
 from ._common import EXIT_FAILED, EXIT_OK, CliError, moment
 from ._configopts import add_config_options, load

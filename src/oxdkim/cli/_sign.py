@@ -6,11 +6,11 @@ import argparse
 import sys
 from datetime import datetime
 
-from .._canon import Canonicalization
-from .._clock import utc_now
-from .._crypto import RSA_ABSOLUTE_MIN_BITS, RSA_DEFAULT_MIN_BITS, Algorithm, SigningKey
-from .._results import DEFAULT_SIGNED_HEADERS, SignatureOptions
-from .._signer import Signer
+from .._base.clock import utc_now
+from .._dkim.canon import Canonicalization
+from .._dkim.crypto import RSA_ABSOLUTE_MIN_BITS, RSA_DEFAULT_MIN_BITS, Algorithm, SigningKey
+from .._signing.results import DEFAULT_SIGNED_HEADERS, SignatureOptions
+from .._signing.signer import Signer
 from ..policies import DefaultGenericPolicy
 from ..typing import Clock
 from ._common import EXIT_OK, CliError, read_input, unix_time

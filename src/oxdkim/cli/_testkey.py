@@ -8,10 +8,10 @@ from __future__ import annotations
 import argparse
 import json
 
-from .._crypto import RSA_ABSOLUTE_MIN_BITS, RSA_DEFAULT_MIN_BITS, SigningKey
-from .._records import key_record_name
-from .._ringstate import KeySlot, SlotState
-from .._rollover import _served_problem as served_problem
+from .._dkim.crypto import RSA_ABSOLUTE_MIN_BITS, RSA_DEFAULT_MIN_BITS, SigningKey
+from .._keys.records import key_record_name
+from .._keys.ringstate import KeySlot, SlotState
+from .._keys.rollover import _served_problem as served_problem
 from ._common import EXIT_FAILED, EXIT_OK, domain_option, selector_option
 from ._dnsopts import add_dns_options, make_resolver
 

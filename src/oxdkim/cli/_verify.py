@@ -6,7 +6,7 @@ import argparse
 import json
 from datetime import datetime
 
-from .._verifier import Verifier
+from .._verify.verifier import Verifier
 from ._common import (
     EXIT_FAILED,
     EXIT_OK,

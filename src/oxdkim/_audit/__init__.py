@@ -1,0 +1,1 @@
+"""The domain audit of customers' CNAME delegations, and the SPF analysis."""

@@ -1,0 +1,1 @@
+"""The floor: values and helpers every layer may import (time, names, files, DNS answers)."""

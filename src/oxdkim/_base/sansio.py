@@ -1,0 +1,60 @@
+"""
+One way to do sync and async: a sans-I/O plan, driven by a sync or an async driver.
+
+A plan is a generator that yields the questions it needs answered (DNS names, queries)
+and receives each answer, or the :class:`~oxdkim.exceptions.DnsError` raised while
+asking, thrown into it; it returns the result. It does no I/O and knows nothing of
+event loops, so the sync and async faces of a feature (DMARC evaluation, the tree walk,
+the SPF analysis) run the same plan and cannot drift apart. dnspython's ``_Resolution``
+is the model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Generator
+from typing import TypeVar
+
+from ..exceptions import DnsError
+
+__all__ = ["drive", "drive_async"]
+
+_Q = TypeVar("_Q")
+_A = TypeVar("_A")
+_R = TypeVar("_R")
+
+
+def drive(plan: Generator[_Q, _A, _R], fetch: Callable[[_Q], _A]) -> _R:
+    """
+    Run a sans-I/O ``plan`` synchronously: answer each request it yields with ``fetch``.
+
+    A :class:`~oxdkim.exceptions.DnsError` raised by ``fetch`` is thrown into the plan,
+    which may handle it or let it propagate to the caller.
+    """
+    try:
+        request = next(plan)
+        while True:
+            try:
+                answer = fetch(request)
+            except DnsError as exc:
+                request = plan.throw(exc)
+            else:
+                request = plan.send(answer)
+    except StopIteration as stop:
+        result: _R = stop.value
+        return result
+
+
+async def drive_async(plan: Generator[_Q, _A, _R], fetch: Callable[[_Q], Awaitable[_A]]) -> _R:
+    """The asynchronous twin of :func:`drive`; the plan is the same object."""
+    try:
+        request = next(plan)
+        while True:
+            try:
+                answer = await fetch(request)
+            except DnsError as exc:
+                request = plan.throw(exc)
+            else:
+                request = plan.send(answer)
+    except StopIteration as stop:
+        result: _R = stop.value
+        return result

@@ -1,0 +1,1 @@
+"""The DKIM wire format and key crypto: messages, From, canonicalization, tags, keys."""

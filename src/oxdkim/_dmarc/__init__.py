@@ -1,0 +1,1 @@
+"""DMARC: records, organizational domains, alignment and evaluation."""

@@ -1,0 +1,1 @@
+"""DNS: one lookup logic and its resolvers (dnspython, zone files, in memory, caching)."""

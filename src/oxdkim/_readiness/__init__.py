@@ -1,0 +1,1 @@
+"""The readiness preview: will a domain's mail pass DMARC, and why."""

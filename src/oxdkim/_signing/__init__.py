@@ -1,0 +1,1 @@
+"""Signing: requests, decisions and results, and the Signer."""

@@ -1,0 +1,1 @@
+"""Verification: the Verifier, Authentication-Results, and the dkimpy adapter."""
