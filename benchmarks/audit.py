@@ -39,7 +39,7 @@ import dns.version  # noqa: E402
 import oxdkim  # noqa: E402
 from dnsserver import DnsServer, find_knotd, make_zone  # noqa: E402
 from oxdkim import KeyRing, SigningKey  # noqa: E402
-from oxdkim._records import DnsRecord, delegation_records, render_zone, ring_records  # noqa: E402
+from oxdkim._keys.records import DnsRecord, delegation_records, render_zone, ring_records  # noqa: E402
 from oxdkim.audit import DelegationAuditor, DelegationVerdict  # noqa: E402
 from oxdkim.resolvers import AsyncDnspythonResolver, ZoneFileResolver  # noqa: E402
 

@@ -57,8 +57,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa, utils
 
 import oxdkim
-from oxdkim._canon import Canon, body_hash
-from oxdkim._message import find_body_start
+from oxdkim._dkim.canon import Canon, body_hash
+from oxdkim._dkim.message import find_body_start
 
 SCHEMA = 2
 SEED = 6376
@@ -575,12 +575,12 @@ def load_oxdkim_verifier(records: dict[str, str]) -> tuple[Fn | None, str]:
     """
     A ``signed message -> every signature passed`` callable from oxdkim's verifier.
 
-    ``oxdkim._verifier.Verifier(resolver).verify(message)`` returns one result per
+    ``oxdkim._verify.verifier.Verifier(resolver).verify(message)`` returns one result per
     DKIM-Signature. If the module or the class is missing (an old checkout), this returns
     ``(None, why)`` and the verification table shows dkimpy and the floor only.
     """
     try:
-        module = importlib.import_module("oxdkim._verifier")
+        module = importlib.import_module("oxdkim._verify.verifier")
         verifier = module.Verifier(MemoryResolver(records))
     except (ImportError, AttributeError) as exc:
         return None, f"oxdkim verifier not available ({exc})"
@@ -589,7 +589,7 @@ def load_oxdkim_verifier(records: dict[str, str]) -> tuple[Fn | None, str]:
         results = verifier.verify(message)
         return bool(results) and all(r.passed for r in results)
 
-    return verify, "oxdkim._verifier.Verifier"
+    return verify, "oxdkim._verify.verifier.Verifier"
 
 
 class MemoryResolver:

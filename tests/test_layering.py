@@ -192,7 +192,7 @@ def test_third_party_libraries_stay_in_their_corner(library: str) -> None:
 
 def test_top_level_is_small() -> None:
     """At most a dozen modules at the top of the package: the faces and the floor."""
-    top = [p for p in PACKAGE.glob("*.py")]
+    top = list(PACKAGE.glob("*.py"))
     assert len(top) <= 12, sorted(p.name for p in top)
 
 

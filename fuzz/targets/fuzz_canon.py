@@ -15,7 +15,7 @@ import atheris
 
 with atheris.instrument_imports(include=["oxdkim"]):
     from oxdkim import Canon
-    from oxdkim._canon import BodyHasher, _relax_python, body_hash, canonicalize_body
+    from oxdkim._dkim.canon import BodyHasher, _relax_python, body_hash, canonicalize_body
 
 from _harness import run
 from dkim.canonicalization import Relaxed, Simple

@@ -12,7 +12,7 @@ import atheris
 
 with atheris.instrument_imports(include=["oxdkim"]):
     from oxdkim import OxDkimError
-    from oxdkim._dmarc_record import DmarcRecord, is_dmarc_record
+    from oxdkim._dmarc.record import DmarcRecord, is_dmarc_record
 
 from _harness import run
 

@@ -14,7 +14,7 @@ import atheris
 
 with atheris.instrument_imports(include=["oxdkim"]):
     from oxdkim import OxDkimError
-    from oxdkim._keyrecord import parse_key_record, parse_key_record_cached
+    from oxdkim._dkim.keyrecord import parse_key_record, parse_key_record_cached
 
 from _harness import run
 

@@ -16,8 +16,8 @@ import atheris
 
 with atheris.instrument_imports(include=["oxdkim"]):
     from oxdkim import DefaultGenericPolicy, DkimResult, OxDkimError, Signer, SigningKey, Verifier
-    from oxdkim._address import parse_from_domain
-    from oxdkim._message import find_body_start, parse_message
+    from oxdkim._dkim.address import parse_from_domain
+    from oxdkim._dkim.message import find_body_start, parse_message
     from oxdkim.resolvers import InMemoryZone
     from oxdkim.testing import transport
 

@@ -12,7 +12,7 @@ import atheris
 
 with atheris.instrument_imports(include=["oxdkim"]):
     from oxdkim import OxDkimError
-    from oxdkim._tags import compact, parse_tag_list, split_list
+    from oxdkim._dkim.tags import compact, parse_tag_list, split_list
 
 from _harness import run
 
