@@ -239,3 +239,17 @@ class TxtOnly:
 
     def cname(self, name: str) -> Any:
         return self._inner.cname(name)
+
+
+def test_an_exists_that_matches_ends_every_evaluation() -> None:
+    """+exists: on a name with an IPv4 address passes every sender, the provider's mail
+    too; nothing after it is looked up or counted, not even the redirect."""
+    zone = world(
+        "v=spf1 exists:v4.example a:gone1.example a:gone2.example a:gone3.example "
+        "redirect=gone4.example",
+        addresses={"v4.example": "127.0.0.2"},
+    )
+    found = one(zone)
+    assert ("pass", 1, 0) == (found.result.value, found.lookups, found.void_lookups)
+    assert ["pass-all"] == codes(found)
+    assert 0 == zone.queries[("A", "gone1.example")]
