@@ -608,7 +608,7 @@ class ReadinessPreview:
         Predict what ``domain``'s mail will get, through a synchronous resolver.
 
         ``hosts`` answers the SPF analysis's MX and address lookups (usually the same
-        object as ``resolver``; see :func:`~oxdkim.dmarc.analyze_spf`).
+        object as ``resolver``; see :func:`~oxdkim.analyze_spf`).
 
         Raises:
             ConfigurationError: ``domain`` is not a domain name.
