@@ -107,11 +107,15 @@ class Generator:
     def mx(self) -> str:
         """
         A name an ``mx`` term names: absent, without MX records, with 1-2 hosts that
-        have an address, have none or do not exist, or with 10 or 11 hosts.
+        have an address, have none or do not exist, with 10 or 11 hosts, or a null MX.
         """
-        kind = self.rng.choice(["hosts", "hosts", "gone", "nomx", "ten", "many", "nohost"])
+        kinds = ["hosts", "hosts", "gone", "nomx", "ten", "many", "nohost", "null"]
+        kind = self.rng.choice(kinds)
         name = self.fresh("m")
         if kind == "gone":
+            return name
+        if kind == "null":  # RFC 7505: no mail at all, no host to look up
+            self.world.mx[name] = ["."]
             return name
         if kind == "nomx":
             self.world.a[name] = ["203.0.113.201"]
