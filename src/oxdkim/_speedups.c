@@ -1,18 +1,18 @@
 /*
  * Optional C accelerator for oxdkim's canonicalization (RFC 6376 §3.4) and the signer's
  * body check. Every function has a pure-Python reference that differential tests
- * compare it with (oxdkim._canon, oxdkim._signer).
+ * compare it with (oxdkim._dkim.canon, oxdkim._signing.signer).
  *
  * relax_body: relaxed body canonicalization (RFC 6376 §3.4.4).
  * One pass over the body, instead of the several bytes.replace passes of the pure-Python
- * version (oxdkim._canon), which stays the reference: a differential test checks that
- * both give the same bytes. Semantics, identical to oxdkim._canon._relax_lines applied
+ * version (oxdkim._dkim.canon), which stays the reference: a differential test checks that
+ * both give the same bytes. Semantics, identical to oxdkim._dkim.canon._relax_lines applied
  * after normalize_newlines:
  *   - a bare LF ends a line (written CRLF); CR LF ends a line; any other CR is a byte;
  *   - a run of SP/HTAB becomes one SP; a run right before a line end is dropped;
  *   - a run at the very end of the data is dropped too (transport ends the last line).
  * Trailing empty lines are handled by the caller. The caller hands at most a slice of
- * the body (oxdkim._canon.SLICE plus a held-back partial line), so the output buffer of
+ * the body (oxdkim._dkim.canon.SLICE plus a held-back partial line), so the output buffer of
  * twice the input is bounded too.
  */
 
@@ -98,7 +98,7 @@ relax_body(PyObject *module, PyObject *arg)
 
 /*
  * body_flaws(data) -> int: what the signer refuses in a body, found in one pass at
- * memchr speed (oxdkim._signer._BodyCheck is the caller and the reference):
+ * memchr speed (oxdkim._signing.signer._BodyCheck is the caller and the reference):
  *   1: a NUL byte;  2: a CR followed by a byte other than LF;  4: the last byte is a CR
  *   (bare or not depends on the next chunk).
  */
@@ -141,7 +141,7 @@ body_flaws(PyObject *module, PyObject *arg)
 /*
  * relax_headers(fields) -> bytes: the relaxed canonical form (RFC 6376 §3.4.2) of each
  * whole header field in the sequence, concatenated, each ending in CRLF. Per field the
- * same bytes as oxdkim._canon.canonicalize_header(field, RELAXED), the reference:
+ * same bytes as oxdkim._dkim.canon.canonicalize_header(field, RELAXED), the reference:
  * the name lowercased (ASCII) without the WSP before the colon; in the value, CRLF and
  * LF removed (unfolding), runs of SP/HTAB made one SP, SP at both ends dropped.
  */

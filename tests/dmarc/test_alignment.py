@@ -28,11 +28,10 @@ from oxdkim._dmarc.alignment import (
 from oxdkim._dmarc.orgdomain import (
     AsyncFinderAdapter,
     ComparingFinder,
-    OrgDomainMethod,
     PslFinder,
     TreeWalkFinder,
 )
-from oxdkim._dmarc.record import AlignmentMode, Policy
+from oxdkim._dmarc.record import AlignmentMode, OrgDomainMethod, Policy
 from oxdkim._verify.verifier import DkimResult
 from oxdkim.resolvers import ZoneFileResolver
 

@@ -15,13 +15,12 @@ from oxdkim._dmarc.orgdomain import (
     AsyncFinderAdapter,
     AsyncTreeWalkFinder,
     ComparingFinder,
-    OrgDomainMethod,
-    OrgDomainRule,
     PslFinder,
     TreeWalkFinder,
     normalize_dmarc_domain,
     walk_targets,
 )
+from oxdkim._dmarc.record import OrgDomainMethod, OrgDomainRule
 from oxdkim.typing import AsyncOrgDomainFinder, OrgDomainFinder
 
 from .helpers import PSL_SNAPSHOT, VECTORS, as_async, load_cases, recording

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from oxdkim import DnsStatus, DnsTempError, RecordSyntaxError
+from oxdkim._dmarc.orgdomain import lookup_dmarc, lookup_dmarc_async
 from oxdkim._dmarc.record import (
     AlignmentMode,
     DmarcLookup,
@@ -16,8 +17,6 @@ from oxdkim._dmarc.record import (
     Policy,
     PsdFlag,
     is_dmarc_record,
-    lookup_dmarc,
-    lookup_dmarc_async,
 )
 
 from .helpers import as_async, zone

@@ -15,6 +15,7 @@ RFC section named there.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import random
 from collections.abc import Iterator
@@ -23,8 +24,8 @@ from typing import Any
 import attrs
 import pytest
 
-from oxdkim._audit.spf import analyze_spf
-from oxdkim.resolvers import InMemoryZone
+from oxdkim._audit.spf import analyze_spf, analyze_spf_async
+from oxdkim.resolvers import CachingHostResolver, InMemoryZone
 
 spf = pytest.importorskip("spf")
 
@@ -106,11 +107,15 @@ class Generator:
     def mx(self) -> str:
         """
         A name an ``mx`` term names: absent, without MX records, with 1-2 hosts that
-        have an address, have none or do not exist, or with 10 or 11 hosts.
+        have an address, have none or do not exist, with 10 or 11 hosts, or a null MX.
         """
-        kind = self.rng.choice(["hosts", "hosts", "gone", "nomx", "ten", "many", "nohost"])
+        kinds = ["hosts", "hosts", "gone", "nomx", "ten", "many", "nohost", "null"]
+        kind = self.rng.choice(kinds)
         name = self.fresh("m")
         if kind == "gone":
+            return name
+        if kind == "null":  # RFC 7505: no mail at all, no host to look up
+            self.world.mx[name] = ["."]
             return name
         if kind == "nomx":
             self.world.a[name] = ["203.0.113.201"]
@@ -261,3 +266,15 @@ def test_corpus_covers_every_outcome(monkeypatch: pytest.MonkeyPatch) -> None:
     for seed in range(SCENARIOS):
         outcomes.add(_pyspf(Generator(seed).build(), monkeypatch))
     assert {"pass", "fail", "softfail", "neutral", "permerror", "temperror"} <= outcomes
+
+
+def test_sync_async_and_cached_analyses_agree_on_the_corpus() -> None:
+    """The generated worlds give one analysis through the sync, async and cached host
+    resolvers (the plan is shared; only the driver and the resolver differ)."""
+    for seed in range(0, SCENARIOS, 5):
+        zone = Generator(seed).build().zone()
+        sync = analyze_spf(zone, DOMAIN, PROVIDER, hosts=zone)
+        inline = zone.as_async()
+        assert sync == asyncio.run(analyze_spf_async(inline, DOMAIN, PROVIDER, hosts=inline))
+        cached = CachingHostResolver(zone)
+        assert sync == analyze_spf(cached, DOMAIN, PROVIDER, hosts=cached)

@@ -56,7 +56,7 @@ def as_zone_file(zone: InMemoryZone) -> ZoneFileResolver:
                     text = " ".join('"' + s.decode() + '"' for s in rdata)
                 elif rdtype == "MX":
                     preference, exchange = rdata.split(" ")
-                    text = f"{preference} {exchange}."
+                    text = f"{preference} {exchange.rstrip('.')}."
                 else:
                     text = rdata
                 lines.append(f"{name}. 300 IN {rdtype} {text}")
@@ -239,3 +239,27 @@ class TxtOnly:
 
     def cname(self, name: str) -> Any:
         return self._inner.cname(name)
+
+
+def test_an_exists_that_matches_ends_every_evaluation() -> None:
+    """+exists: on a name with an IPv4 address passes every sender, the provider's mail
+    too; nothing after it is looked up or counted, not even the redirect."""
+    zone = world(
+        "v=spf1 exists:v4.example a:gone1.example a:gone2.example a:gone3.example "
+        "redirect=gone4.example",
+        addresses={"v4.example": "127.0.0.2"},
+    )
+    found = one(zone)
+    assert ("pass", 1, 0) == (found.result.value, found.lookups, found.void_lookups)
+    assert ["pass-all"] == codes(found)
+    assert 0 == zone.queries[("A", "gone1.example")]
+
+
+def test_a_null_mx_is_not_a_void_lookup() -> None:
+    """A null MX (RFC 7505, ``0 .``) names no host: nothing is looked up, nothing is void
+    (pyspf agrees)."""
+    names = [f"n{i}.example" for i in range(3)]
+    terms = " ".join(f"mx:{name}" for name in names)
+    zone = world(f"v=spf1 {terms} include:{PROVIDER} -all", mx={name: [(0, ".")] for name in names})
+    found = one(zone)
+    assert ("pass", 0) == (found.result.value, found.void_lookups)

@@ -875,6 +875,8 @@ class _Walk:
                     )
                 ending = yield from self._probe(domain, term, now)
                 if ending == "match":
+                    # Every sender matches here: no evaluation goes past it, not even
+                    # the redirect (§6.1).
                     decided = decided or (_QUALIFIERS[term.qualifier] if now else None)
                     if term.qualifier == "+":
                         self.problem(
@@ -883,7 +885,8 @@ class _Walk:
                             Severity.WARNING,
                             f"{term.text!r} matches every host: its name has an address",
                         )
-                elif ending is not None and now:
+                    return SpfResult.NEUTRAL if decided is None else decided
+                if ending is not None and now:
                     return ending
             elif term.name == "include":
                 child = yield from self._follow(

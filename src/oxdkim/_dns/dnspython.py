@@ -10,6 +10,7 @@ or :class:`~oxdkim.exceptions.DnsPermError`. No dnspython exception escapes.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 from collections.abc import Iterable
 
@@ -395,8 +396,18 @@ class AsyncDnspythonResolver(_DnspythonBase):
         return mx_answer((await self._resolve(check_name(name), dns.rdatatype.MX)).result())
 
     async def addresses(self, name: str) -> AddressAnswer:
-        """A and AAAA records at ``name``, following CNAMEs (two questions, one answer)."""
+        """
+        A and AAAA records at ``name``, following CNAMEs: the two questions are asked at
+        once; when both fail, the A question's error is raised, as the sync twin does.
+        """
         name = check_name(name)
-        a = (await self._resolve(name, dns.rdatatype.A)).result()
-        aaaa = (await self._resolve(name, dns.rdatatype.AAAA)).result()
-        return address_answer(name, a, aaaa)
+        a, aaaa = await asyncio.gather(
+            self._resolve(name, dns.rdatatype.A),
+            self._resolve(name, dns.rdatatype.AAAA),
+            return_exceptions=True,
+        )
+        if isinstance(a, BaseException):
+            raise a
+        if isinstance(aaaa, BaseException):
+            raise aaaa
+        return address_answer(name, a.result(), aaaa.result())

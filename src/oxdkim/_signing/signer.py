@@ -296,9 +296,8 @@ class Signer:
     def decide(
         self, message: bytes, *, tenant: str | None = None, envelope_sender: str | None = None
     ) -> SigningDecision:
-        """What the policy would do with ``message``, without signing."""
+        """What the policy would do with ``message``, without signing (the body is not read)."""
         parsed = parse_message(message, self.limits)
-        _BodyCheck().check(parsed.body)
         index = _index_fields(parsed.fields)
         return self.policy.decide(_request(index, tenant, envelope_sender, self._now()))
 
@@ -315,10 +314,11 @@ class Signer:
             ConfigurationError: The clock returned a naive time or one out of range.
         """
         parsed = parse_message(message, self.limits)
-        _BodyCheck().check(parsed.body)
         index = _index_fields(parsed.fields)
         now = self._now()
         decision = self._decide(_request(index, tenant, envelope_sender, now))
+        # After the header and the decision, as sign_chunks must: one order, one answer.
+        _BodyCheck().check(parsed.body)
         digests = {
             canon: body_hash(parsed.body, canon)
             for canon in {s.canonicalization.body for s in decision.signatures}
