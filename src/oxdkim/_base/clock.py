@@ -51,3 +51,8 @@ def checked_time(value: object, what: str = "time", *, latest: datetime = LATEST
             f"{what} must lie between {EARLIEST.date()} and {latest.date()} (UTC)"
         )
     return moment
+
+
+def iso(moment: datetime | None) -> str | None:
+    """``moment`` in ISO 8601 (as the key store writes and messages show it), or ``None``."""
+    return moment.isoformat() if moment is not None else None

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import cast
 
 import attrs
-from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa, utils
 
@@ -59,6 +59,22 @@ class Algorithm(enum.Enum):
 
 PrivateKey = rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
 PublicKey = rsa.RSAPublicKey | ed25519.Ed25519PublicKey
+
+
+def verify_digest(public_key: PublicKey, signature: bytes, digest: bytes) -> bool:
+    """
+    Whether ``signature`` is ``public_key``'s signature of the SHA-256 ``digest``: the
+    verifying twin of :meth:`SigningKey.sign_digest` (PKCS#1 v1.5 with a SHA-256
+    DigestInfo for RSA, the 32 digest bytes themselves for Ed25519, RFC 8463 §3).
+    """
+    try:
+        if isinstance(public_key, rsa.RSAPublicKey):
+            public_key.verify(signature, digest, _PKCS1V15, _PREHASHED_SHA256)
+        else:
+            public_key.verify(signature, digest)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
 
 
 def _check_rsa_size(bits: int, min_rsa_bits: int, source: str | None) -> None:

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from ..exceptions import RecordSyntaxError
-from .crypto import PublicKey
+from .crypto import PublicKey, verify_digest
 from .tags import compact, parse_tag_list, split_list
 
 KEY_TYPES = ("rsa", "ed25519")
@@ -87,6 +87,10 @@ class KeyRecord:
                 serialization.Encoding.Raw, serialization.PublicFormat.Raw
             )
         return None
+
+    def verify_digest(self, signature: bytes, digest: bytes) -> bool:
+        """Whether ``signature`` signs the SHA-256 ``digest`` with this record's key."""
+        return self.public_key is not None and verify_digest(self.public_key, signature, digest)
 
     @property
     def allows_email(self) -> bool:

@@ -223,14 +223,14 @@ def _parse_lines(block: bytes, limits: MessageLimits, lenient: bool) -> list[Hea
         colon = line.find(b":")
         if colon < 0:
             raise MessageFormatError(
-                f"header line {number} has no colon: {_preview(line)}",
+                f"header line {number} has no colon: {preview(line)}",
                 problem=MessageProblem.NO_COLON,
             )
         name = line[:colon].rstrip(b" \t")
         if not name or not _FTEXT.issuperset(name):
             what = "an mbox 'From ' separator" if line.startswith(b"From ") else "a field"
             raise MessageFormatError(
-                f"header line {number} is {what} with an invalid name: {_preview(line)}",
+                f"header line {number} is {what} with an invalid name: {preview(line)}",
                 problem=MessageProblem.BAD_FIELD_NAME,
             )
         current = [line]
@@ -239,10 +239,13 @@ def _parse_lines(block: bytes, limits: MessageLimits, lenient: bool) -> list[Hea
     return fields
 
 
-def _preview(line: bytes, width: int = 40) -> str:
-    # The bytes' repr without its b: one escape style (\xff, \x01) for what is not text.
-    text = repr(line[:width])[1:]
-    return text[:-1] + "..." + text[-1] if len(line) > width else text
+def preview(value: bytes, width: int = 40) -> str:
+    """
+    The start of ``value`` for a message: its repr without the ``b``, so what is not
+    text has one escape style (``\\xff``, ``\\x01``), cut at ``width`` bytes.
+    """
+    text = repr(value[:width])[1:]
+    return text[:-1] + "..." + text[-1] if len(value) > width else text
 
 
 def detect_linesep(message: bytes) -> bytes:

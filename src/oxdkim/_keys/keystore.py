@@ -32,6 +32,7 @@ from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from .._base.clock import iso
 from .._base.files import (
     atomic_write,
     is_path,
@@ -50,10 +51,6 @@ SCHEMA_VERSION = 1
 _STATE = "ring.json"
 _KEYS = "keys"
 _LOCK = ".lock"
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
 
 
 def _unsafe(path: Path, info: os.stat_result, *, private: bool = False) -> str | None:
@@ -270,10 +267,10 @@ class FileKeyStore:
                 entry: dict[str, Any] = {
                     "selector": slot.selector,
                     "state": slot.state.value,
-                    "since": _iso(slot.since),
-                    "published_at": _iso(slot.published_at),
+                    "since": iso(slot.since),
+                    "published_at": iso(slot.published_at),
                     "published_ttl": slot.published_ttl,
-                    "dual_sign_until": _iso(slot.dual_sign_until),
+                    "dual_sign_until": iso(slot.dual_sign_until),
                     "key_file": None,
                     "fingerprint": None,
                 }

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 import attrs
 
 from .._base.answers import DnsStatus, TxtAnswer
+from .._base.clock import iso
 from .._dkim.crypto import SigningKey
 from .._dkim.keyrecord import key_records, parse_key_record
 from ..exceptions import KeyRingError, RecordSyntaxError, RolloverRefusal
@@ -214,8 +215,8 @@ def activate(snapshot: RingSnapshot, selector: str, now: datetime) -> RingSnapsh
     ready = activation_time(snapshot, slot)
     if ready is not None and now < ready:
         raise _refuse(
-            f"{selector} was confirmed in DNS at {_iso(slot.published_at)}; receivers "
-            f"may cache older answers until {_iso(ready)}",
+            f"{selector} was confirmed in DNS at {_when(slot.published_at)}; receivers "
+            f"may cache older answers until {_when(ready)}",
             RolloverRefusal.CACHE_WAIT,
             ready,
         )
@@ -268,7 +269,7 @@ def revoke(
     end = retention_end(snapshot, slot)
     if end is not None and now < end and not force:
         raise _refuse(
-            f"{selector} stopped signing at {_iso(slot.since)}; "
+            f"{selector} stopped signing at {_when(slot.since)}; "
             f"mail in flight may need it until {end.isoformat()}",
             RolloverRefusal.RETENTION,
             end,
@@ -322,5 +323,5 @@ def _wait_text(now: datetime, ready: datetime | None, what: str) -> str:
     return f"waiting for {what} until {ready.isoformat()}"
 
 
-def _iso(moment: datetime | None) -> str:
-    return moment.isoformat() if moment is not None else "an unknown time"
+def _when(moment: datetime | None) -> str:
+    return iso(moment) or "an unknown time"

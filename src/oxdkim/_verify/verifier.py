@@ -42,18 +42,17 @@ import enum
 import hashlib
 import hmac
 import re
-from collections.abc import Mapping
+from collections.abc import Generator, Mapping
 from datetime import timedelta
 from typing import Generic, TypeVar
 
 import attrs
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from .._base.answers import TxtAnswer
 from .._base.clock import checked_time, utc_now
 from .._base.domains import DomainSyntaxError, is_subdomain, normalize_domain, normalize_selector
+from .._base.sansio import drive, drive_async
 from .._dkim.canon import (
     Canon,
     Canonicalization,
@@ -63,7 +62,7 @@ from .._dkim.canon import (
 )
 from .._dkim.crypto import RSA_ABSOLUTE_MIN_BITS, Algorithm
 from .._dkim.keyrecord import KeyRecord, key_records, parse_key_record_cached
-from .._dkim.message import DEFAULT_LIMITS, HeaderField, MessageLimits, parse_message
+from .._dkim.message import DEFAULT_LIMITS, HeaderField, MessageLimits, parse_message, preview
 from .._dkim.tags import TagList, compact, parse_tag_list, split_list
 from ..exceptions import (
     ConfigurationError,
@@ -75,8 +74,6 @@ from ..exceptions import (
 )
 from ..typing import AsyncResolver, Clock, Resolver
 
-_PKCS1V15 = padding.PKCS1v15()
-_PREHASHED_SHA256 = utils.Prehashed(hashes.SHA256())
 _REQUIRED_TAGS = ("v", "a", "b", "bh", "d", "h", "s")
 _DIGITS = re.compile(rb"\A[0-9]{1,12}\Z")
 _LENGTH = re.compile(rb"\A[0-9]{1,76}\Z")
@@ -260,19 +257,13 @@ class _CheckError(Exception):
 
 
 @attrs.frozen
-class _Plan:
-    """What the core needs DNS for, and the results that are already final."""
+class _Pending:
+    """What the checks need DNS for, and the results that are already final."""
 
     entries: tuple[VerifyResult | _Sig, ...]
     queries: tuple[str, ...]
     fields: tuple[HeaderField, ...]
     body: bytes
-
-
-def _preview(value: bytes, width: int = 40) -> str:
-    # The bytes' repr without its b: one escape style (\xff, \x01) for what is not text.
-    text = repr(value[:width])[1:]
-    return text[:-1] + "..." + text[-1] if len(value) > width else text
 
 
 def _b64(value: bytes, tag: str) -> tuple[bytes, str]:
@@ -293,7 +284,7 @@ def _number(tags: TagList, tag: str, pattern: re.Pattern[bytes] = _DIGITS) -> in
     value = tags[tag]
     if not pattern.match(value):
         raise _CheckError(
-            DkimReason.MALFORMED_SIGNATURE, f"{tag}= is not a decimal number: {_preview(value)}"
+            DkimReason.MALFORMED_SIGNATURE, f"{tag}= is not a decimal number: {preview(value)}"
         )
     return int(value)
 
@@ -303,12 +294,12 @@ def _parse_auid(value: bytes, domain: str) -> tuple[str, str]:
     raw = compact(value)
     if b"=" in _QP_HEX.sub(b"", raw):
         raise _CheckError(
-            DkimReason.MALFORMED_SIGNATURE, f"i= has a bad quoted-printable escape: {_preview(raw)}"
+            DkimReason.MALFORMED_SIGNATURE, f"i= has a bad quoted-printable escape: {preview(raw)}"
         )
     decoded = _QP_HEX.sub(lambda m: bytes([int(m.group(1), 16)]), raw)
     local, at, host = decoded.rpartition(b"@")
     if not at or any(b < 0x21 or b == 0x7F for b in local):
-        raise _CheckError(DkimReason.MALFORMED_SIGNATURE, f"i= is not an identity: {_preview(raw)}")
+        raise _CheckError(DkimReason.MALFORMED_SIGNATURE, f"i= is not an identity: {preview(raw)}")
     try:
         auid_domain = normalize_domain(host)
         text_local = local.decode("utf-8")
@@ -374,11 +365,22 @@ class _Core:
 
     # -- before DNS -----------------------------------------------------------------
 
-    def plan(self, message: bytes) -> _Plan:
+    def plan(
+        self, message: bytes
+    ) -> Generator[tuple[str, ...], Mapping[str, TxtAnswer | DnsError], tuple[VerifyResult, ...]]:
+        """
+        The verification as a sans-I/O plan: it yields the key names to look up, all at
+        once (the async driver asks them concurrently), and returns the results.
+        """
+        pending = self.prepare(message)
+        answers = (yield pending.queries) if pending.queries else {}
+        return self.finish(pending, answers)
+
+    def prepare(self, message: bytes) -> _Pending:
         try:
             parsed = parse_message(message, self.limits, lenient=True)
         except MessageFormatError as exc:
-            return _Plan(_unreadable(exc), (), (), b"")
+            return _Pending(_unreadable(exc), (), (), b"")
         now = int(
             checked_time(self.clock(), "the verifier's clock returned a time that").timestamp()
         )
@@ -404,7 +406,7 @@ class _Core:
                 continue
             entries.append(sig)
             queries[sig.qname] = None
-        return _Plan(tuple(entries), tuple(queries), parsed.fields, parsed.body)
+        return _Pending(tuple(entries), tuple(queries), parsed.fields, parsed.body)
 
     def _check_signature(self, sig: _Sig, now: int) -> None:
         """RFC 6376 §6.1.1: everything that can be judged from the field alone."""
@@ -435,7 +437,7 @@ class _Core:
             raise _CheckError(DkimReason.MISSING_TAG, f"required tag missing: {names}")
         if tags["v"] != b"1":
             raise _CheckError(
-                DkimReason.UNSUPPORTED_VERSION, f"unsupported version v={_preview(tags['v'])}"
+                DkimReason.UNSUPPORTED_VERSION, f"unsupported version v={preview(tags['v'])}"
             )
         assert sig.domain is not None
         assert sig.selector is not None
@@ -448,7 +450,7 @@ class _Core:
             sig.algorithm = Algorithm(a_value)
         except ValueError:
             raise _CheckError(
-                DkimReason.UNKNOWN_ALGORITHM, f"unknown algorithm a={_preview(tags['a'])}"
+                DkimReason.UNKNOWN_ALGORITHM, f"unknown algorithm a={preview(tags['a'])}"
             ) from None
         if "c" in tags:
             try:
@@ -456,17 +458,17 @@ class _Core:
             except ConfigurationError:
                 raise _CheckError(
                     DkimReason.MALFORMED_SIGNATURE,
-                    f"unknown canonicalization c={_preview(tags['c'])}",
+                    f"unknown canonicalization c={preview(tags['c'])}",
                 ) from None
         if "q" in tags and b"dns/txt" not in [q.lower() for q in split_list(tags["q"])]:
             raise _CheckError(
                 DkimReason.UNSUPPORTED_QUERY_METHOD,
-                f"q={_preview(tags['q'])} does not offer dns/txt",
+                f"q={preview(tags['q'])} does not offer dns/txt",
             )
         if not _H_LIST.match(tags["h"]):
             raise _CheckError(
                 DkimReason.MALFORMED_SIGNATURE,
-                f"h= is not a list of field names: {_preview(tags['h'])}",
+                f"h= is not a list of field names: {preview(tags['h'])}",
             )
         headers = compact(tags["h"]).lower().split(b":")
         if b"from" not in headers:
@@ -508,16 +510,16 @@ class _Core:
     # -- after DNS ------------------------------------------------------------------
 
     def finish(
-        self, plan: _Plan, answers: Mapping[str, TxtAnswer | DnsError]
+        self, pending: _Pending, answers: Mapping[str, TxtAnswer | DnsError]
     ) -> tuple[VerifyResult, ...]:
         keys: dict[str, KeyRecord | _CheckError] = {}
         bodies: dict[Canon, bytes] = {}
         digests: dict[tuple[Canon, int | None], bytes | None] = {}
         index = _fields_index(
-            plan.fields, {n for e in plan.entries if isinstance(e, _Sig) for n in e.headers}
+            pending.fields, {n for e in pending.entries if isinstance(e, _Sig) for n in e.headers}
         )
         results: list[VerifyResult] = []
-        for entry in plan.entries:
+        for entry in pending.entries:
             if isinstance(entry, VerifyResult):
                 results.append(entry)
                 continue
@@ -529,7 +531,7 @@ class _Core:
                 continue
             try:
                 self._check_key(entry, key)
-                self._check_body(entry, plan.body, bodies, digests)
+                self._check_body(entry, pending.body, bodies, digests)
                 self._check_headers(entry, key, index)
             except _CheckError as problem:
                 results.append(self._result(entry, problem.reason, problem.message, key))
@@ -654,18 +656,11 @@ class _Core:
         raws.append(sig.stripped)
         canonical = canonicalize_headers(raws, sig.canon.header)
         digest = hashlib.sha256(memoryview(canonical)[:-2]).digest()
-        public_key = key.public_key
-        try:
-            if isinstance(public_key, rsa.RSAPublicKey):
-                public_key.verify(sig.b, digest, _PKCS1V15, _PREHASHED_SHA256)
-            else:
-                assert public_key is not None  # _check_key refused keyless records
-                public_key.verify(sig.b, digest)
-        except (InvalidSignature, ValueError):
+        if not key.verify_digest(sig.b, digest):
             raise _CheckError(
                 DkimReason.BAD_SIGNATURE,
                 "the signature does not verify (signed header fields changed, or wrong key)",
-            ) from None
+            )
 
     @staticmethod
     def _result(
@@ -768,14 +763,16 @@ class Verifier(_VerifierBase[Resolver]):
             TypeError: ``message`` is not bytes, bytearray or memoryview.
             ConfigurationError: The clock returned a naive time or one out of range.
         """
-        plan = self._core.plan(message)
+        return drive(self._core.plan(message), self._ask_all)
+
+    def _ask_all(self, names: tuple[str, ...]) -> dict[str, TxtAnswer | DnsError]:
         answers: dict[str, TxtAnswer | DnsError] = {}
-        for name in plan.queries:
+        for name in names:
             try:
                 answers[name] = self.resolver.txt(name)
             except DnsError as exc:
                 answers[name] = exc
-        return self._core.finish(plan, answers)
+        return answers
 
 
 class AsyncVerifier(_VerifierBase[AsyncResolver]):
@@ -787,8 +784,10 @@ class AsyncVerifier(_VerifierBase[AsyncResolver]):
 
     async def verify(self, message: bytes) -> tuple[VerifyResult, ...]:
         """Verify ``message``; see :meth:`Verifier.verify`."""
-        plan = self._core.plan(message)
-        tasks = [asyncio.ensure_future(self._ask(name)) for name in plan.queries]
+        return await drive_async(self._core.plan(message), self._ask_all)
+
+    async def _ask_all(self, names: tuple[str, ...]) -> dict[str, TxtAnswer | DnsError]:
+        tasks = [asyncio.ensure_future(self._ask(name)) for name in names]
         try:
             found = await asyncio.gather(*tasks)
         except BaseException:
@@ -798,7 +797,7 @@ class AsyncVerifier(_VerifierBase[AsyncResolver]):
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
-        return self._core.finish(plan, dict(zip(plan.queries, found, strict=True)))
+        return dict(zip(names, found, strict=True))
 
     async def _ask(self, name: str) -> TxtAnswer | DnsError:
         try:
