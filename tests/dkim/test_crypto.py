@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
+from keyfiles import RFC8463, VECTORS, read_zone
 from oxdkim import (
     Algorithm,
     ConfigurationError,
@@ -22,8 +23,6 @@ from oxdkim import (
     SigningKey,
     WeakKeyError,
 )
-
-from .helpers import RFC8463, VECTORS, read_zone
 
 WEAK = VECTORS / "generate"
 

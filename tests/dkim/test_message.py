@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from keyfiles import fixed_clock
 from oxdkim import (
     DefaultGenericPolicy,
     FromHeaderError,
@@ -16,8 +17,6 @@ from oxdkim import (
 )
 from oxdkim._dkim.message import parse_message
 from oxdkim.exceptions import ConfigurationError
-
-from .helpers import fixed_clock
 
 P = MessageProblem
 

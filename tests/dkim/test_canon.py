@@ -16,11 +16,10 @@ from dkim.canonicalization import Relaxed
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from keyfiles import VECTORS
 from oracles import dkimpy_body
 from oxdkim import Canon, Canonicalization, ConfigurationError
 from oxdkim._dkim.canon import BodyHasher, body_hash, canonicalize_body, canonicalize_header
-
-from .helpers import VECTORS
 
 TABLE: list[dict[str, Any]] = json.loads(
     (VECTORS / "canonicalization" / "go-msgauth-canonical.json").read_text()

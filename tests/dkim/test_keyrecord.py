@@ -8,10 +8,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
+from keyfiles import VECTORS
 from oxdkim import RecordSyntaxError, SigningKey
 from oxdkim._dkim.keyrecord import parse_key_record
-
-from .support import VECTORS
 
 STALWART_PKCS1 = (
     "MIGJAoGBALVI635dLK4cJJAH3Lx6upo3X/Lm1tQz3mezcWTA3BUBnyIsdnRf57aD5BtNmhPrYYDlWlzw3UgnKisIx"
@@ -32,21 +31,21 @@ def _der_len(length: int) -> bytes:
     return bytes([0x80 | len(raw)]) + raw
 
 
-def test_rsa_record_gives_the_public_key(rsa_key: SigningKey) -> None:
+def test_rsa_record_gives_the_public_key(rsa2048_key: SigningKey) -> None:
     """A k=rsa record with an SPKI p= parses to the same RSA key, with its size."""
-    record = parse_key_record(rsa_key.txt_record().encode())
+    record = parse_key_record(rsa2048_key.txt_record().encode())
     assert isinstance(record.public_key, rsa.RSAPublicKey)
-    assert rsa_key.public_key().public_numbers() == record.public_key.public_numbers()
+    assert rsa2048_key.public_key().public_numbers() == record.public_key.public_numbers()
     assert 2048 == record.bits
     assert "rsa" == record.key_type
     assert not record.revoked
     assert not record.testing
-    assert rsa_key.public_key_b64 == record.p
+    assert rsa2048_key.public_key_b64 == record.p
 
 
-def test_k_defaults_to_rsa_and_v_is_optional(rsa1024_key: SigningKey) -> None:
+def test_k_defaults_to_rsa_and_v_is_optional(rsa_key: SigningKey) -> None:
     """Without k= the key is RSA; without v= the record is still a key record."""
-    record = parse_key_record(f"p={rsa1024_key.public_key_b64}".encode())
+    record = parse_key_record(f"p={rsa_key.public_key_b64}".encode())
     assert "rsa" == record.key_type
     assert 1024 == record.bits
 
@@ -58,11 +57,11 @@ def test_bare_pkcs1_rsa_key_is_accepted() -> None:
     assert 1024 == record.bits
 
 
-def test_whitespace_inside_p_is_removed(rsa1024_key: SigningKey) -> None:
+def test_whitespace_inside_p_is_removed(rsa_key: SigningKey) -> None:
     """TXT strings joined with spaces (or folded) still give the key."""
-    p = rsa1024_key.public_key_b64
+    p = rsa_key.public_key_b64
     record = parse_key_record(f"v=DKIM1; k=rsa; p={p[:50]} {p[50:100]}\t{p[100:]}".encode())
-    assert rsa1024_key.public_key_b64 == record.p
+    assert rsa_key.public_key_b64 == record.p
 
 
 def test_ed25519_record_is_the_raw_key(ed_key: SigningKey) -> None:
@@ -100,9 +99,9 @@ def test_rsa_record_holding_an_ed25519_spki_is_refused(ed_key: SigningKey) -> No
         parse_key_record(b"p=" + base64.b64encode(spki))
 
 
-def test_rsa_exponent_one_is_refused(rsa1024_key: SigningKey) -> None:
+def test_rsa_exponent_one_is_refused(rsa_key: SigningKey) -> None:
     """An RSA key with e=1 (which would verify forged signatures) is refused."""
-    pub = rsa1024_key.public_key()
+    pub = rsa_key.public_key()
     assert isinstance(pub, rsa.RSAPublicKey)
     body = _der_int(pub.public_numbers().n) + _der_int(1)
     der = b"\x30" + _der_len(len(body)) + body
