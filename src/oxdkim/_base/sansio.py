@@ -12,7 +12,7 @@ is the model.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Generator
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from ..exceptions import DnsError
 
@@ -30,31 +30,49 @@ def drive(plan: Generator[_Q, _A, _R], fetch: Callable[[_Q], _A]) -> _R:
     A :class:`~oxdkim.exceptions.DnsError` raised by ``fetch`` is thrown into the plan,
     which may handle it or let it propagate to the caller.
     """
-    try:
-        request = next(plan)
-        while True:
-            try:
-                answer = fetch(request)
-            except DnsError as exc:
-                request = plan.throw(exc)
-            else:
-                request = plan.send(answer)
-    except StopIteration as stop:
-        result: _R = stop.value
-        return result
+    step = _Step(plan)
+    while not step.done:
+        try:
+            answer = fetch(step.request)
+        except DnsError as exc:
+            step.fail(exc)
+        else:
+            step.answer(answer)
+    return step.result
 
 
 async def drive_async(plan: Generator[_Q, _A, _R], fetch: Callable[[_Q], Awaitable[_A]]) -> _R:
     """The asynchronous twin of :func:`drive`; the plan is the same object."""
-    try:
-        request = next(plan)
-        while True:
-            try:
-                answer = await fetch(request)
-            except DnsError as exc:
-                request = plan.throw(exc)
-            else:
-                request = plan.send(answer)
-    except StopIteration as stop:
-        result: _R = stop.value
-        return result
+    step = _Step(plan)
+    while not step.done:
+        try:
+            answer = await fetch(step.request)
+        except DnsError as exc:
+            step.fail(exc)
+        else:
+            step.answer(answer)
+    return step.result
+
+
+class _Step(Generic[_Q, _A, _R]):
+    """Where a plan stands: its pending request, or (once done) its result."""
+
+    __slots__ = ("_plan", "done", "request", "result")
+
+    def __init__(self, plan: Generator[_Q, _A, _R]) -> None:
+        self._plan = plan
+        self.done = False
+        self._move(lambda: next(plan))
+
+    def answer(self, answer: _A) -> None:
+        self._move(lambda: self._plan.send(answer))
+
+    def fail(self, error: DnsError) -> None:
+        self._move(lambda: self._plan.throw(error))
+
+    def _move(self, advance: Callable[[], _Q]) -> None:
+        try:
+            self.request = advance()
+        except StopIteration as stop:
+            self.done = True
+            self.result: _R = stop.value

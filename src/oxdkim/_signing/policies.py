@@ -71,10 +71,10 @@ class DefaultGenericPolicy:
         )
 
 
-def _owner_table(value: Mapping[str, str]) -> Mapping[str, str]:
-    """Normalize the domain keys (checked at build time) and refuse a domain owned twice."""
+def _owners(pairs: Iterable[tuple[str, str]]) -> Mapping[str, str]:
+    """Normalize each (domain, tenant) pair's domain and refuse a domain owned twice."""
     owners: dict[str, str] = {}
-    for raw, tenant in value.items():
+    for raw, tenant in pairs:
         domain = _domain(raw)
         if owners.get(domain, tenant) != tenant:
             raise ConfigurationError(
@@ -82,6 +82,16 @@ def _owner_table(value: Mapping[str, str]) -> Mapping[str, str]:
             )
         owners[domain] = tenant
     return MappingProxyType(owners)
+
+
+def _owner_table(value: Mapping[str, str]) -> Mapping[str, str]:
+    return _owners(value.items())
+
+
+def _listed(tenant: str, domains: Iterable[str]) -> Iterable[str]:
+    if isinstance(domains, str):
+        raise ConfigurationError(f"tenant {tenant!r}: give a list of domains")
+    return domains
 
 
 def _ownership(value: Mapping[str, Iterable[str]] | DomainOwnership) -> DomainOwnership:
@@ -107,18 +117,13 @@ class DomainOwnership:
         Raises:
             ConfigurationError: A domain listed for two tenants, or an invalid domain.
         """
-        owners: dict[str, str] = {}
-        for tenant, domains in tenants.items():
-            if isinstance(domains, str):
-                raise ConfigurationError(f"tenant {tenant!r}: give a list of domains")
-            for raw in domains:
-                domain = _domain(raw)
-                if owners.get(domain, tenant) != tenant:
-                    raise ConfigurationError(
-                        f"domain {domain} is owned by both {owners[domain]!r} and {tenant!r}"
-                    )
-                owners[domain] = tenant
-        return cls(owners)
+        return cls(
+            _owners(
+                (raw, tenant)
+                for tenant, domains in tenants.items()
+                for raw in _listed(tenant, domains)
+            )
+        )
 
     def owner_of(self, domain: str) -> str | None:
         """The tenant that owns ``domain``, or ``None``."""
