@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import inspect
 import threading
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import cast
 
@@ -35,6 +34,7 @@ from .._base.domains import (
     normalize_domain,
     unique_domains,
 )
+from .._base.sansio import drive, drive_async
 from .._dkim.keyrecord import key_records, parse_key_record_cached
 from .._keys.keyring import KeyRing
 from .._keys.ringstate import KeySlot, RingSnapshot, SlotState
@@ -46,7 +46,8 @@ from ..exceptions import (
     RecordSyntaxError,
 )
 from ..typing import AsyncResolver, Clock, Resolver
-from .bulk import map_bounded, map_threads, run_outside_loop
+from .bulk import is_async_resolver, map_bounded, map_threads, run_outside_loop
+from .questions import Answer, Ask, Plan, answer, answer_async, ask_cname, ask_txt, run, run_async
 from .report import AuditRun
 from .values import (
     DomainReport,
@@ -80,9 +81,6 @@ DEFAULT_CONCURRENCY = 64
 
 ProgressCallback = Callable[[int, int, DomainReport], None]
 """Called after each domain of a bulk audit with ``(done, total, report)``."""
-
-_TxtLookup = Callable[[str], TxtAnswer]
-_AsyncTxtLookup = Callable[[str], Awaitable[TxtAnswer]]
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:
@@ -133,10 +131,6 @@ def parse_domain_list(lines: Iterable[str], *, source: str = "domains") -> list[
         more = f" (and {len(bad) - 5} more)" if len(bad) > 5 else ""
         raise ConfigurationError(f"{source}: {'; '.join(bad[:5])}{more}")
     return list(domains)
-
-
-def _is_async(resolver: object) -> bool:
-    return inspect.iscoroutinefunction(getattr(resolver, "cname", None))
 
 
 @attrs.frozen
@@ -193,7 +187,7 @@ class _AsyncTxtMemo:
             raise
 
 
-class _Plan:
+class _Classifier:
     """One ring snapshot, prepared for classifying many domains."""
 
     def __init__(self, auditor: DelegationAuditor, snapshot: RingSnapshot) -> None:
@@ -613,10 +607,34 @@ class DelegationAuditor:
         ring = self._ring
         return ring.snapshot() if isinstance(ring, KeyRing) else ring
 
-    def _plan(self) -> _Plan:
-        return _Plan(self, self._snapshot())
+    def _classifier(self) -> _Classifier:
+        return _Classifier(self, self._snapshot())
 
     # --- one domain ---------------------------------------------------------------
+
+    def _plan(self, classifier: _Classifier, domain: str) -> Plan[DomainReport]:
+        """
+        The audit of one (checked) domain as a plan: the CNAME of each selector, then the
+        key record behind it (a ``shared`` question at a target).
+        """
+        observations = []
+        for selector in self.selectors:
+            name = f"{selector}._domainkey.{domain}"
+            try:
+                cname = yield from ask_cname(name)
+            except DnsError as exc:
+                observations.append(_Observation(exc))
+                continue
+            key: TxtAnswer | DnsError | None = None
+            try:
+                if cname.status is DnsStatus.NOERROR and cname.target:
+                    key = yield from ask_txt(cname.target, shared=True)
+                elif cname.status is DnsStatus.NODATA:
+                    key = yield from ask_txt(name)
+            except DnsError as exc:
+                key = exc
+            observations.append(_Observation(cname, key))
+        return classifier.report(domain, observations, self._clock())
 
     def audit(self, domain: str, resolver: Resolver) -> DomainReport:
         """
@@ -625,8 +643,7 @@ class DelegationAuditor:
         Raises:
             ConfigurationError: ``domain`` is not a domain name.
         """
-        plan = self._plan()
-        return self._audit_sync(plan, checked_domain(domain), resolver, resolver.txt)
+        return run(audit_plan(self, domain), resolver)
 
     async def audit_async(self, domain: str, resolver: AsyncResolver) -> DomainReport:
         """
@@ -635,63 +652,20 @@ class DelegationAuditor:
         Raises:
             ConfigurationError: ``domain`` is not a domain name.
         """
-        plan = self._plan()
-        return await self._audit_async(plan, checked_domain(domain), resolver, resolver.txt)
-
-    def _audit_sync(
-        self, plan: _Plan, domain: str, resolver: Resolver, txt: _TxtLookup
-    ) -> DomainReport:
-        observations = []
-        for selector in self.selectors:
-            name = f"{selector}._domainkey.{domain}"
-            try:
-                cname = resolver.cname(name)
-            except DnsError as exc:
-                observations.append(_Observation(exc))
-                continue
-            key: TxtAnswer | DnsError | None = None
-            try:
-                if cname.status is DnsStatus.NOERROR and cname.target:
-                    key = txt(cname.target)
-                elif cname.status is DnsStatus.NODATA:
-                    key = resolver.txt(name)
-            except DnsError as exc:
-                key = exc
-            observations.append(_Observation(cname, key))
-        return plan.report(domain, observations, self._clock())
-
-    async def _audit_async(
-        self, plan: _Plan, domain: str, resolver: AsyncResolver, txt: _AsyncTxtLookup
-    ) -> DomainReport:
-        observations = []
-        for selector in self.selectors:
-            name = f"{selector}._domainkey.{domain}"
-            try:
-                cname = await resolver.cname(name)
-            except DnsError as exc:
-                observations.append(_Observation(exc))
-                continue
-            key: TxtAnswer | DnsError | None = None
-            try:
-                if cname.status is DnsStatus.NOERROR and cname.target:
-                    key = await txt(cname.target)
-                elif cname.status is DnsStatus.NODATA:
-                    key = await resolver.txt(name)
-            except DnsError as exc:
-                key = exc
-            observations.append(_Observation(cname, key))
-        return plan.report(domain, observations, self._clock())
+        return await run_async(audit_plan(self, domain), resolver)
 
     # --- many domains -------------------------------------------------------------
 
-    def _run(self, plan: _Plan, reports: list[DomainReport], started: datetime) -> AuditRun:
+    def _run(
+        self, classifier: _Classifier, reports: list[DomainReport], started: datetime
+    ) -> AuditRun:
         return AuditRun(
             reports,
             key_host=self.key_host,
             selectors=self.selectors,
             started_at=started,
             finished_at=self._clock(),
-            ring_generation=plan.snapshot.generation,
+            ring_generation=classifier.snapshot.generation,
             min_ttl=self.min_ttl,
         )
 
@@ -713,15 +687,18 @@ class DelegationAuditor:
             ConfigurationError: A domain is invalid or ``concurrency`` is below 1.
         """
         names = unique_domains(domains)
-        plan = self._plan()
+        classifier = self._classifier()
         started = self._clock()
         memo = _AsyncTxtMemo(resolver)
 
+        async def fetch(ask: Ask) -> Answer:
+            return await (memo.txt(ask.name) if ask.shared else answer_async(resolver, None, ask))
+
         async def one(name: str) -> DomainReport:
-            return await self._audit_async(plan, name, resolver, memo.txt)
+            return await drive_async(self._plan(classifier, name), fetch)
 
         reports = await map_bounded(names, one, concurrency, progress)
-        return self._run(plan, reports, started)
+        return self._run(classifier, reports, started)
 
     def audit_many(
         self,
@@ -743,26 +720,42 @@ class DelegationAuditor:
             ConfigurationError: A domain is invalid, ``concurrency`` is below 1, or an
                 async resolver is used from inside a running event loop.
         """
-        if _is_async(resolver):
+        if is_async_resolver(resolver):
+            chosen = resolver
             return run_outside_loop(
                 lambda: self.audit_many_async(
                     domains,
-                    cast(AsyncResolver, resolver),
+                    chosen,
                     concurrency=concurrency,
                     progress=progress,
                 ),
                 "audit_many",
             )
-        sync = cast(Resolver, resolver)
         names = unique_domains(domains)
-        plan = self._plan()
+        classifier = self._classifier()
         started = self._clock()
+        sync = cast(Resolver, resolver)
         memo = _SyncTxtMemo(sync)
+
+        def fetch(ask: Ask) -> Answer:
+            return memo.txt(ask.name) if ask.shared else answer(sync, None, ask)
+
         reports = map_threads(
             names,
-            lambda name: self._audit_sync(plan, name, sync, memo.txt),
+            lambda name: drive(self._plan(classifier, name), fetch),
             concurrency,
             progress,
             thread_name="oxdkim-audit",
         )
-        return self._run(plan, reports, started)
+        return self._run(classifier, reports, started)
+
+
+def audit_plan(auditor: DelegationAuditor, domain: str) -> Plan[DomainReport]:
+    """
+    :meth:`DelegationAuditor.audit` of one domain as a plan, for a larger plan (the
+    readiness preview) or a driver.
+
+    Raises:
+        ConfigurationError: ``domain`` is not a domain name (when called).
+    """
+    return auditor._plan(auditor._classifier(), checked_domain(domain))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import itertools
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from typing import Any, TypeVar, cast
+from typing import Any, TypeGuard, TypeVar, cast
 
 from ..exceptions import ConfigurationError
+from ..typing import AsyncResolver, Resolver
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
@@ -106,3 +108,13 @@ def run_outside_loop(start: Callable[[], Coroutine[Any, Any, _R]], what: str) ->
         f"{what}() with an async resolver cannot run inside an event loop; "
         f"await {what}_async() instead"
     )
+
+
+def is_async_resolver(resolver: Resolver | AsyncResolver) -> TypeGuard[AsyncResolver]:
+    """
+    Whether a resolver handed to a bulk runner that takes either kind is asynchronous.
+
+    Only ``audit_many`` and ``preview_many`` ask, because their documented signature
+    takes both kinds; every other entry point is sync or async by its own name.
+    """
+    return inspect.iscoroutinefunction(getattr(resolver, "txt", None))

@@ -41,17 +41,20 @@ from __future__ import annotations
 import enum
 import ipaddress
 import re
-from collections.abc import Generator
-from typing import Any, Literal, TypeAlias, TypeVar
+from typing import Any, Literal
 
 import attrs
 
-from .._base.answers import AddressAnswer, DnsStatus, MxAnswer, TxtAnswer
+from .._base.answers import DnsStatus, MxAnswer
 from .._base.domains import DomainSyntaxError, normalize_domain
-from .._base.sansio import drive, drive_async
 from .._dmarc.alignment import SpfResult
 from ..exceptions import ConfigurationError, DnsError, DnsTempError, RecordSyntaxError
 from ..typing import AsyncHostResolver, AsyncResolver, HostResolver, Resolver
+from .questions import Plan as _Plan
+from .questions import ask_addresses as _ask_addresses
+from .questions import ask_mx as _ask_mx
+from .questions import ask_txt as _ask_txt
+from .questions import run, run_async
 from .values import Severity
 
 __all__ = [
@@ -500,37 +503,6 @@ def _target(spec: str) -> str | None:
 
 _Path = tuple[tuple[str, str], ...]
 """The ``(term as written, domain it leads to)`` pairs from the start to a record."""
-
-
-@attrs.frozen
-class _Ask:
-    """One question the walk asks: TXT, MX or the addresses (A and AAAA) of ``name``."""
-
-    kind: Literal["TXT", "MX", "ADDRESSES"]
-    name: str
-
-
-_Answer: TypeAlias = "TxtAnswer | MxAnswer | AddressAnswer"
-_T = TypeVar("_T")
-_Plan: TypeAlias = Generator[_Ask, _Answer, _T]
-
-
-def _ask_txt(name: str) -> _Plan[TxtAnswer]:
-    answer = yield _Ask("TXT", name)
-    assert isinstance(answer, TxtAnswer)
-    return answer
-
-
-def _ask_mx(name: str) -> _Plan[MxAnswer]:
-    answer = yield _Ask("MX", name)
-    assert isinstance(answer, MxAnswer)
-    return answer
-
-
-def _ask_addresses(name: str) -> _Plan[AddressAnswer]:
-    answer = yield _Ask("ADDRESSES", name)
-    assert isinstance(answer, AddressAnswer)
-    return answer
 
 
 _HOST_TERMS = frozenset({"a", "mx", "exists", "ptr"})
@@ -1017,13 +989,7 @@ def analyze_spf(
         ConfigurationError: ``domain`` or ``provider_include`` is not a domain name.
     """
 
-    def fetch(ask: _Ask) -> _Answer:
-        if ask.kind == "TXT":
-            return resolver.txt(ask.name)
-        assert hosts is not None  # the plan asks for hosts only when it has them
-        return hosts.mx(ask.name) if ask.kind == "MX" else hosts.addresses(ask.name)
-
-    return drive(_plan(domain, provider_include, hosts is not None), fetch)
+    return run(_plan(domain, provider_include, hosts is not None), resolver, hosts)
 
 
 async def analyze_spf_async(
@@ -1035,12 +1001,4 @@ async def analyze_spf_async(
 ) -> SpfAnalysis:
     """The asynchronous twin of :func:`analyze_spf`."""
 
-    async def fetch(ask: _Ask) -> _Answer:
-        if ask.kind == "TXT":
-            return await resolver.txt(ask.name)
-        assert hosts is not None  # the plan asks for hosts only when it has them
-        if ask.kind == "MX":
-            return await hosts.mx(ask.name)
-        return await hosts.addresses(ask.name)
-
-    return await drive_async(_plan(domain, provider_include, hosts is not None), fetch)
+    return await run_async(_plan(domain, provider_include, hosts is not None), resolver, hosts)

@@ -16,11 +16,13 @@ from typing import Generic, TypeVar
 
 from ..exceptions import DnsError
 
-__all__ = ["drive", "drive_async"]
+__all__ = ["drive", "drive_async", "relay"]
 
 _Q = TypeVar("_Q")
 _A = TypeVar("_A")
 _R = TypeVar("_R")
+_Q2 = TypeVar("_Q2")
+_A2 = TypeVar("_A2")
 
 
 def drive(plan: Generator[_Q, _A, _R], fetch: Callable[[_Q], _A]) -> _R:
@@ -76,3 +78,25 @@ class _Step(Generic[_Q, _A, _R]):
         except StopIteration as stop:
             self.done = True
             self.result: _R = stop.value
+
+
+def relay(
+    plan: Generator[_Q, _A, _R], fetch: Callable[[_Q], Generator[_Q2, _A2, _A]]
+) -> Generator[_Q2, _A2, _R]:
+    """
+    Run ``plan`` inside another plan: each request it yields is answered by the sub-plan
+    ``fetch(request)``, whose own questions go out to the outer driver.
+
+    Translating questions (a name into a TXT question), answering some without I/O or
+    remembering answers are such sub-plans. A :class:`~oxdkim.exceptions.DnsError` that
+    leaves a sub-plan is thrown into ``plan``, as the drivers do.
+    """
+    step = _Step(plan)
+    while not step.done:
+        try:
+            answer = yield from fetch(step.request)
+        except DnsError as exc:
+            step.fail(exc)
+        else:
+            step.answer(answer)
+    return step.result

@@ -25,14 +25,14 @@ from __future__ import annotations
 import enum
 import itertools
 import re
-from collections.abc import Generator, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from typing import Protocol, TypeVar
 
 import attrs
 
 from .._base.answers import DnsStatus, TxtAnswer
 from .._base.domains import DomainSyntaxError, is_subdomain
-from .._base.sansio import drive, drive_async
+from .._base.sansio import drive, drive_async, relay
 from ..exceptions import ConfigurationError, DnsError, DnsTempError
 from ..typing import AsyncOrgDomainFinder, AsyncResolver, OrgDomainFinder, Resolver
 from .orgdomain import (
@@ -351,7 +351,6 @@ class _Org:
 
 _Request = _Txt | _Org
 _Answer = TxtAnswer | OrgDomain
-_R = TypeVar("_R")
 
 
 def _txt(name: str) -> Generator[_Request, _Answer, TxtAnswer]:
@@ -412,23 +411,6 @@ def _claims(dkim: Iterable[DkimInput], spf: SpfCheck | None) -> list[_Claim]:
     return claims
 
 
-def _as_txt(walk: Generator[str, TxtAnswer, _R]) -> Generator[_Request, _Answer, _R]:
-    """Run a walk that yields bare names inside the plan, as ``_Txt`` requests."""
-    try:
-        name = next(walk)
-        while True:
-            try:
-                answer = yield _Txt(name)
-            except DnsError as exc:
-                name = walk.throw(exc)
-            else:
-                assert isinstance(answer, TxtAnswer)
-                name = walk.send(answer)
-    except StopIteration as stop:
-        result: _R = stop.value
-        return result
-
-
 class _Evaluation:
     """
     State of one Author Domain's evaluation: what is known of each organizational domain.
@@ -451,7 +433,7 @@ class _Evaluation:
         found = self.known.get(domain)
         if found is None:
             if self.walk:
-                found = yield from _as_txt(tolerant_tree_walk(domain))
+                found = yield from relay(tolerant_tree_walk(domain), _txt)
             else:
                 try:
                     found = OrgKnowledge.known((yield from _org(domain)))
@@ -790,6 +772,38 @@ def _authors(from_domain: str | Sequence[str] | None) -> list[str]:
     if isinstance(from_domain, str):
         return [from_domain]
     return list(from_domain)
+
+
+_Q = TypeVar("_Q")
+_A = TypeVar("_A")
+
+
+def evaluation_plan(
+    from_domain: str | Sequence[str] | None,
+    *,
+    dkim: Iterable[DkimInput],
+    spf: SpfCheck | None,
+    txt: Callable[[str], Generator[_Q, _A, TxtAnswer]],
+    org: Callable[[str], Generator[_Q, _A, OrgDomain]] | None = None,
+    rfc7489: bool = False,
+) -> Generator[_Q, _A, DmarcResult]:
+    """
+    The evaluation of :meth:`DmarcAlignment.evaluate` as a plan inside a larger one: its
+    TXT questions are asked by the sub-plan ``txt``, organizational domains found by
+    ``org`` (``None``: the RFC 9989 tree walk over ``txt``).
+
+    Raises:
+        ConfigurationError: As :meth:`DmarcAlignment.evaluate`, when called.
+    """
+
+    def ask(request: _Request) -> Generator[_Q, _A, _Answer]:
+        if isinstance(request, _Txt):
+            return (yield from txt(request.name))
+        assert org is not None  # the plan asks only when it does not walk
+        return (yield from org(request.domain))
+
+    plan = _evaluate(_authors(from_domain), _claims(dkim, spf), org is None, rfc7489)
+    return relay(plan, ask)
 
 
 # ---------------------------------------------------------------------------
