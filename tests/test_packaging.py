@@ -179,7 +179,7 @@ def test_the_sdist_runs_the_test_suite(
     done = shell(
         "python3 -m venv .venv && .venv/bin/pip install -q '.[tests]' && "
         ".venv/bin/python -m pytest -q -p no:randomly --collect-only && "
-        ".venv/bin/python -m pytest -q -p no:randomly tests/core/test_golden.py "
+        ".venv/bin/python -m pytest -q -p no:randomly tests/signing/test_golden.py "
         "tests/cli/test_consistency.py tests/test_layering.py tests/test_docs_samples.py",
         tree,
     )

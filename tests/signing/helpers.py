@@ -1,62 +1,46 @@
 """
-Test helpers for the signing core: dkimpy as the independent verifier, fixed clocks,
-a tiny policy that returns fixed specs, and a reader for the vectors' zone files.
+Test helpers for the signing layer: dkimpy as the independent verifier and a tiny policy
+that returns fixed specs. The vectors' keys, the fixed clock and the zone reader come
+from tests/keyfiles.py (re-exported here for the signing tests).
 """
 
 from __future__ import annotations
 
-import base64
 import re
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
-from pathlib import Path
 
 import attrs
 import dkim
 from dkim.util import parse_tag_value
 
+from keyfiles import (
+    FIXED_TIME,
+    RFC8463,
+    VECTORS,
+    fixed_clock,
+    read_zone,
+    rfc8463_ed25519,
+    rfc8463_rsa,
+)
 from oxdkim import SignatureSpec, SigningDecision, SigningKey, SigningRequest
 
-VECTORS = Path(__file__).resolve().parent.parent / "vectors"
-RFC8463 = VECTORS / "rfc8463"
-
-FIXED_TIME = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
-"""A fixed signing time in the past (dkimpy refuses t= more than 10 h in the future)."""
-
-
-def fixed_clock(when: datetime = FIXED_TIME) -> Callable[[], datetime]:
-    """A clock that always returns ``when``."""
-    return lambda: when
-
-
-def rfc8463_ed25519() -> SigningKey:
-    """The RFC 8463 Appendix A Ed25519 key, from its published seed."""
-    seed = base64.b64decode((RFC8463 / "ed25519.seed.b64").read_text())
-    return SigningKey.from_ed25519_seed(seed)
-
-
-def rfc8463_rsa() -> SigningKey:
-    """The RFC 8463 Appendix A RSA key (1024 bits, so it needs the opt-in)."""
-    return SigningKey.from_pem((RFC8463 / "rsa.private.pem").read_bytes(), min_rsa_bits=1024)
-
-
-def read_zone(path: Path) -> dict[str, str]:
-    """
-    Read the vectors' zone-file subset: ``NAME [TTL] [IN] TXT "s1" ["s2" ...]``.
-
-    Returns name (lowercase, no trailing dot) -> the record's strings joined.
-    """
-    records: dict[str, str] = {}
-    for raw in path.read_text().splitlines():
-        line = raw.strip()
-        if not line or line.startswith(";"):
-            continue
-        name, rest = line.split(None, 1)
-        match = re.search(r"\bTXT\s+(.*)$", rest)
-        if match is None:
-            continue
-        records[name.lower().rstrip(".")] = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', match[1]))
-    return records
+__all__ = [
+    "FIXED_TIME",
+    "RFC8463",
+    "VECTORS",
+    "StaticPolicy",
+    "dkimpy_verify",
+    "dkimpy_verify_all",
+    "dnsfunc_for",
+    "fixed_clock",
+    "h_list",
+    "read_zone",
+    "records_for",
+    "rfc8463_ed25519",
+    "rfc8463_rsa",
+    "signature_count",
+    "tags",
+]
 
 
 def records_for(*signers: tuple[str, str, SigningKey]) -> dict[str, str]:

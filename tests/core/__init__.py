@@ -1,1 +1,0 @@
-"""Tests of the signing core: messages, canonicalization, keys, signer, policies."""
