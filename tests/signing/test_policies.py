@@ -1,4 +1,8 @@
-"""Signing policies: generic, legacy brand (aligned), per-domain table, tenant isolation."""
+"""
+Signing policies (oxdkim._signing.policies): generic, legacy brand (aligned), per-domain
+table, tenant isolation and the tenant guard. The verified-delegation policy belongs to
+the audit and is tested in tests/audit/test_policy.py.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ from oxdkim import (
     SigningRefusedError,
     SigningRequest,
 )
+from oxdkim.policies import TenantGuard
 from oxdkim.typing import SigningPolicy
 
 from .helpers import dkimpy_verify, fixed_clock, records_for, tags
@@ -349,3 +354,66 @@ def test_direct_ownership_table_normalized_and_checked(ring: KeyRing):
         DomainOwnership({"bad;domain.example": "acme"})
     with pytest.raises(ConfigurationError):
         DomainOwnership({"a.example": "acme", "A.EXAMPLE.": "globex"})
+
+
+# -- tenant guard: no composition of policies signs as another tenant's domain ---------
+
+GUARD_KEY = SigningKey.generate("ed25519-sha256")
+GUARD_OWNERS = {"acme": ["acme.example"], "globex": ["globex.example"]}
+GUARD_GENERIC = DefaultGenericPolicy(GENERIC_DOMAIN, "gen1", GUARD_KEY)
+# An override that signs as acme.example itself, for whoever sends as it: the risky shape.
+ACME_OWN_KEY = DefaultGenericPolicy("acme.example", "own1", GUARD_KEY)
+ROUTED = PerDomainPolicy(default=GUARD_GENERIC, overrides={"acme.example": ACME_OWN_KEY})
+
+
+def test_without_the_guard_an_override_signs_for_any_tenant() -> None:
+    """The risk the guard exists for: the per-domain table routes by From domain only."""
+    [result] = Signer(ROUTED).sign(message_from("acme.example"), tenant="globex")
+    assert "acme.example" == result.domain
+
+
+def test_the_guard_refuses_another_tenants_domain() -> None:
+    """With the guard, globex cannot get d=acme.example; acme still can."""
+    signer = Signer(TenantGuard(ROUTED, GUARD_OWNERS))
+    with pytest.raises(SigningRefusedError) as info:
+        signer.sign(message_from("acme.example"), tenant="globex")
+    assert "tenant-guard" == info.value.decision.policy
+    assert "belongs to another tenant" in info.value.decision.reason
+    [ok] = signer.sign(message_from("acme.example"), tenant="acme")
+    assert "acme.example" == ok.domain
+
+
+def test_the_guard_falls_back_to_generic() -> None:
+    """With a fallback, the violating message is signed generic and the reason kept."""
+    signer = Signer(TenantGuard(ROUTED, GUARD_OWNERS, fallback=GUARD_GENERIC))
+    [result] = signer.sign(message_from("acme.example"), tenant="globex")
+    assert ("dkim.brand.example", "tenant-guard>default-generic") == (result.domain, result.policy)
+    assert "per-domain>default-generic" not in result.policy
+
+
+def test_an_aligned_signature_for_an_unowned_domain_is_refused() -> None:
+    """d= equal to (or a parent of) the From domain needs an owner."""
+    parent = DefaultGenericPolicy("unowned.example", "s", GUARD_KEY)
+    signer = Signer(TenantGuard(parent, GUARD_OWNERS))
+    with pytest.raises(SigningRefusedError) as info:
+        signer.sign(message_from("news.unowned.example"), tenant="acme")
+    assert "no tenant owns it" in info.value.decision.reason
+
+
+def test_generic_signatures_pass_the_guard() -> None:
+    """The provider's generic d= is nobody's tenant domain: always allowed."""
+    [result] = Signer(TenantGuard(GUARD_GENERIC, GUARD_OWNERS)).sign(
+        message_from("globex.example"), tenant="acme"
+    )
+    assert "dkim.brand.example" == result.domain
+
+
+def test_a_signing_domain_below_another_tenants_domain_is_theirs() -> None:
+    """d=news.acme.example aligns (relaxed) with acme's mail: only acme may get it."""
+    below = DefaultGenericPolicy("news.acme.example", "s", GUARD_KEY)
+    signer = Signer(TenantGuard(below, GUARD_OWNERS))
+    with pytest.raises(SigningRefusedError) as info:
+        signer.sign(message_from("globex.example"), tenant="globex")
+    assert "is under acme.example" in info.value.decision.reason
+    [ok] = signer.sign(message_from("acme.example"), tenant="acme")
+    assert "news.acme.example" == ok.domain
