@@ -943,7 +943,8 @@ class _Walk:
         )
 
 
-def _plan(domain: str, provider_include: str | None, hosts: bool) -> _Plan[SpfAnalysis]:
+def spf_plan(domain: str, provider_include: str | None, hosts: bool) -> _Plan[SpfAnalysis]:
+    """The SPF analysis as a plan (``hosts``: whether MX and address questions may be asked)."""
     try:
         subject = normalize_domain(domain, allow_underscore=True)
         provider = (
@@ -989,7 +990,7 @@ def analyze_spf(
         ConfigurationError: ``domain`` or ``provider_include`` is not a domain name.
     """
 
-    return run(_plan(domain, provider_include, hosts is not None), resolver, hosts)
+    return run(spf_plan(domain, provider_include, hosts is not None), resolver, hosts)
 
 
 async def analyze_spf_async(
@@ -1001,4 +1002,4 @@ async def analyze_spf_async(
 ) -> SpfAnalysis:
     """The asynchronous twin of :func:`analyze_spf`."""
 
-    return await run_async(_plan(domain, provider_include, hosts is not None), resolver, hosts)
+    return await run_async(spf_plan(domain, provider_include, hosts is not None), resolver, hosts)

@@ -322,6 +322,16 @@ def _subject(domain: str) -> str:
         raise ConfigurationError(f"invalid domain: {exc}") from None
 
 
+def tree_walk_for(domain: str) -> Generator[str, TxtAnswer, OrgDomain]:
+    """
+    :func:`tree_walk` for a domain as a caller writes it (checked and normalized).
+
+    Raises:
+        ConfigurationError: ``domain`` is not a domain name (when called).
+    """
+    return tree_walk(_subject(domain))
+
+
 class TreeWalkFinder:
     """
     Organizational domains by the RFC 9989 DNS Tree Walk.
@@ -341,7 +351,7 @@ class TreeWalkFinder:
 
     def find(self, domain: str) -> OrgDomain:
         """Walk the tree above ``domain`` and return its organizational domain."""
-        return drive(tree_walk(_subject(domain)), self._resolver.txt)
+        return drive(tree_walk_for(domain), self._resolver.txt)
 
 
 class AsyncTreeWalkFinder:
@@ -354,7 +364,7 @@ class AsyncTreeWalkFinder:
 
     async def find(self, domain: str) -> OrgDomain:
         """Walk the tree above ``domain`` and return its organizational domain."""
-        return await drive_async(tree_walk(_subject(domain)), self._resolver.txt)
+        return await drive_async(tree_walk_for(domain), self._resolver.txt)
 
 
 @functools.cache

@@ -23,51 +23,41 @@ verdict) and once as if every identifier authenticated (whether each *would* ali
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import cast
 
 import attrs
 
-from .._audit.auditor import DEFAULT_MIN_TTL, DelegationAuditor
-from .._audit.bulk import map_bounded, map_threads, run_outside_loop
-from .._audit.spf import SpfAnalysis, analyze_spf, analyze_spf_async
+from .._audit.auditor import DEFAULT_MIN_TTL, DelegationAuditor, audit_plan
+from .._audit.bulk import is_async_resolver, map_bounded, map_threads, run_outside_loop
+from .._audit.questions import Plan, ask_txt, memoized, run, run_async
+from .._audit.spf import SpfAnalysis, spf_plan
 from .._audit.values import DelegationVerdict, DomainReport, Severity
-from .._base.answers import CnameAnswer, TxtAnswer
 from .._base.clock import utc_now
 from .._base.domains import DomainSyntaxError, checked_domain, normalize_domain, unique_domains
+from .._base.sansio import relay
 from .._config import BrandConfig, _at, _passphrase
 from .._dmarc.alignment import (
     AlignmentReason,
-    AsyncDmarcAlignment,
-    DmarcAlignment,
     DmarcReason,
     DmarcResult,
     DmarcVerdict,
     SpfCheck,
     SpfResult,
+    evaluation_plan,
 )
-from .._dmarc.orgdomain import (
-    AsyncComparingFinder,
-    AsyncFinderAdapter,
-    AsyncTreeWalkFinder,
-    ComparingFinder,
-    PslFinder,
-    TreeWalkFinder,
-)
-from .._dmarc.record import AlignmentMode, LookupStatus
+from .._dmarc.orgdomain import PslFinder, tree_walk_for
+from .._dmarc.record import AlignmentMode, LookupStatus, OrgDomain
 from .._keys.keyring import KeyRing
 from .._keys.keystore import FileKeyStore
 from .._keys.ringstate import RingSnapshot
-from ..exceptions import ConfigurationError, DnsError
+from ..exceptions import ConfigurationError
 from ..typing import (
     AsyncHostResolver,
-    AsyncOrgDomainFinder,
     AsyncResolver,
     Clock,
     HostResolver,
-    OrgDomainFinder,
     Resolver,
 )
 from .values import (
@@ -108,64 +98,6 @@ DEFAULT_PREVIEW_CONCURRENCY = 32
 """Domains previewed at the same time in a bulk run."""
 
 # --- answers shared by the steps of one domain --------------------------------------------
-
-
-class _Memo:
-    """A resolver that answers each question once per domain, errors included."""
-
-    def __init__(self, resolver: Resolver) -> None:
-        self._resolver = resolver
-        self._answers: dict[tuple[str, str], TxtAnswer | CnameAnswer | DnsError] = {}
-
-    def txt(self, name: str) -> TxtAnswer:
-        key = ("TXT", name)
-        if key not in self._answers:
-            try:
-                self._answers[key] = self._resolver.txt(name)
-            except DnsError as exc:
-                self._answers[key] = exc
-        return cast(TxtAnswer, _unwrap(self._answers[key]))
-
-    def cname(self, name: str) -> CnameAnswer:
-        key = ("CNAME", name)
-        if key not in self._answers:
-            try:
-                self._answers[key] = self._resolver.cname(name)
-            except DnsError as exc:
-                self._answers[key] = exc
-        return cast(CnameAnswer, _unwrap(self._answers[key]))
-
-
-class _AsyncMemo:
-    """The asynchronous twin of :class:`_Memo` (one domain's steps run one at a time)."""
-
-    def __init__(self, resolver: AsyncResolver) -> None:
-        self._resolver = resolver
-        self._answers: dict[tuple[str, str], TxtAnswer | CnameAnswer | DnsError] = {}
-
-    async def txt(self, name: str) -> TxtAnswer:
-        key = ("TXT", name)
-        if key not in self._answers:
-            try:
-                self._answers[key] = await self._resolver.txt(name)
-            except DnsError as exc:
-                self._answers[key] = exc
-        return cast(TxtAnswer, _unwrap(self._answers[key]))
-
-    async def cname(self, name: str) -> CnameAnswer:
-        key = ("CNAME", name)
-        if key not in self._answers:
-            try:
-                self._answers[key] = await self._resolver.cname(name)
-            except DnsError as exc:
-                self._answers[key] = exc
-        return cast(CnameAnswer, _unwrap(self._answers[key]))
-
-
-def _unwrap(answer: TxtAnswer | CnameAnswer | DnsError) -> TxtAnswer | CnameAnswer:
-    if isinstance(answer, DnsError):
-        raise answer
-    return answer
 
 
 @attrs.frozen
@@ -433,10 +365,6 @@ def _unknown_part(dkim: DkimPrediction, spf: SpfPrediction, real: DmarcResult) -
 # --- the preview --------------------------------------------------------------------
 
 
-def _is_async(resolver: object) -> bool:
-    return inspect.iscoroutinefunction(getattr(resolver, "txt", None))
-
-
 def _load_ring(brand: BrandConfig) -> RingSnapshot | None:
     if brand.ring is None:
         return None
@@ -585,21 +513,55 @@ class ReadinessPreview:
 
     # --- one domain -----------------------------------------------------------------------
 
-    def _finder(self, resolver: Resolver) -> OrgDomainFinder | None:
-        if self.finder is FinderMode.PSL:
-            return self._psl
-        if self.finder is FinderMode.COMPARE:
-            return ComparingFinder(TreeWalkFinder(resolver), self._psl)
-        return None
+    def _plan(self, domain: str, hosts: bool) -> Plan[DomainReadiness]:
+        """One (checked) domain's preview as a plan; ``hosts``: MX and address questions."""
+        signing = self.signing_for(domain)
+        audit = None
+        if signing.mode is SigningMode.ALIGNED:
+            assert self._auditor is not None
+            audit = yield from audit_plan(self._auditor, domain)
+        mail_from, error = self._mail_from(domain)
+        spf = None
+        if mail_from is not None and error is None:
+            spf = yield from spf_plan(mail_from, self.brand.spf_include, hosts)
+        real, real_spf, whatif, whatif_spf = self._claims(signing, audit, mail_from, spf)
+        facts = _Facts(
+            domain,
+            signing,
+            audit,
+            mail_from,
+            error,
+            spf,
+            whatif=(yield from self._dmarc(domain, whatif, whatif_spf)),
+            real=(yield from self._dmarc(domain, real, real_spf)),
+        )
+        return _predict(facts, self._clock())
 
-    def _async_finder(self, resolver: AsyncResolver) -> AsyncOrgDomainFinder | None:
-        if self.finder is FinderMode.PSL:
-            return AsyncFinderAdapter(self._psl)
-        if self.finder is FinderMode.COMPARE:
-            return AsyncComparingFinder(
-                AsyncTreeWalkFinder(resolver), AsyncFinderAdapter(self._psl)
+    def _dmarc(
+        self, domain: str, dkim: Iterable[str | _Signature], spf: SpfCheck | None
+    ) -> Plan[DmarcResult]:
+        """DMARC for the claims, organizational domains found as ``finder`` says."""
+        org = {FinderMode.PSL: self._psl_org, FinderMode.COMPARE: self._compared_org}
+        return (
+            yield from evaluation_plan(
+                domain,
+                dkim=dkim,
+                spf=spf,
+                txt=ask_txt,
+                org=org.get(self.finder),
+                rfc7489=self.finder is FinderMode.PSL,
             )
-        return None
+        )
+
+    def _psl_org(self, domain: str) -> Plan[OrgDomain]:
+        """The Public Suffix List's answer: no question asked."""
+        yield from ()
+        return self._psl.find(domain)
+
+    def _compared_org(self, domain: str) -> Plan[OrgDomain]:
+        """The tree walk's answer, the Public Suffix List's attached (``ComparingFinder``)."""
+        first = yield from relay(tree_walk_for(domain), ask_txt)
+        return attrs.evolve(first, alternative=self._psl.find(domain))
 
     def preview(
         self, domain: str, resolver: Resolver, *, hosts: HostResolver | None = None
@@ -608,35 +570,14 @@ class ReadinessPreview:
         Predict what ``domain``'s mail will get, through a synchronous resolver.
 
         ``hosts`` answers the SPF analysis's MX and address lookups (usually the same
-        object as ``resolver``; see :func:`~oxdkim.analyze_spf`).
+        object as ``resolver``; see :func:`~oxdkim.analyze_spf`). Each TXT and CNAME
+        question is asked once per domain.
 
         Raises:
             ConfigurationError: ``domain`` is not a domain name.
         """
-        domain = checked_domain(domain)
-        memo = _Memo(resolver)
-        signing = self.signing_for(domain)
-        audit = None
-        if signing.mode is SigningMode.ALIGNED:
-            assert self._auditor is not None
-            audit = self._auditor.audit(domain, memo)
-        mail_from, error = self._mail_from(domain)
-        spf = None
-        if mail_from is not None and error is None:
-            spf = analyze_spf(memo, mail_from, self.brand.spf_include, hosts=hosts)
-        real, real_spf, whatif, whatif_spf = self._claims(signing, audit, mail_from, spf)
-        dmarc = DmarcAlignment(memo, self._finder(memo))
-        facts = _Facts(
-            domain,
-            signing,
-            audit,
-            mail_from,
-            error,
-            spf,
-            whatif=dmarc.evaluate(domain, dkim=whatif, spf=whatif_spf),
-            real=dmarc.evaluate(domain, dkim=real, spf=real_spf),
-        )
-        return _predict(facts, self._clock())
+        plan = memoized(self._plan(checked_domain(domain), hosts is not None))
+        return run(plan, resolver, hosts)
 
     async def preview_async(
         self, domain: str, resolver: AsyncResolver, *, hosts: AsyncHostResolver | None = None
@@ -648,30 +589,8 @@ class ReadinessPreview:
         Raises:
             ConfigurationError: ``domain`` is not a domain name.
         """
-        domain = checked_domain(domain)
-        memo = _AsyncMemo(resolver)
-        signing = self.signing_for(domain)
-        audit = None
-        if signing.mode is SigningMode.ALIGNED:
-            assert self._auditor is not None
-            audit = await self._auditor.audit_async(domain, memo)
-        mail_from, error = self._mail_from(domain)
-        spf = None
-        if mail_from is not None and error is None:
-            spf = await analyze_spf_async(memo, mail_from, self.brand.spf_include, hosts=hosts)
-        real, real_spf, whatif, whatif_spf = self._claims(signing, audit, mail_from, spf)
-        dmarc = AsyncDmarcAlignment(memo, self._async_finder(memo))
-        facts = _Facts(
-            domain,
-            signing,
-            audit,
-            mail_from,
-            error,
-            spf,
-            whatif=await dmarc.evaluate(domain, dkim=whatif, spf=whatif_spf),
-            real=await dmarc.evaluate(domain, dkim=real, spf=real_spf),
-        )
-        return _predict(facts, self._clock())
+        plan = memoized(self._plan(checked_domain(domain), hosts is not None))
+        return await run_async(plan, resolver, hosts)
 
     # --- many domains -------------------------------------------------------------------
 
@@ -731,11 +650,12 @@ class ReadinessPreview:
             ConfigurationError: A domain is invalid, ``concurrency`` is below 1, or an
                 async resolver is used from inside a running event loop.
         """
-        if _is_async(resolver):
+        if is_async_resolver(resolver):
+            chosen = resolver
             return run_outside_loop(
                 lambda: self.preview_many_async(
                     domains,
-                    cast(AsyncResolver, resolver),
+                    chosen,
                     concurrency=concurrency,
                     progress=progress,
                     hosts=cast("AsyncHostResolver | None", hosts),
