@@ -10,10 +10,11 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
-from typing import Generic, TypeVar
+from collections.abc import Callable, Generator
+from typing import Generic, TypedDict, TypeVar, Unpack
 
 from .._base.answers import AddressAnswer, CnameAnswer, DnsStatus, MxAnswer, TxtAnswer
+from .._base.sansio import drive, drive_async
 from ..exceptions import ConfigurationError
 from ..typing import AsyncHostResolver, AsyncResolver, HostResolver, Resolver
 from .resolve import check_name
@@ -53,6 +54,18 @@ def answer_size(answer: Answer) -> int:
             + sum(len(hop) for hop in answer.chain)
         )
     return _OVERHEAD + len(answer.name) + len(answer.target or "")
+
+
+class _CacheOptions(TypedDict, total=False):
+    """The keyword arguments of a caching resolver, as of :class:`CachingResolver`."""
+
+    cache: AnswerCache | None
+    max_entries: int
+    max_bytes: int
+    max_ttl: int
+    max_negative_ttl: int
+    unknown_ttl: int
+    clock: MonotonicClock
 
 
 class AnswerCache:
@@ -157,6 +170,7 @@ class AnswerCache:
 
 
 _R = TypeVar("_R", Resolver, AsyncResolver)
+_A = TypeVar("_A", TxtAnswer, CnameAnswer, MxAnswer, AddressAnswer)
 
 
 class _CachingBase(Generic[_R]):
@@ -188,6 +202,20 @@ class _CachingBase(Generic[_R]):
             )
         )
 
+    def _lookup(self, rdtype: str, name: str, kind: type[_A]) -> Generator[str, _A, _A]:
+        """
+        One lookup's caching, as a plan both faces drive: a fresh cached answer, or the
+        resolver's (asked for the checked name it yields), kept for its TTL. An error
+        thrown in passes through uncached.
+        """
+        name = check_name(name)
+        cached = self.cache.get(rdtype, name)
+        if isinstance(cached, kind):
+            return cached
+        answer = yield name
+        self.cache.put(rdtype, name, answer)
+        return answer
+
 
 class CachingResolver(_CachingBase[Resolver]):
     """
@@ -210,23 +238,11 @@ class CachingResolver(_CachingBase[Resolver]):
 
     def txt(self, name: str) -> TxtAnswer:
         """TXT records at ``name``, following CNAMEs; from the cache when fresh."""
-        name = check_name(name)
-        cached = self.cache.get("TXT", name)
-        if isinstance(cached, TxtAnswer):
-            return cached
-        answer = self._resolver.txt(name)
-        self.cache.put("TXT", name, answer)
-        return answer
+        return drive(self._lookup("TXT", name, TxtAnswer), self._resolver.txt)
 
     def cname(self, name: str) -> CnameAnswer:
         """The CNAME record at ``name`` itself; from the cache when fresh."""
-        name = check_name(name)
-        cached = self.cache.get("CNAME", name)
-        if isinstance(cached, CnameAnswer):
-            return cached
-        answer = self._resolver.cname(name)
-        self.cache.put("CNAME", name, answer)
-        return answer
+        return drive(self._lookup("CNAME", name, CnameAnswer), self._resolver.cname)
 
 
 class AsyncCachingResolver(_CachingBase[AsyncResolver]):
@@ -234,119 +250,44 @@ class AsyncCachingResolver(_CachingBase[AsyncResolver]):
 
     async def txt(self, name: str) -> TxtAnswer:
         """TXT records at ``name``, following CNAMEs; from the cache when fresh."""
-        name = check_name(name)
-        cached = self.cache.get("TXT", name)
-        if isinstance(cached, TxtAnswer):
-            return cached
-        answer = await self._resolver.txt(name)
-        self.cache.put("TXT", name, answer)
-        return answer
+        return await drive_async(self._lookup("TXT", name, TxtAnswer), self._resolver.txt)
 
     async def cname(self, name: str) -> CnameAnswer:
         """The CNAME record at ``name`` itself; from the cache when fresh."""
-        name = check_name(name)
-        cached = self.cache.get("CNAME", name)
-        if isinstance(cached, CnameAnswer):
-            return cached
-        answer = await self._resolver.cname(name)
-        self.cache.put("CNAME", name, answer)
-        return answer
+        return await drive_async(self._lookup("CNAME", name, CnameAnswer), self._resolver.cname)
 
 
 class CachingHostResolver(CachingResolver):
     """
     A :class:`~oxdkim.typing.HostResolver` that remembers another one's answers: a
-    :class:`CachingResolver` that also caches MX and address answers (same rules).
+    :class:`CachingResolver` that also caches MX and address answers (same rules and
+    arguments).
     """
 
-    def __init__(
-        self,
-        resolver: HostResolver,
-        *,
-        cache: AnswerCache | None = None,
-        max_entries: int = 10_000,
-        max_bytes: int = 16 << 20,
-        max_ttl: int = 86_400,
-        max_negative_ttl: int = 900,
-        unknown_ttl: int = 60,
-        clock: MonotonicClock = time.monotonic,
-    ) -> None:
-        super().__init__(
-            resolver,
-            cache=cache,
-            max_entries=max_entries,
-            max_bytes=max_bytes,
-            max_ttl=max_ttl,
-            max_negative_ttl=max_negative_ttl,
-            unknown_ttl=unknown_ttl,
-            clock=clock,
-        )
+    def __init__(self, resolver: HostResolver, **options: Unpack[_CacheOptions]) -> None:
+        super().__init__(resolver, **options)
         self._hosts = resolver
 
     def mx(self, name: str) -> MxAnswer:
         """MX records at ``name``, following CNAMEs; from the cache when fresh."""
-        name = check_name(name)
-        cached = self.cache.get("MX", name)
-        if isinstance(cached, MxAnswer):
-            return cached
-        answer = self._hosts.mx(name)
-        self.cache.put("MX", name, answer)
-        return answer
+        return drive(self._lookup("MX", name, MxAnswer), self._hosts.mx)
 
     def addresses(self, name: str) -> AddressAnswer:
         """A and AAAA records at ``name``; from the cache when fresh."""
-        name = check_name(name)
-        cached = self.cache.get("A+AAAA", name)
-        if isinstance(cached, AddressAnswer):
-            return cached
-        answer = self._hosts.addresses(name)
-        self.cache.put("A+AAAA", name, answer)
-        return answer
+        return drive(self._lookup("A+AAAA", name, AddressAnswer), self._hosts.addresses)
 
 
 class AsyncCachingHostResolver(AsyncCachingResolver):
     """The async twin of :class:`CachingHostResolver`, in front of an AsyncHostResolver."""
 
-    def __init__(
-        self,
-        resolver: AsyncHostResolver,
-        *,
-        cache: AnswerCache | None = None,
-        max_entries: int = 10_000,
-        max_bytes: int = 16 << 20,
-        max_ttl: int = 86_400,
-        max_negative_ttl: int = 900,
-        unknown_ttl: int = 60,
-        clock: MonotonicClock = time.monotonic,
-    ) -> None:
-        super().__init__(
-            resolver,
-            cache=cache,
-            max_entries=max_entries,
-            max_bytes=max_bytes,
-            max_ttl=max_ttl,
-            max_negative_ttl=max_negative_ttl,
-            unknown_ttl=unknown_ttl,
-            clock=clock,
-        )
+    def __init__(self, resolver: AsyncHostResolver, **options: Unpack[_CacheOptions]) -> None:
+        super().__init__(resolver, **options)
         self._hosts = resolver
 
     async def mx(self, name: str) -> MxAnswer:
         """MX records at ``name``, following CNAMEs; from the cache when fresh."""
-        name = check_name(name)
-        cached = self.cache.get("MX", name)
-        if isinstance(cached, MxAnswer):
-            return cached
-        answer = await self._hosts.mx(name)
-        self.cache.put("MX", name, answer)
-        return answer
+        return await drive_async(self._lookup("MX", name, MxAnswer), self._hosts.mx)
 
     async def addresses(self, name: str) -> AddressAnswer:
         """A and AAAA records at ``name``; from the cache when fresh."""
-        name = check_name(name)
-        cached = self.cache.get("A+AAAA", name)
-        if isinstance(cached, AddressAnswer):
-            return cached
-        answer = await self._hosts.addresses(name)
-        self.cache.put("A+AAAA", name, answer)
-        return answer
+        return await drive_async(self._lookup("A+AAAA", name, AddressAnswer), self._hosts.addresses)
