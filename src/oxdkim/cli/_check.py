@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import TextIO
 
@@ -22,25 +20,26 @@ import attrs
 from .._audit.auditor import DEFAULT_CONCURRENCY, DEFAULT_MIN_TTL, DelegationAuditor
 from .._audit.report import AuditDiff, AuditRun
 from .._audit.values import DelegationVerdict, Severity
-from .._base.domains import unique_domains
-from .._base.files import atomic_write
 from .._dkim.crypto import RSA_ABSOLUTE_MIN_BITS, RSA_DEFAULT_MIN_BITS
 from .._keys.keystore import FileKeyStore
 from ..typing import AsyncResolver
 from ._common import (
     EXIT_FAILED,
     EXIT_OK,
-    EXIT_USAGE,
     CliError,
+    add_bulk_options,
     add_domain_options,
+    add_known_key_host_option,
     check_text_files,
+    in_processes,
+    loading_zones,
     plural,
-    positive_int,
     read_domain_file,
+    save_run,
 )
 from ._configopts import add_config_options, load
 from ._dnsopts import add_dns_options
-from ._progress import ProgressBar, add_progress_options, progress_bar, wanted
+from ._progress import add_progress_options, progress_bar, wanted
 
 _DESCRIPTION = """\
 Check that every customer domain of a legacy brand delegates the ring's selectors: the
@@ -82,34 +81,16 @@ def add_check_options(parser: argparse.ArgumentParser) -> None:
         parser, "default with --config: every domain of the brand that signs aligned"
     )
     add_dns_options(parser)
-    parser.add_argument(
-        "--concurrency",
-        type=positive_int,
-        default=DEFAULT_CONCURRENCY,
-        metavar="N",
-        help=f"domains checked at the same time (default {DEFAULT_CONCURRENCY})",
+    add_bulk_options(
+        parser,
+        concurrency=DEFAULT_CONCURRENCY,
+        doing="checked",
+        processes="the DNS client is CPU-bound; 2 to 3 on a 2-core host; ",
+        json_help="print the audit as JSON (summary on stderr)",
+        csv_help="print one CSV row per domain and selector",
+        previous_help="compare with an earlier run's JSON: new problems, fixed, changed, "
+        "added/removed",
     )
-    parser.add_argument(
-        "--processes",
-        type=positive_int,
-        default=1,
-        metavar="N",
-        help="split the domains over N worker processes (the DNS client is CPU-bound; "
-        "2 to 3 on a 2-core host; default 1)",
-    )
-    output = parser.add_mutually_exclusive_group()
-    output.add_argument(
-        "--json", action="store_true", help="print the audit as JSON (summary on stderr)"
-    )
-    output.add_argument(
-        "--csv", action="store_true", help="print one CSV row per domain and selector"
-    )
-    parser.add_argument(
-        "--previous",
-        metavar="PREVIOUS.json",
-        help="compare with an earlier run's JSON: new problems, fixed, changed, added/removed",
-    )
-    parser.add_argument("--save", metavar="FILE", help="also write this run's JSON to FILE")
     parser.add_argument(
         "--min-ttl",
         type=_seconds,
@@ -117,13 +98,7 @@ def add_check_options(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help=f"report CNAME TTLs below this (default {DEFAULT_MIN_TTL}; 0: never)",
     )
-    parser.add_argument(
-        "--known-key-host",
-        action="append",
-        default=[],
-        metavar="HOST",
-        help="another brand's key host, to name CNAMEs pointing there (repeatable)",
-    )
+    add_known_key_host_option(parser)
     parser.add_argument(
         "--ignore-temporary",
         action="store_true",
@@ -235,13 +210,6 @@ def _resolver(options: CheckOptions) -> AsyncResolver:
     )
 
 
-def _loaded_resolver(options: CheckOptions, bar: ProgressBar | None) -> AsyncResolver:
-    """The resolver; a large zone file takes seconds to load, so the bar says so."""
-    if bar is None or not options.zones:
-        return _resolver(options)
-    return bar.loading(f"zone file {', '.join(options.zones)}", lambda: _resolver(options))
-
-
 def _read_previous(path: str) -> AuditRun:
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -311,22 +279,9 @@ def _audit_chunk(options: CheckOptions, domains: list[str]) -> str:
 
 
 def _audit_in_processes(options: CheckOptions, domains: list[str]) -> AuditRun:
-    """
-    Audit with ``options.processes`` workers, each taking every n-th domain, and merge
-    their runs back into input order. Workers are forked: the DNS client is CPU-bound, so
-    processes, not threads, add throughput.
-    """
-    try:
-        context = multiprocessing.get_context("fork")
-    except ValueError:
-        raise CliError("--processes needs the 'fork' start method (Linux, macOS)") from None
-    names = unique_domains(domains)
-    shares = [names[i :: options.processes] for i in range(options.processes)]
-    with ProcessPoolExecutor(options.processes, mp_context=context) as pool:
-        parts = [
-            AuditRun.from_json(text)
-            for text in pool.map(_audit_chunk, [options] * len(shares), shares)
-        ]
+    """Audit with ``options.processes`` workers; their runs merged back in input order."""
+    names, texts = in_processes(_audit_chunk, options, domains, options.processes)
+    parts = [AuditRun.from_json(text) for text in texts]
     by_domain = {report.domain: report for part in parts for report in part}
     first = parts[0]
     return AuditRun(
@@ -356,16 +311,13 @@ def run_check(
         run = _audit_in_processes(options, domains)
     else:
         with progress_bar(wanted(options.progress, err), err) as bar:
-            resolver = _loaded_resolver(options, bar)
+            resolver = loading_zones(bar, options.zones, lambda: _resolver(options))
             run = _auditor(options).audit_many(
                 domains, resolver, concurrency=options.concurrency, progress=bar
             )
     diff = run.diff(previous) if previous is not None else None
     if options.save:
-        try:
-            atomic_write(Path(options.save), run.to_json().encode(), mode=0o644)
-        except OSError as exc:
-            raise CliError(f"cannot write {options.save}: {exc.strerror}", EXIT_USAGE) from None
+        save_run(options.save, run.to_json())
     notes = out
     if options.output == "json":
         data = run.to_json_obj()

@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import multiprocessing
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from .._audit.auditor import parse_domain_list
-from .._base.domains import DomainSyntaxError, normalize_domain, normalize_selector
+from .._base.domains import (
+    DomainSyntaxError,
+    normalize_domain,
+    normalize_selector,
+    unique_domains,
+)
 from .._base.files import atomic_write, shown
+from ._progress import ProgressBar
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -268,3 +276,87 @@ def selector_option(value: str, option: str = "--selector") -> str:
         return normalize_selector(value)
     except DomainSyntaxError as exc:
         raise CliError(f"{option} {shown(value)}: {exc.reason}") from None
+
+
+# --- what the bulk commands (check, preview) share -----------------------------------
+
+_O = TypeVar("_O")
+_T = TypeVar("_T")
+
+
+def add_bulk_options(
+    parser: argparse.ArgumentParser,
+    *,
+    concurrency: int,
+    doing: str,
+    processes: str,
+    json_help: str,
+    csv_help: str,
+    previous_help: str,
+) -> None:
+    """``--concurrency``, ``--processes``, ``--json``/``--csv``, ``--previous``, ``--save``."""
+    parser.add_argument(
+        "--concurrency",
+        type=positive_int,
+        default=concurrency,
+        metavar="N",
+        help=f"domains {doing} at the same time (default {concurrency})",
+    )
+    parser.add_argument(
+        "--processes",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help=f"split the domains over N worker processes ({processes}default 1)",
+    )
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help=json_help)
+    output.add_argument("--csv", action="store_true", help=csv_help)
+    parser.add_argument("--previous", metavar="PREVIOUS.json", help=previous_help)
+    parser.add_argument("--save", metavar="FILE", help="also write this run's JSON to FILE")
+
+
+def add_known_key_host_option(parser: argparse.ArgumentParser) -> None:
+    """``--known-key-host``, repeatable."""
+    parser.add_argument(
+        "--known-key-host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="another brand's key host, to name CNAMEs pointing there (repeatable)",
+    )
+
+
+def in_processes(
+    work: Callable[[_O, list[str]], _T], options: _O, domains: Sequence[str], processes: int
+) -> tuple[list[str], list[_T]]:
+    """
+    ``work(options, share)`` in ``processes`` forked workers, each taking every n-th of the
+    unique ``domains``: the unique domains in input order and the workers' results. Forked
+    because the DNS client is CPU-bound: processes, not threads, add throughput.
+    """
+    try:
+        context = multiprocessing.get_context("fork")
+    except ValueError:
+        raise CliError("--processes needs the 'fork' start method (Linux, macOS)") from None
+    names = unique_domains(domains)
+    shares = [share for share in (names[i::processes] for i in range(processes)) if share]
+    shares = shares or [[]]
+    with ProcessPoolExecutor(len(shares), mp_context=context) as pool:
+        parts = list(pool.map(work, [options] * len(shares), shares))
+    return names, parts
+
+
+def loading_zones(bar: ProgressBar | None, zones: Sequence[str], make: Callable[[], _T]) -> _T:
+    """``make()``; a large zone file takes seconds to load, so the bar says so."""
+    if bar is None or not zones:
+        return make()
+    return bar.loading(f"zone file {', '.join(zones)}", make)
+
+
+def save_run(path: str, text: str) -> None:
+    """Write a run's JSON for ``--save``."""
+    try:
+        atomic_write(Path(path), text.encode(), mode=0o644)
+    except OSError as exc:
+        raise CliError(f"cannot write {path}: {exc.strerror}", EXIT_USAGE) from None

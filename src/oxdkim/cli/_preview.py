@@ -9,15 +9,11 @@ import argparse
 import copyreg
 import csv
 import json
-import multiprocessing
 import sys
 import types
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, TextIO
 
-from .._base.domains import unique_domains
-from .._base.files import atomic_write
 from .._config import Config
 from .._dmarc.orgdomain import PslFinder
 from .._readiness.preview import (
@@ -31,13 +27,16 @@ from ..typing import AsyncHostResolver
 from ._common import (
     EXIT_FAILED,
     EXIT_OK,
-    EXIT_USAGE,
     CliError,
+    add_bulk_options,
     add_domain_options,
+    add_known_key_host_option,
     check_text_files,
     given_domains,
+    in_processes,
+    loading_zones,
     plural,
-    positive_int,
+    save_run,
 )
 from ._configopts import add_config_options, load
 from ._dmarc import add_finder_option
@@ -80,40 +79,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_domain_options(parser, "default: every domain of the brand's tenants")
     add_dns_options(parser)
     add_finder_option(parser)
-    parser.add_argument(
-        "--concurrency",
-        type=positive_int,
-        default=DEFAULT_PREVIEW_CONCURRENCY,
-        metavar="N",
-        help=f"domains previewed at the same time (default {DEFAULT_PREVIEW_CONCURRENCY})",
+    add_bulk_options(
+        parser,
+        concurrency=DEFAULT_PREVIEW_CONCURRENCY,
+        doing="previewed",
+        processes="",
+        json_help="print the preview as JSON (summary on stderr)",
+        csv_help="print one CSV row per domain (summary on stderr)",
+        previous_help="compare with an earlier run's JSON: newly failing, fixed, changed, "
+        "added/removed",
     )
-    parser.add_argument(
-        "--processes",
-        type=positive_int,
-        default=1,
-        metavar="N",
-        help="split the domains over N worker processes (default 1)",
-    )
-    output = parser.add_mutually_exclusive_group()
-    output.add_argument(
-        "--json", action="store_true", help="print the preview as JSON (summary on stderr)"
-    )
-    output.add_argument(
-        "--csv", action="store_true", help="print one CSV row per domain (summary on stderr)"
-    )
-    parser.add_argument(
-        "--previous",
-        metavar="PREVIOUS.json",
-        help="compare with an earlier run's JSON: newly failing, fixed, changed, added/removed",
-    )
-    parser.add_argument("--save", metavar="FILE", help="also write this run's JSON to FILE")
-    parser.add_argument(
-        "--known-key-host",
-        action="append",
-        default=[],
-        metavar="HOST",
-        help="another brand's key host, to name CNAMEs pointing there (repeatable)",
-    )
+    add_known_key_host_option(parser)
     add_progress_options(parser)
     parser.set_defaults(func=run)
 
@@ -202,19 +178,11 @@ def _pickle_mapping(
 
 def _preview_in_processes(args: argparse.Namespace, domains: list[str]) -> ReadinessRun:
     """Preview with ``--processes`` forked workers, each taking every n-th domain."""
-    try:
-        context = multiprocessing.get_context("fork")
-    except ValueError:
-        raise CliError("--processes needs the 'fork' start method (Linux, macOS)") from None
-    names = unique_domains(domains)
-    shares = [names[i :: args.processes] for i in range(args.processes)]
-    shares = [share for share in shares if share]
     # The predictions come back pickled; parsed DMARC records keep their tags in
     # read-only mappings, which pickle cannot copy by default. The forked workers inherit
     # this reducer (registered only for a --processes run of the command line).
     copyreg.pickle(types.MappingProxyType, _pickle_mapping)
-    with ProcessPoolExecutor(len(shares), mp_context=context) as pool:
-        parts = list(pool.map(_preview_chunk, [args] * len(shares), shares))
+    names, parts = in_processes(_preview_chunk, args, domains, args.processes)
     by_domain = {report.domain: report for part in parts for report in part.reports}
     return ReadinessRun(
         parts[0].brand,
@@ -307,11 +275,7 @@ def _run(
 ) -> ReadinessRun:
     if args.processes > 1:
         return _preview_in_processes(args, domains)
-    zones = _zones(args, config)
-    if bar is not None and zones:
-        resolver = bar.loading(f"zone file {', '.join(zones)}", lambda: _resolver(args, config))
-    else:
-        resolver = _resolver(args, config)
+    resolver = loading_zones(bar, _zones(args, config), lambda: _resolver(args, config))
 
     def progress(done: int, total: int, report: Any) -> None:
         if bar is not None:
@@ -336,10 +300,7 @@ def run_preview(
     with progress_bar(wanted(args.progress, err) and args.processes == 1, err) as bar:
         run = _run(args, config, preview, domains, bar)
     if args.save:
-        try:
-            atomic_write(Path(args.save), run.to_json().encode(), mode=0o644)
-        except OSError as exc:
-            raise CliError(f"cannot write {args.save}: {exc.strerror}", EXIT_USAGE) from None
+        save_run(args.save, run.to_json())
     changes = _diff(run, previous) if previous is not None else None
     notes = err
     if args.json:
