@@ -4,6 +4,9 @@ Smoke test for benchmarks/run.py, so the harness cannot rot: one tiny run, no ti
 The OpenDKIM peer (benchmarks/opendkim_peer.c, built with the system C compiler against
 libopendkim-dev) is exercised when it builds; where it cannot, the peer tests skip and say
 why, except in CI (OXDKIM_REQUIRE_OPENDKIM=1), where they fail.
+
+A cross-cutting test of the whole package: it stays at the top of tests/ (the
+folders below mirror src/oxdkim, one per package).
 """
 
 from __future__ import annotations

@@ -1,6 +1,9 @@
 """
 Every code sample in the docs runs. `pycon` sessions run as doctests (pytest's
 --doctest-glob over docs/*.md); this file runs the Python, TOML and shell samples.
+
+A cross-cutting test of the whole package: it stays at the top of tests/ (the
+folders below mirror src/oxdkim, one per package).
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ sorted and complete, and every exported class and function names its public path
 ``__module__``.
 
 A name added on purpose is added to the table below; one that disappears is a break.
+
+A cross-cutting test of the whole package: it stays at the top of tests/ (the
+folders below mirror src/oxdkim, one per package).
 """
 
 from __future__ import annotations

@@ -1,4 +1,9 @@
-"""The fast paths give exactly what the careful parsers give, or defer to them."""
+"""
+The fast paths give exactly what the careful parsers give, or defer to them.
+
+A cross-cutting test of the whole package: it stays at the top of tests/ (the
+folders below mirror src/oxdkim, one per package).
+"""
 
 from __future__ import annotations
 

@@ -4,6 +4,9 @@ The house rules, read from the source: which package may import which, no import
 
 The table below is the architecture (docs/architecture.md draws it); a new import that
 crosses it fails here first.
+
+A cross-cutting test of the whole package: it stays at the top of tests/ (the
+folders below mirror src/oxdkim, one per package).
 """
 
 from __future__ import annotations

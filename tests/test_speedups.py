@@ -1,4 +1,9 @@
-"""The optional C accelerator gives exactly the bytes of the pure-Python reference."""
+"""
+The optional C accelerator gives exactly the bytes of the pure-Python reference.
+
+A cross-cutting test of the whole package: it stays at the top of tests/ (the
+folders below mirror src/oxdkim, one per package).
+"""
 
 from __future__ import annotations
 

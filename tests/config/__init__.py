@@ -1,0 +1,3 @@
+"""
+The configuration file loader (oxdkim._config) and its values.
+"""

@@ -5,7 +5,7 @@ plainly name, never one for another tenant's domain.
 Tenant ``alice`` owns alice.example and bücher.example; tenant ``bob`` owns bob.example
 and news.bob.example. Every message is submitted by ``alice``. Each case is signed whole
 (``bytes`` and ``bytearray``) and chunked; the caller's bytes must come back unchanged.
-The From parser's own table of accepted and refused values is tests/core/test_address.py;
+The From parser's own table of accepted and refused values is tests/dkim/test_address.py;
 these cases go through the whole Signer and its policy, and each signature made is
 checked by oxdkim's Verifier as a receiver would.
 """

@@ -4,7 +4,7 @@ Hostile and broken key records, as a verifier and as the key ring's confirm step
 The two must agree: a record the verifier refuses must never let ``KeyRing.confirm``
 mark a key published, or the key would sign mail that every receiver rejects. Each
 record is served through the delegation CNAME of a tenant domain, the way aligned brand
-signing publishes keys. The parser's own table is tests/verify/test_keyrecord.py.
+signing publishes keys. The parser's own table is tests/dkim/test_keyrecord.py.
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ then verified by oxdkim's Verifier and by dkimpy, the independent implementation
 what an MTA does to it (final CRLF added, line ends made CRLF): a signature that only
 oxdkim accepts, or that only holds before transport, would fail at receivers. A bare CR
 in the body is refused, since MTAs differ on it. The parser's split rules
-are tested in tests/core/test_message.py and the canonicalization tables in
-tests/core/test_canon.py; here the question is end to end.
+are tested in tests/dkim/test_message.py and the canonicalization tables in
+tests/dkim/test_canon.py; here the question is end to end.
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ def test_body_starting_with_empty_line_only():
 def test_verifier_tolerates_bare_cr_in_unsigned_header():
     """
     The verifier reads inbound mail leniently: a bare CR in a header it need not sign
-    does not make the whole message unreadable (see tests/verify/test_failures.py).
+    does not make the whole message unreadable (see tests/verify/test_verifier.py).
     """
     raw = b"From: a@x.example\r\nSubject: s\r\n\r\nbody\r\n"
     [signature] = signer_for(Canonicalization()).sign(raw)

@@ -26,6 +26,17 @@ def fresh_ring(clock: SimClock, key: SigningKey, **timings: timedelta) -> KeyRin
     return KeyRing(snapshot, clock=clock)
 
 
+def active_ring(clock: SimClock, keys: list[SigningKey], **options: object) -> KeyRing:
+    """mail1 active since a day ago, mail2 holding a second key (published under KEY_HOST)."""
+    return KeyRing.from_keys(
+        {"mail1": keys[0], "mail2": keys[1]},
+        active="mail1",
+        since=clock.now - timedelta(days=1),
+        key_host=KEY_HOST,
+        **options,  # type: ignore[arg-type]
+    )
+
+
 def states(ring: KeyRing) -> dict[str, str]:
     return {slot.selector: slot.state.value for slot in ring.snapshot().slots}
 
@@ -195,12 +206,7 @@ class TestRefusals:
         self, clock: SimClock, ed_keys: list[SigningKey]
     ) -> None:
         """A retiring key stays published for mail in flight; force overrides."""
-        ring = KeyRing.from_keys(
-            {"mail1": ed_keys[0], "mail2": ed_keys[1]},
-            active="mail1",
-            since=clock.now - timedelta(days=1),
-            key_host=KEY_HOST,
-        )
+        ring = active_ring(clock, ed_keys)
         ring.activate("mail2", now=clock.now)
         with pytest.raises(KeyRingError) as info:
             ring.revoke("mail1", now=clock.now + timedelta(days=6, hours=23))
@@ -213,12 +219,7 @@ class TestRefusals:
         self, clock: SimClock, ed_keys: list[SigningKey]
     ) -> None:
         """A selector is not reused for a new key while the old one may still be needed."""
-        ring = KeyRing.from_keys(
-            {"mail1": ed_keys[0], "mail2": ed_keys[1]},
-            active="mail1",
-            since=clock.now - timedelta(days=1),
-            key_host=KEY_HOST,
-        )
+        ring = active_ring(clock, ed_keys)
         with pytest.raises(KeyRingError) as busy:
             ring.stage(ed_keys[2], selector="mail1", now=clock.now)
         assert RolloverRefusal.SLOT_BUSY == busy.value.reason
@@ -267,13 +268,7 @@ class TestDualSigning:
         self, clock: SimClock, operator: DnsOperator, ed_keys: list[SigningKey]
     ) -> None:
         """With dual_sign set, both keys sign after activation until the window ends."""
-        ring = KeyRing.from_keys(
-            {"mail1": ed_keys[0], "mail2": ed_keys[1]},
-            active="mail1",
-            since=clock.now - timedelta(days=1),
-            key_host=KEY_HOST,
-            timings=RolloverTimings(dual_sign=timedelta(hours=24)),
-        )
+        ring = active_ring(clock, ed_keys, timings=RolloverTimings(dual_sign=timedelta(hours=24)))
         ring.clock = clock
         signer = legacy_signer(ring, clock)
         assert ["mail1"] == [r.selector for r in signer.sign(message(), tenant="t1")]

@@ -2,7 +2,7 @@
 Hypothesis strategies for the property tests: arbitrary bytes, and messages built from
 arbitrary bytes that a signer can accept.
 
-tests/core/test_properties.py draws from small alphabets of words; these draw from the
+tests/signing/test_signer_properties.py draws from small alphabets of words; these draw from the
 whole byte range, so 8-bit data, control characters, stray CRs and odd folding all occur.
 """
 

@@ -1,6 +1,6 @@
 """
 Chunk boundaries never change a body hash or a signature, for any bytes and any cuts
-(tests/core covers small alphabets; here the bytes are arbitrary and chunks may be
+(tests/signing covers small alphabets; here the bytes are arbitrary and chunks may be
 empty, single bytes, bytearrays or memoryviews).
 """
 

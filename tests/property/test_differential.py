@@ -3,7 +3,7 @@ Differential tests against dkimpy on arbitrary bytes: canonical bodies, body has
 relaxed header fields, and whole signatures.
 
 dkimpy is the independent implementation most receivers' behaviour is checked against;
-tests/core/test_canon.py compares the two over small alphabets, these over any bytes.
+tests/dkim/test_canon.py compares the two over small alphabets, these over any bytes.
 """
 
 from __future__ import annotations

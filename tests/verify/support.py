@@ -3,7 +3,7 @@ Helpers for the verifier tests: keys, fixed clocks, messages, zones, and a signa
 crafter that can write any tag set (including ones oxdkim's Signer refuses to make).
 
 The crafter hashes with oxdkim's canonicalization (tested against dkimpy and go-msgauth
-tables in tests/core) and signs with ``cryptography``; ``test_crafted_signature_is_real``
+tables in tests/dkim) and signs with ``cryptography``; ``test_crafted_signature_is_real``
 checks that dkimpy accepts what it makes, so a failure it provokes comes from the tag
 under test and not from the crafter.
 """
