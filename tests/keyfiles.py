@@ -1,7 +1,8 @@
 """
 The published vectors' files and keys, shared by the tests of every layer (tests/dkim,
-tests/signing): where the vectors live, the RFC 8463 Appendix A keys, a fixed clock and
-a reader for the vectors' zone files.
+tests/signing): where the vectors live, the RFC 8463 Appendix A keys, a fixed clock, a
+reader for the vectors' zone files, and the key fixtures those folders' conftest.py
+import (so each folder names the same keys the same way).
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from oxdkim import SigningKey
+import pytest
+
+from oxdkim import Algorithm, SigningKey
 
 VECTORS = Path(__file__).resolve().parent / "vectors"
 RFC8463 = VECTORS / "rfc8463"
@@ -54,3 +57,36 @@ def read_zone(path: Path) -> dict[str, str]:
             continue
         records[name.lower().rstrip(".")] = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', match[1]))
     return records
+
+
+# -- key fixtures, imported by tests/dkim/conftest.py and tests/signing/conftest.py ------
+
+
+@pytest.fixture(scope="session")
+def ed_key() -> SigningKey:
+    """The RFC 8463 Ed25519 key (deterministic signatures)."""
+    return rfc8463_ed25519()
+
+
+@pytest.fixture(scope="session")
+def ed_key2() -> SigningKey:
+    """A second, fresh Ed25519 key."""
+    return SigningKey.generate(Algorithm.ED25519_SHA256)
+
+
+@pytest.fixture(scope="session")
+def rsa_key() -> SigningKey:
+    """The RFC 8463 RSA key (1024 bits; deterministic signatures)."""
+    return rfc8463_rsa()
+
+
+@pytest.fixture(scope="session")
+def rsa2048_key() -> SigningKey:
+    """A fresh 2048-bit RSA key, the default minimum size."""
+    return SigningKey.generate(Algorithm.RSA_SHA256, bits=2048)
+
+
+@pytest.fixture(scope="session", params=["ed25519", "rsa"])
+def any_key(request: pytest.FixtureRequest) -> SigningKey:
+    """Each algorithm's key in turn."""
+    return rfc8463_ed25519() if request.param == "ed25519" else rfc8463_rsa()

@@ -71,203 +71,6 @@ def assert_not_aligned(raw: bytes) -> None:
     assert [GENERIC_DOMAIN] == domains(fallback.signatures)
 
 
-# -- no From, several From fields, several addresses -----------------------------------
-
-
-def test_no_from_field():
-    """A message without From is refused (no-from)."""
-    assert_refused(message("Subject: hi", "To: x@y.example"), FromHeaderError, P.NO_FROM)
-
-
-def test_from_only_in_the_body():
-    """A From line after the empty line is body text: still no From field."""
-    raw = b"Subject: hi\r\n\r\nFrom: a@alice.example\r\n"
-    assert_refused(raw, FromHeaderError, P.NO_FROM)
-
-
-def test_two_from_fields_own_domain_first():
-    """Two From fields are refused even when the first names the tenant's own domain."""
-    raw = message(f"From: a@{ALICE_DOMAIN}", f"From: b@{BOB_DOMAIN}")
-    assert_refused(raw, FromHeaderError, P.MULTIPLE_FROM)
-
-
-def test_two_from_fields_other_case():
-    """``from:`` in another case is the same field: two From fields."""
-    raw = message(f"From: a@{ALICE_DOMAIN}", f"fROM: b@{BOB_DOMAIN}")
-    assert_refused(raw, FromHeaderError, P.MULTIPLE_FROM)
-
-
-def test_second_from_with_space_before_colon():
-    """``From :`` (obsolete syntax, WSP before the colon) counts as a second From field."""
-    raw = message(f"From: a@{ALICE_DOMAIN}", f"From : b@{BOB_DOMAIN}")
-    assert_refused(raw, FromHeaderError, P.MULTIPLE_FROM)
-
-
-def test_second_from_with_tab_before_colon():
-    """``From<TAB>:`` is a From field too."""
-    raw = message(f"From: a@{ALICE_DOMAIN}", f"From\t: b@{BOB_DOMAIN}")
-    assert_refused(raw, FromHeaderError, P.MULTIPLE_FROM)
-
-
-def test_several_addresses():
-    """A From with two mailboxes is refused (multiple-addresses)."""
-    raw = message(f"From: a@{ALICE_DOMAIN}, b@{BOB_DOMAIN}")
-    assert_refused(raw, FromHeaderError, P.MULTIPLE_ADDRESSES)
-
-
-def test_several_addresses_folded():
-    """The second mailbox on a continuation line is still a second mailbox."""
-    raw = message(f"From: a@{ALICE_DOMAIN},", f" b@{BOB_DOMAIN}")
-    assert_refused(raw, FromHeaderError, P.MULTIPLE_ADDRESSES)
-
-
-def test_group_of_one():
-    """Group syntax is not a single mailbox, even with one member."""
-    raw = message(f"From: Team: a@{ALICE_DOMAIN};")
-    assert_refused(raw, FromHeaderError, P.GROUP)
-
-
-# -- "From :" and leading-space variants ----------------------------------------------
-
-
-def test_only_from_field_with_space_before_colon_is_signed():
-    """A single ``From :`` field is the From field: it is signed as its domain."""
-    assert_signed_as(message(f"From : a@{ALICE_DOMAIN}", "Subject: x"), ALICE_DOMAIN)
-
-
-def test_leading_space_first_line():
-    """`` From: ...`` as the first header line is a continuation of nothing: refused."""
-    raw = message(f" From: b@{BOB_DOMAIN}", f"From: a@{ALICE_DOMAIN}")
-    assert_refused(raw, MessageFormatError, P.LEADING_CONTINUATION)
-
-
-def test_indented_from_is_part_of_the_field_above():
-    """
-    An indented ``From:`` line continues the Subject above it (as every receiver reads
-    it); the one real From field decides.
-    """
-    raw = message("Subject: hello", f"  From: b@{BOB_DOMAIN}", f"From: a@{ALICE_DOMAIN}")
-    assert_signed_as(raw, ALICE_DOMAIN)
-
-
-def test_indented_foreign_from_only():
-    """With the foreign address only on a continuation line there is no From field."""
-    raw = message("Subject: hello", f"\tFrom: b@{BOB_DOMAIN}")
-    assert_refused(raw, FromHeaderError, P.NO_FROM)
-
-
-def test_resent_from_and_sender_do_not_count():
-    """Resent-From and Sender naming another tenant change nothing: From decides."""
-    raw = message(
-        f"Resent-From: r@{BOB_DOMAIN}", f"Sender: s@{BOB_DOMAIN}", f"From: a@{ALICE_DOMAIN}"
-    )
-    assert_signed_as(raw, ALICE_DOMAIN)
-
-
-# -- routes, quoted pairs, comments -----------------------------------------------------
-
-
-def test_route_to_own_domain():
-    """A source route is refused whichever way it points."""
-    raw = message(f"From: <@{ALICE_DOMAIN}:b@{BOB_DOMAIN}>")
-    assert_refused(raw, FromHeaderError, P.ROUTE)
-
-
-def test_route_from_own_domain():
-    """A source route via another tenant's host is refused too."""
-    raw = message(f"From: Alice <@{BOB_DOMAIN}:a@{ALICE_DOMAIN}>")
-    assert_refused(raw, FromHeaderError, P.ROUTE)
-
-
-def test_unclosed_comment_hides_an_address():
-    """``a@x(<b@y>``: the stdlib reads an address out of it; oxdkim refuses."""
-    raw = message(f"From: a@{ALICE_DOMAIN}(<b@{BOB_DOMAIN}>")
-    assert_refused(raw, FromHeaderError, P.BAD_ADDRESS)
-
-
-def test_backslash_comma_outside_quotes():
-    """``a@x\\, <b@y>``: a quoted-pair outside quotes is refused."""
-    raw = message(f"From: a@{ALICE_DOMAIN}\\, <b@{BOB_DOMAIN}>")
-    assert_refused(raw, FromHeaderError, P.BAD_ADDRESS)
-
-
-def test_unquoted_address_as_display_name():
-    """``a@x <b@y>``: an unquoted '@' in the display name is refused."""
-    raw = message(f"From: a@{ALICE_DOMAIN} <b@{BOB_DOMAIN}>")
-    assert_refused(raw, FromHeaderError, P.BAD_ADDRESS)
-
-
-def test_quoted_own_address_as_display_name():
-    """
-    ``"a@alice.example" <b@bob.example>``: the mailbox is bob's; the quoted name does
-    not make it alice's. No aligned signature for alice.
-    """
-    raw = message(f'From: "a@{ALICE_DOMAIN}" <b@{BOB_DOMAIN}>')
-    assert_not_aligned(raw)
-
-
-def test_escaped_quotes_in_display_name():
-    """Escaped quotes keep the display name one token; the angle address decides."""
-    raw = message(f'From: "x\\" <b@{BOB_DOMAIN}> \\"" <a@{ALICE_DOMAIN}>')
-    assert_signed_as(raw, ALICE_DOMAIN)
-
-
-def test_own_address_in_a_trailing_comment():
-    """``b@bob.example (a@alice.example)``: the comment is not the address."""
-    raw = message(f"From: b@{BOB_DOMAIN} (a@{ALICE_DOMAIN})")
-    assert_not_aligned(raw)
-
-
-def test_foreign_address_in_a_leading_comment():
-    """``(b@bob.example) a@alice.example``: a comment naming bob changes nothing."""
-    assert_signed_as(message(f"From: (b@{BOB_DOMAIN}) a@{ALICE_DOMAIN}"), ALICE_DOMAIN)
-
-
-def test_comment_inside_the_domain():
-    """A comment between the domain's labels is refused (bad-domain)."""
-    raw = message("From: a@alice(b@bob.example).example")
-    assert_refused(raw, FromHeaderError, P.BAD_DOMAIN)
-
-
-def test_nested_comment_with_angle_address():
-    """Nested comments holding an angle address are skipped whole."""
-    raw = message(f"From: Alice <a@{ALICE_DOMAIN}> (x (<b@{BOB_DOMAIN}>) y)")
-    assert_signed_as(raw, ALICE_DOMAIN)
-
-
-def test_quoted_string_in_the_domain():
-    """A quoted string in the domain part is refused."""
-    raw = message('From: a@"bob.example"')
-    assert_refused(raw, FromHeaderError, P.BAD_DOMAIN)
-
-
-# -- encoded words ----------------------------------------------------------------------
-
-
-def test_encoded_word_as_local_part():
-    """An RFC 2047 encoded word inside the addr-spec is refused (encoded-word)."""
-    raw = message(f"From: =?utf-8?q?b=40{BOB_DOMAIN}?=@{ALICE_DOMAIN}")
-    assert_refused(raw, FromHeaderError, P.ENCODED_WORD)
-
-
-def test_encoded_word_as_domain():
-    """An encoded word as the domain is refused, not decoded."""
-    raw = message("From: a@=?utf-8?b?Ym9iLmV4YW1wbGU=?=")
-    assert_refused(raw, FromHeaderError, P.ENCODED_WORD)
-
-
-def test_encoded_word_in_angle_address():
-    """An encoded word inside the angle brackets is refused."""
-    raw = message(f"From: Alice <=?utf-8?q?a?=@{ALICE_DOMAIN}>")
-    assert_refused(raw, FromHeaderError, P.ENCODED_WORD)
-
-
-def test_encoded_foreign_address_as_display_name():
-    """An encoded word in the display name is only a name; the address decides."""
-    raw = message(f"From: =?utf-8?q?b=40{BOB_DOMAIN}?= <a@{ALICE_DOMAIN}>")
-    assert_signed_as(raw, ALICE_DOMAIN)
-
-
 # -- invisible and look-alike characters ------------------------------------------------
 
 
@@ -317,11 +120,6 @@ def test_homoglyph_domain_is_a_distinct_punycode_domain(domain: str, a_label: st
     assert not decision.signs
 
 
-def test_idn_domain_signed_as_its_a_label():
-    """A tenant's own IDN domain in UTF-8 is signed as its A-label."""
-    assert_signed_as(message("From: Jörg <j@bücher.example>"), "xn--bcher-kva.example")
-
-
 def test_a_label_of_another_tenants_idn():
     """The A-label spelling of alice's IDN submitted by bob is still alice's domain."""
     raw = message("From: j@XN--BCHER-KVA.example")
@@ -330,53 +128,6 @@ def test_a_label_of_another_tenants_idn():
 
 
 # -- trailing dots, case, subdomains and other tenants ----------------------------------
-
-
-def test_trailing_dot_names_the_same_domain():
-    """``a@alice.example.`` (absolute form) is alice.example."""
-    assert_signed_as(message(f"From: a@{ALICE_DOMAIN}."), ALICE_DOMAIN)
-
-
-def test_two_trailing_dots():
-    """Two trailing dots are an empty label: refused."""
-    raw = message(f"From: a@{ALICE_DOMAIN}..")
-    assert_refused(raw, FromHeaderError, P.BAD_DOMAIN)
-
-
-def test_leading_dot():
-    """A leading dot is an empty label: refused."""
-    raw = message(f"From: a@.{ALICE_DOMAIN}")
-    assert_refused(raw, FromHeaderError, P.BAD_DOMAIN)
-
-
-def test_upper_case_domain_is_the_same_domain():
-    """Case does not make another domain."""
-    assert_signed_as(message("From: A@ALICE.Example"), ALICE_DOMAIN)
-
-
-def test_other_tenants_domain():
-    """bob's domain submitted by alice: no aligned signature."""
-    assert_not_aligned(message(f"From: b@{BOB_DOMAIN}"))
-
-
-def test_other_tenants_domain_in_upper_case():
-    """bob's domain in capitals submitted by alice: still bob's."""
-    assert_not_aligned(message("From: b@BOB.EXAMPLE"))
-
-
-def test_subdomain_of_other_tenant():
-    """A subdomain of bob's domain that nobody listed is nobody's: not aligned."""
-    assert_not_aligned(message(f"From: x@deep.{BOB_DOMAIN}"))
-
-
-def test_listed_subdomain_of_other_tenant():
-    """bob's listed subdomain submitted by alice: not aligned."""
-    assert_not_aligned(message("From: x@news.bob.example"))
-
-
-def test_subdomain_of_own_domain_is_not_granted():
-    """Owning alice.example does not grant mail.alice.example (exact match)."""
-    assert_not_aligned(message(f"From: x@mail.{ALICE_DOMAIN}"))
 
 
 def test_no_tenant_given():
@@ -391,48 +142,328 @@ def test_bob_gets_his_own_domain():
     assert [BOB_DOMAIN] == domains(outcome.signatures)
 
 
-# -- mbox lines, control characters -----------------------------------------------------
+# -- the cases that differ only in the message: one table per outcome ------------------
 
 
-def test_mbox_from_line_first():
-    """An mbox ``From `` separator as the first line is not a header field: refused."""
-    raw = message(f"From b@{BOB_DOMAIN} Sat Jan  3 01:05:34 1996", f"From: a@{ALICE_DOMAIN}")
-    assert_refused(raw, MessageFormatError, P.BAD_FIELD_NAME)
+@pytest.mark.parametrize(
+    ("raw", "error", "problem"),
+    [
+        # A message without From is refused (no-from).
+        pytest.param(
+            message("Subject: hi", "To: x@y.example"),
+            FromHeaderError,
+            P.NO_FROM,
+            id="no-from-field",
+        ),
+        # A From line after the empty line is body text: still no From field.
+        pytest.param(
+            b"Subject: hi\r\n\r\nFrom: a@alice.example\r\n",
+            FromHeaderError,
+            P.NO_FROM,
+            id="from-only-in-the-body",
+        ),
+        # Two From fields are refused even when the first names the tenant's own domain.
+        pytest.param(
+            message(f"From: a@{ALICE_DOMAIN}", f"From: b@{BOB_DOMAIN}"),
+            FromHeaderError,
+            P.MULTIPLE_FROM,
+            id="two-from-fields-own-domain-first",
+        ),
+        # ``from:`` in another case is the same field: two From fields.
+        pytest.param(
+            message(f"From: a@{ALICE_DOMAIN}", f"fROM: b@{BOB_DOMAIN}"),
+            FromHeaderError,
+            P.MULTIPLE_FROM,
+            id="two-from-fields-other-case",
+        ),
+        # ``From :`` (obsolete syntax, WSP before the colon) counts as a second From field.
+        pytest.param(
+            message(f"From: a@{ALICE_DOMAIN}", f"From : b@{BOB_DOMAIN}"),
+            FromHeaderError,
+            P.MULTIPLE_FROM,
+            id="second-from-with-space-before-colon",
+        ),
+        # ``From<TAB>:`` is a From field too.
+        pytest.param(
+            message(f"From: a@{ALICE_DOMAIN}", f"From\t: b@{BOB_DOMAIN}"),
+            FromHeaderError,
+            P.MULTIPLE_FROM,
+            id="second-from-with-tab-before-colon",
+        ),
+        # A From with two mailboxes is refused (multiple-addresses).
+        pytest.param(
+            message(f"From: a@{ALICE_DOMAIN}, b@{BOB_DOMAIN}"),
+            FromHeaderError,
+            P.MULTIPLE_ADDRESSES,
+            id="several-addresses",
+        ),
+        # The second mailbox on a continuation line is still a second mailbox.
+        pytest.param(
+            message(f"From: a@{ALICE_DOMAIN},", f" b@{BOB_DOMAIN}"),
+            FromHeaderError,
+            P.MULTIPLE_ADDRESSES,
+            id="several-addresses-folded",
+        ),
+        # Group syntax is not a single mailbox, even with one member.
+        pytest.param(
+            message(f"From: Team: a@{ALICE_DOMAIN};"), FromHeaderError, P.GROUP, id="group-of-one"
+        ),
+        # `` From: ...`` as the first header line is a continuation of nothing: refused.
+        pytest.param(
+            message(f" From: b@{BOB_DOMAIN}", f"From: a@{ALICE_DOMAIN}"),
+            MessageFormatError,
+            P.LEADING_CONTINUATION,
+            id="leading-space-first-line",
+        ),
+        # With the foreign address only on a continuation line there is no From field.
+        pytest.param(
+            message("Subject: hello", f"\tFrom: b@{BOB_DOMAIN}"),
+            FromHeaderError,
+            P.NO_FROM,
+            id="indented-foreign-from-only",
+        ),
+        # A source route is refused whichever way it points.
+        pytest.param(
+            message(f"From: <@{ALICE_DOMAIN}:b@{BOB_DOMAIN}>"),
+            FromHeaderError,
+            P.ROUTE,
+            id="route-to-own-domain",
+        ),
+        # A source route via another tenant's host is refused too.
+        pytest.param(
+            message(f"From: Alice <@{BOB_DOMAIN}:a@{ALICE_DOMAIN}>"),
+            FromHeaderError,
+            P.ROUTE,
+            id="route-from-own-domain",
+        ),
+        # ``a@x(<b@y>``: the stdlib reads an address out of it; oxdkim refuses.
+        pytest.param(
+            message(f"From: a@{ALICE_DOMAIN}(<b@{BOB_DOMAIN}>"),
+            FromHeaderError,
+            P.BAD_ADDRESS,
+            id="unclosed-comment-hides-an-address",
+        ),
+        # ``a@x\, <b@y>``: a quoted-pair outside quotes is refused.
+        pytest.param(
+            message(f"From: a@{ALICE_DOMAIN}\\, <b@{BOB_DOMAIN}>"),
+            FromHeaderError,
+            P.BAD_ADDRESS,
+            id="backslash-comma-outside-quotes",
+        ),
+        # ``a@x <b@y>``: an unquoted '@' in the display name is refused.
+        pytest.param(
+            message(f"From: a@{ALICE_DOMAIN} <b@{BOB_DOMAIN}>"),
+            FromHeaderError,
+            P.BAD_ADDRESS,
+            id="unquoted-address-as-display-name",
+        ),
+        # A comment between the domain's labels is refused (bad-domain).
+        pytest.param(
+            message("From: a@alice(b@bob.example).example"),
+            FromHeaderError,
+            P.BAD_DOMAIN,
+            id="comment-inside-the-domain",
+        ),
+        # A quoted string in the domain part is refused.
+        pytest.param(
+            message('From: a@"bob.example"'),
+            FromHeaderError,
+            P.BAD_DOMAIN,
+            id="quoted-string-in-the-domain",
+        ),
+        # An RFC 2047 encoded word inside the addr-spec is refused (encoded-word).
+        pytest.param(
+            message(f"From: =?utf-8?q?b=40{BOB_DOMAIN}?=@{ALICE_DOMAIN}"),
+            FromHeaderError,
+            P.ENCODED_WORD,
+            id="encoded-word-as-local-part",
+        ),
+        # An encoded word as the domain is refused, not decoded.
+        pytest.param(
+            message("From: a@=?utf-8?b?Ym9iLmV4YW1wbGU=?="),
+            FromHeaderError,
+            P.ENCODED_WORD,
+            id="encoded-word-as-domain",
+        ),
+        # An encoded word inside the angle brackets is refused.
+        pytest.param(
+            message(f"From: Alice <=?utf-8?q?a?=@{ALICE_DOMAIN}>"),
+            FromHeaderError,
+            P.ENCODED_WORD,
+            id="encoded-word-in-angle-address",
+        ),
+        # Two trailing dots are an empty label: refused.
+        pytest.param(
+            message(f"From: a@{ALICE_DOMAIN}.."),
+            FromHeaderError,
+            P.BAD_DOMAIN,
+            id="two-trailing-dots",
+        ),
+        # A leading dot is an empty label: refused.
+        pytest.param(
+            message(f"From: a@.{ALICE_DOMAIN}"), FromHeaderError, P.BAD_DOMAIN, id="leading-dot"
+        ),
+        # An mbox ``From `` separator as the first line is not a header field: refused.
+        pytest.param(
+            message(f"From b@{BOB_DOMAIN} Sat Jan  3 01:05:34 1996", f"From: a@{ALICE_DOMAIN}"),
+            MessageFormatError,
+            P.BAD_FIELD_NAME,
+            id="mbox-from-line-first",
+        ),
+        # An mbox ``From `` line between fields is refused, not taken as a From field.
+        pytest.param(
+            message(
+                "Subject: x",
+                f"From b@{BOB_DOMAIN} Sat Jan  3 01:05:34 1996",
+                f"From: a@{ALICE_DOMAIN}",
+            ),
+            MessageFormatError,
+            P.BAD_FIELD_NAME,
+            id="mbox-from-line-among-the-headers",
+        ),
+        # ``>From `` (an escaped mbox line) is no field: its "name" runs to the time's colon.
+        pytest.param(
+            message(f">From b@{BOB_DOMAIN} Sat Jan  3 01:05:34 1996", f"From: a@{ALICE_DOMAIN}"),
+            MessageFormatError,
+            P.BAD_FIELD_NAME,
+            id="escaped-mbox-from-line",
+        ),
+        # A bare CR that some readers take as a line end, hiding a second From: refused.
+        pytest.param(
+            f"From: a@{ALICE_DOMAIN}\rFrom: b@{BOB_DOMAIN}\r\n".encode() + BODY,
+            MessageFormatError,
+            P.BARE_CR,
+            id="bare-cr-splits-a-second-from",
+        ),
+        # A NUL that C readers stop at is refused.
+        pytest.param(
+            f"From: a@{ALICE_DOMAIN}\0, b@{BOB_DOMAIN}\r\n".encode() + BODY,
+            MessageFormatError,
+            P.NUL_BYTE,
+            id="nul-hides-the-rest-of-the-from",
+        ),
+        # A control character inside the address is refused.
+        pytest.param(
+            message(f"From: a\x01b@{ALICE_DOMAIN}"),
+            FromHeaderError,
+            P.BAD_ADDRESS,
+            id="control-character-in-the-address",
+        ),
+        # A domain literal cannot be signed for.
+        pytest.param(
+            message("From: a@[192.0.2.1]"),
+            FromHeaderError,
+            P.DOMAIN_LITERAL,
+            id="ip-literal-domain",
+        ),
+    ],
+)
+def test_refused(raw: bytes, error: type[Exception], problem: MessageProblem):
+    """The message is refused with this error and problem, with or without a fallback."""
+    assert_refused(raw, error, problem)
 
 
-def test_mbox_from_line_among_the_headers():
-    """An mbox ``From `` line between fields is refused, not taken as a From field."""
-    raw = message(
-        "Subject: x", f"From b@{BOB_DOMAIN} Sat Jan  3 01:05:34 1996", f"From: a@{ALICE_DOMAIN}"
-    )
-    assert_refused(raw, MessageFormatError, P.BAD_FIELD_NAME)
+@pytest.mark.parametrize(
+    ("raw", "domain"),
+    [
+        # A single ``From :`` field is the From field: it is signed as its domain.
+        pytest.param(
+            message(f"From : a@{ALICE_DOMAIN}", "Subject: x"),
+            ALICE_DOMAIN,
+            id="only-from-field-with-space-before-colon-is-signed",
+        ),
+        # An indented ``From:`` line continues the Subject above it (as every receiver reads it);
+        # the one real From field decides.
+        pytest.param(
+            message("Subject: hello", f"  From: b@{BOB_DOMAIN}", f"From: a@{ALICE_DOMAIN}"),
+            ALICE_DOMAIN,
+            id="indented-from-is-part-of-the-field-above",
+        ),
+        # Resent-From and Sender naming another tenant change nothing: From decides.
+        pytest.param(
+            message(
+                f"Resent-From: r@{BOB_DOMAIN}", f"Sender: s@{BOB_DOMAIN}", f"From: a@{ALICE_DOMAIN}"
+            ),
+            ALICE_DOMAIN,
+            id="resent-from-and-sender-do-not-count",
+        ),
+        # Escaped quotes keep the display name one token; the angle address decides.
+        pytest.param(
+            message(f'From: "x\\" <b@{BOB_DOMAIN}> \\"" <a@{ALICE_DOMAIN}>'),
+            ALICE_DOMAIN,
+            id="escaped-quotes-in-display-name",
+        ),
+        # ``(b@bob.example) a@alice.example``: a comment naming bob changes nothing.
+        pytest.param(
+            message(f"From: (b@{BOB_DOMAIN}) a@{ALICE_DOMAIN}"),
+            ALICE_DOMAIN,
+            id="foreign-address-in-a-leading-comment",
+        ),
+        # Nested comments holding an angle address are skipped whole.
+        pytest.param(
+            message(f"From: Alice <a@{ALICE_DOMAIN}> (x (<b@{BOB_DOMAIN}>) y)"),
+            ALICE_DOMAIN,
+            id="nested-comment-with-angle-address",
+        ),
+        # An encoded word in the display name is only a name; the address decides.
+        pytest.param(
+            message(f"From: =?utf-8?q?b=40{BOB_DOMAIN}?= <a@{ALICE_DOMAIN}>"),
+            ALICE_DOMAIN,
+            id="encoded-foreign-address-as-display-name",
+        ),
+        # A tenant's own IDN domain in UTF-8 is signed as its A-label.
+        pytest.param(
+            message("From: Jörg <j@bücher.example>"),
+            "xn--bcher-kva.example",
+            id="idn-domain-signed-as-its-a-label",
+        ),
+        # ``a@alice.example.`` (absolute form) is alice.example.
+        pytest.param(
+            message(f"From: a@{ALICE_DOMAIN}."),
+            ALICE_DOMAIN,
+            id="trailing-dot-names-the-same-domain",
+        ),
+        # Case does not make another domain.
+        pytest.param(
+            message("From: A@ALICE.Example"),
+            ALICE_DOMAIN,
+            id="upper-case-domain-is-the-same-domain",
+        ),
+    ],
+)
+def test_signed_as(raw: bytes, domain: str):
+    """The message is signed for exactly this domain, and a receiver verifies it."""
+    assert_signed_as(raw, domain)
 
 
-def test_escaped_mbox_from_line():
-    """``>From `` (an escaped mbox line) is no field: its "name" runs to the time's colon."""
-    raw = message(f">From b@{BOB_DOMAIN} Sat Jan  3 01:05:34 1996", f"From: a@{ALICE_DOMAIN}")
-    assert_refused(raw, MessageFormatError, P.BAD_FIELD_NAME)
-
-
-def test_bare_cr_splits_a_second_from():
-    """A bare CR that some readers take as a line end, hiding a second From: refused."""
-    raw = f"From: a@{ALICE_DOMAIN}\rFrom: b@{BOB_DOMAIN}\r\n".encode() + BODY
-    assert_refused(raw, MessageFormatError, P.BARE_CR)
-
-
-def test_nul_hides_the_rest_of_the_from():
-    """A NUL that C readers stop at is refused."""
-    raw = f"From: a@{ALICE_DOMAIN}\0, b@{BOB_DOMAIN}\r\n".encode() + BODY
-    assert_refused(raw, MessageFormatError, P.NUL_BYTE)
-
-
-def test_control_character_in_the_address():
-    """A control character inside the address is refused."""
-    raw = message(f"From: a\x01b@{ALICE_DOMAIN}")
-    assert_refused(raw, FromHeaderError, P.BAD_ADDRESS)
-
-
-def test_ip_literal_domain():
-    """A domain literal cannot be signed for."""
-    raw = message("From: a@[192.0.2.1]")
-    assert_refused(raw, FromHeaderError, P.DOMAIN_LITERAL)
+@pytest.mark.parametrize(
+    "raw",
+    [
+        # ``"a@alice.example" <b@bob.example>``: the mailbox is bob's; the quoted name does not
+        # make it alice's. No aligned signature for alice.
+        pytest.param(
+            message(f'From: "a@{ALICE_DOMAIN}" <b@{BOB_DOMAIN}>'),
+            id="quoted-own-address-as-display-name",
+        ),
+        # ``b@bob.example (a@alice.example)``: the comment is not the address.
+        pytest.param(
+            message(f"From: b@{BOB_DOMAIN} (a@{ALICE_DOMAIN})"),
+            id="own-address-in-a-trailing-comment",
+        ),
+        # bob's domain submitted by alice: no aligned signature.
+        pytest.param(message(f"From: b@{BOB_DOMAIN}"), id="other-tenants-domain"),
+        # bob's domain in capitals submitted by alice: still bob's.
+        pytest.param(message("From: b@BOB.EXAMPLE"), id="other-tenants-domain-in-upper-case"),
+        # A subdomain of bob's domain that nobody listed is nobody's: not aligned.
+        pytest.param(message(f"From: x@deep.{BOB_DOMAIN}"), id="subdomain-of-other-tenant"),
+        # bob's listed subdomain submitted by alice: not aligned.
+        pytest.param(message("From: x@news.bob.example"), id="listed-subdomain-of-other-tenant"),
+        # Owning alice.example does not grant mail.alice.example (exact match).
+        pytest.param(
+            message(f"From: x@mail.{ALICE_DOMAIN}"), id="subdomain-of-own-domain-is-not-granted"
+        ),
+    ],
+)
+def test_not_aligned(raw: bytes):
+    """No aligned signature for the message: refused, or generic with a fallback."""
+    assert_not_aligned(raw)

@@ -103,17 +103,22 @@ def test_expiring_signature_from_signer(rsa_key: SigningKey) -> None:
 # -- dkimpy as the signer ---------------------------------------------------------------
 
 
-def _dkimpy_rsa(canon: str, key: SigningKey, **kwargs: object) -> bytes:
+def _dkimpy_sign(canon: str, private: bytes, message: bytes = MESSAGE, **kwargs: object) -> bytes:
+    """``message`` signed by dkimpy with ``private`` (PEM, or a base64 Ed25519 seed)."""
     header_c, body_c = canon.encode().split(b"/")
     header = dkim.sign(
-        MESSAGE,
+        message,
         SELECTOR.encode(),
         DOMAIN.encode(),
-        key.private_pem(),
+        private,
         canonicalize=(header_c, body_c),
         **kwargs,
     )
-    return header + MESSAGE
+    return header + message
+
+
+def _dkimpy_rsa(canon: str, key: SigningKey, **kwargs: object) -> bytes:
+    return _dkimpy_sign(canon, key.private_pem(), **kwargs)
 
 
 @pytest.mark.parametrize("canon", CANONICALIZATIONS)
@@ -128,18 +133,12 @@ def test_dkimpy_rsa_signatures_verify(rsa_key: SigningKey, canon: str) -> None:
 def test_dkimpy_ed25519_signatures_verify(canon: str) -> None:
     """dkim.sign with an Ed25519 key made by PyNaCl: oxdkim says pass."""
     nacl_key = nacl.signing.SigningKey.generate()
-    header_c, body_c = canon.encode().split(b"/")
-    header = dkim.sign(
-        MESSAGE,
-        SELECTOR.encode(),
-        DOMAIN.encode(),
-        base64.b64encode(bytes(nacl_key)),
-        canonicalize=(header_c, body_c),
-        signature_algorithm=b"ed25519-sha256",
+    signed = _dkimpy_sign(
+        canon, base64.b64encode(bytes(nacl_key)), signature_algorithm=b"ed25519-sha256"
     )
     p = base64.b64encode(bytes(nacl_key.verify_key)).decode()
     resolver = zone({KEY_NAME: f"v=DKIM1; k=ed25519; p={p}"})
-    (result,) = Verifier(resolver).verify(header + MESSAGE)
+    (result,) = Verifier(resolver).verify(signed)
     assert DkimResult.PASS == result.result
     assert "ed25519-sha256" == result.algorithm
 
@@ -219,17 +218,9 @@ def test_dkimpy_signs_its_own_inputs_and_oxdkim_verifies(
     rsa_key: SigningKey, path: Path, canon: str
 ) -> None:
     """dkimpy's test inputs (LF endings, an mbox message) signed by dkimpy verify as pass."""
-    message = path.read_bytes()
-    header_c, body_c = canon.encode().split(b"/")
-    header = dkim.sign(
-        message,
-        SELECTOR.encode(),
-        DOMAIN.encode(),
-        rsa_key.private_pem(),
-        canonicalize=(header_c, body_c),
-    )
+    signed = _dkimpy_sign(canon, rsa_key.private_pem(), path.read_bytes())
     # message.mbox carries a kitterman.com signature of its own (no key here): the new
     # one is on top.
-    result, *older = Verifier(key_zone(rsa_key)).verify(header + message)
+    result, *older = Verifier(key_zone(rsa_key)).verify(signed)
     assert DkimResult.PASS == result.result, result.message
     assert [DkimReason.NO_KEY] * len(older) == [r.reason for r in older]
