@@ -11,7 +11,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Generator
-from typing import Generic, TypedDict, TypeVar, Unpack
+from typing import Generic, TypeVar
 
 from .._base.answers import AddressAnswer, CnameAnswer, DnsStatus, MxAnswer, TxtAnswer
 from .._base.sansio import drive, drive_async
@@ -54,18 +54,6 @@ def answer_size(answer: Answer) -> int:
             + sum(len(hop) for hop in answer.chain)
         )
     return _OVERHEAD + len(answer.name) + len(answer.target or "")
-
-
-class _CacheOptions(TypedDict, total=False):
-    """The keyword arguments of a caching resolver, as of :class:`CachingResolver`."""
-
-    cache: AnswerCache | None
-    max_entries: int
-    max_bytes: int
-    max_ttl: int
-    max_negative_ttl: int
-    unknown_ttl: int
-    clock: MonotonicClock
 
 
 class AnswerCache:
@@ -264,8 +252,28 @@ class CachingHostResolver(CachingResolver):
     arguments).
     """
 
-    def __init__(self, resolver: HostResolver, **options: Unpack[_CacheOptions]) -> None:
-        super().__init__(resolver, **options)
+    def __init__(
+        self,
+        resolver: HostResolver,
+        *,
+        cache: AnswerCache | None = None,
+        max_entries: int = 10_000,
+        max_bytes: int = 16 << 20,
+        max_ttl: int = 86_400,
+        max_negative_ttl: int = 900,
+        unknown_ttl: int = 60,
+        clock: MonotonicClock = time.monotonic,
+    ) -> None:
+        super().__init__(
+            resolver,
+            cache=cache,
+            max_entries=max_entries,
+            max_bytes=max_bytes,
+            max_ttl=max_ttl,
+            max_negative_ttl=max_negative_ttl,
+            unknown_ttl=unknown_ttl,
+            clock=clock,
+        )
         self._hosts = resolver
 
     def mx(self, name: str) -> MxAnswer:
@@ -280,8 +288,28 @@ class CachingHostResolver(CachingResolver):
 class AsyncCachingHostResolver(AsyncCachingResolver):
     """The async twin of :class:`CachingHostResolver`, in front of an AsyncHostResolver."""
 
-    def __init__(self, resolver: AsyncHostResolver, **options: Unpack[_CacheOptions]) -> None:
-        super().__init__(resolver, **options)
+    def __init__(
+        self,
+        resolver: AsyncHostResolver,
+        *,
+        cache: AnswerCache | None = None,
+        max_entries: int = 10_000,
+        max_bytes: int = 16 << 20,
+        max_ttl: int = 86_400,
+        max_negative_ttl: int = 900,
+        unknown_ttl: int = 60,
+        clock: MonotonicClock = time.monotonic,
+    ) -> None:
+        super().__init__(
+            resolver,
+            cache=cache,
+            max_entries=max_entries,
+            max_bytes=max_bytes,
+            max_ttl=max_ttl,
+            max_negative_ttl=max_negative_ttl,
+            unknown_ttl=unknown_ttl,
+            clock=clock,
+        )
         self._hosts = resolver
 
     async def mx(self, name: str) -> MxAnswer:
