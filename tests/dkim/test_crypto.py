@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -73,21 +74,26 @@ def test_generate_below_1024_refused(bits: int):
         SigningKey.generate(Algorithm.RSA_SHA256, bits=bits)
 
 
-def test_rsa_1024_needs_opt_in():
-    """A 1024-bit key is refused by default and accepted with min_rsa_bits=1024."""
-    pem = (RFC8463 / "rsa.private.pem").read_bytes()
+@pytest.mark.parametrize(
+    ("pem", "bits"),
+    [
+        # The RFC 8463 key: 1024 bits.
+        pytest.param(lambda: (RFC8463 / "rsa.private.pem").read_bytes(), 1024, id="1024"),
+        # Between 1024 and 2048 bits the opt-in is needed too.
+        pytest.param(
+            lambda: SigningKey.generate(Algorithm.RSA_SHA256, bits=1536).private_pem(),
+            1536,
+            id="1536",
+        ),
+    ],
+)
+def test_rsa_below_2048_needs_opt_in(pem: Callable[[], bytes], bits: int):
+    """A key under 2048 bits is refused by default and accepted with min_rsa_bits=1024."""
+    text = pem()
     with pytest.raises(WeakKeyError) as info:
-        SigningKey.from_pem(pem)
-    assert (1024, 2048) == (info.value.bits, info.value.minimum)
-    assert 1024 == SigningKey.from_pem(pem, min_rsa_bits=1024).bits
-
-
-def test_rsa_1536_needs_opt_in():
-    """Between 1024 and 2048 bits the opt-in is needed too."""
-    pem = SigningKey.generate(Algorithm.RSA_SHA256, bits=1536).private_pem()
-    with pytest.raises(WeakKeyError):
-        SigningKey.from_pem(pem)
-    assert 1536 == SigningKey.from_pem(pem, min_rsa_bits=1024).bits
+        SigningKey.from_pem(text)
+    assert (bits, 2048) == (info.value.bits, info.value.minimum)
+    assert bits == SigningKey.from_pem(text, min_rsa_bits=1024).bits
 
 
 def test_rsa_2048_by_default(rsa2048_key: SigningKey):

@@ -530,20 +530,26 @@ def test_oversigned_field_added_later_breaks_the_signature(rsa_key: SigningKey) 
     assert DkimReason.BAD_SIGNATURE == _verify(tampered, resolver).reason
 
 
+def _count_calls(monkeypatch: pytest.MonkeyPatch, name: str) -> list[object]:
+    """Record the canonicalization of every call to the verifier's ``name`` (body, canon)."""
+    import oxdkim._verify.verifier as verifier_module
+
+    calls: list[object] = []
+    real = getattr(verifier_module, name)
+
+    def counting(body: bytes, canon: object) -> bytes:
+        calls.append(canon)
+        return real(body, canon)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(verifier_module, name, counting)
+    return calls
+
+
 def test_body_is_hashed_once_per_canonicalization_and_length(
     rsa_key: SigningKey, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Three signatures sharing (c=, l=) pairs hash each body form once."""
-    import oxdkim._verify.verifier as verifier_module
-
-    calls: list[object] = []
-    real = verifier_module.body_hash
-
-    def counting(body: bytes, canon: object) -> bytes:
-        calls.append(canon)
-        return real(body, canon)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(verifier_module, "body_hash", counting)
+    calls = _count_calls(monkeypatch, "body_hash")
     signed = MESSAGE
     for canon in ("relaxed/relaxed", "relaxed/relaxed", "simple/simple", "relaxed/relaxed"):
         signed = craft(signed, rsa_key, base_tags(rsa_key, c=canon))
@@ -556,16 +562,7 @@ def test_body_lengths_share_one_canonical_body(
     rsa_key: SigningKey, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two l= values with the same c= hash two prefixes of one canonical body."""
-    import oxdkim._verify.verifier as verifier_module
-
-    calls: list[object] = []
-    real = verifier_module.canonicalize_body
-
-    def counting(body: bytes, canon: object) -> bytes:
-        calls.append(canon)
-        return real(body, canon)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(verifier_module, "canonicalize_body", counting)
+    calls = _count_calls(monkeypatch, "canonicalize_body")
     signed = craft(MESSAGE, rsa_key, base_tags(rsa_key, l="5"))
     signed = craft(signed, rsa_key, base_tags(rsa_key, l="20"))
     results = Verifier(key_zone(rsa_key), clock=fixed_clock(), allow_body_length=True).verify(
