@@ -42,7 +42,8 @@ from ._keys.keystore import FileKeyStore
 from ._keys.records import DnsRecord, brand_records, records_json, render_zone
 from ._keys.ringstate import KeySlot, RingSnapshot, RolloverTimings, SlotState
 from ._keys.rollover import SlotStatus
-from ._readiness.preview import DomainReadiness, ReadinessPreview, ReadinessRun, ReadinessVerdict
+from ._readiness.preview import ReadinessPreview
+from ._readiness.values import DomainReadiness, ReadinessRun, ReadinessVerdict
 from ._signing.results import (
     DEFAULT_SIGNED_HEADERS,
     SignatureOptions,

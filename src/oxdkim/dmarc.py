@@ -81,15 +81,14 @@ from ._dmarc.record import (
     dmarc_name,
     is_dmarc_record,
 )
-from ._readiness.preview import (
-    DEFAULT_PREVIEW_CONCURRENCY,
+from ._readiness.preview import DEFAULT_PREVIEW_CONCURRENCY, ReadinessPreview
+from ._readiness.values import (
     PREVIEW_FORMAT,
     DkimOutlook,
     DkimPrediction,
     DomainReadiness,
     FinderMode,
     PreviewProgress,
-    ReadinessPreview,
     ReadinessRun,
     ReadinessVerdict,
     SigningMode,

@@ -10,7 +10,8 @@ import pytest
 
 from dnsserver import DnsServer
 from oxdkim._config import BrandConfig
-from oxdkim._readiness.preview import DomainReadiness, ReadinessPreview, ReadinessRun
+from oxdkim._readiness.preview import ReadinessPreview
+from oxdkim._readiness.values import DomainReadiness, ReadinessRun
 from oxdkim.resolvers import AsyncDnspythonResolver, DnspythonResolver, ZoneFileResolver
 
 from .scenario import CUSTOMERS, GENERIC_DOMAIN, PROVIDER_BOUNCE, T0, Customer

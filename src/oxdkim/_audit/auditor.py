@@ -21,7 +21,6 @@ import base64
 import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import cast
 
 import attrs
 
@@ -46,7 +45,7 @@ from ..exceptions import (
     RecordSyntaxError,
 )
 from ..typing import AsyncResolver, Clock, Resolver
-from .bulk import is_async_resolver, map_bounded, map_threads, run_outside_loop
+from .bulk import map_bounded, map_threads, run_many
 from .questions import Answer, Ask, Plan, answer, answer_async, ask_cname, ask_txt, run, run_async
 from .report import AuditRun
 from .values import (
@@ -720,25 +719,29 @@ class DelegationAuditor:
             ConfigurationError: A domain is invalid, ``concurrency`` is below 1, or an
                 async resolver is used from inside a running event loop.
         """
-        if is_async_resolver(resolver):
-            chosen = resolver
-            return run_outside_loop(
-                lambda: self.audit_many_async(
-                    domains,
-                    chosen,
-                    concurrency=concurrency,
-                    progress=progress,
-                ),
-                "audit_many",
-            )
+        return run_many(
+            resolver,
+            lambda chosen: self.audit_many_async(
+                domains, chosen, concurrency=concurrency, progress=progress
+            ),
+            lambda sync: self._audit_threads(domains, sync, concurrency, progress),
+            "audit_many",
+        )
+
+    def _audit_threads(
+        self,
+        domains: Iterable[str],
+        resolver: Resolver,
+        concurrency: int,
+        progress: ProgressCallback | None,
+    ) -> AuditRun:
         names = unique_domains(domains)
         classifier = self._classifier()
         started = self._clock()
-        sync = cast(Resolver, resolver)
-        memo = _SyncTxtMemo(sync)
+        memo = _SyncTxtMemo(resolver)
 
         def fetch(ask: Ask) -> Answer:
-            return memo.txt(ask.name) if ask.shared else answer(sync, None, ask)
+            return memo.txt(ask.name) if ask.shared else answer(resolver, None, ask)
 
         reports = map_threads(
             names,

@@ -7,7 +7,7 @@ import inspect
 import itertools
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from typing import Any, TypeGuard, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from ..exceptions import ConfigurationError
 from ..typing import AsyncResolver, Resolver
@@ -110,11 +110,21 @@ def run_outside_loop(start: Callable[[], Coroutine[Any, Any, _R]], what: str) ->
     )
 
 
-def is_async_resolver(resolver: Resolver | AsyncResolver) -> TypeGuard[AsyncResolver]:
+def run_many(
+    resolver: Resolver | AsyncResolver,
+    in_loop: Callable[[AsyncResolver], Coroutine[Any, Any, _R]],
+    in_threads: Callable[[Resolver], _R],
+    what: str,
+) -> _R:
     """
-    Whether a resolver handed to a bulk runner that takes either kind is asynchronous.
+    The sync bulk runners (``audit_many``, ``preview_many``), whose documented signature
+    takes either kind of resolver: an async one runs ``in_loop`` in a new event loop
+    (:func:`run_outside_loop`), a sync one ``in_threads``.
 
-    Only ``audit_many`` and ``preview_many`` ask, because their documented signature
-    takes both kinds; every other entry point is sync or async by its own name.
+    This is the one place a resolver's kind is read from the resolver (its ``txt`` is a
+    coroutine function); every other entry point is sync or async by its own name.
     """
-    return inspect.iscoroutinefunction(getattr(resolver, "txt", None))
+    if inspect.iscoroutinefunction(getattr(resolver, "txt", None)):
+        chosen = cast(AsyncResolver, resolver)
+        return run_outside_loop(lambda: in_loop(chosen), what)
+    return in_threads(cast(Resolver, resolver))

@@ -17,8 +17,7 @@ from typing import Literal, TypeAlias, TypeVar
 import attrs
 
 from .._base.answers import AddressAnswer, CnameAnswer, MxAnswer, TxtAnswer
-from .._base.sansio import drive, drive_async, relay
-from ..exceptions import DnsError
+from .._base.sansio import drive, drive_async, remembered
 from ..typing import AsyncHostResolver, AsyncResolver, HostResolver, Resolver
 
 __all__ = [
@@ -126,20 +125,8 @@ def memoized(plan: Plan[_T]) -> Plan[_T]:
     ``plan``, asking each TXT and CNAME question once: a repeated one gets the first
     answer again, or the first :class:`~oxdkim.exceptions.DnsError` raised again.
     """
-    answers: dict[tuple[str, str], Answer | DnsError] = {}
+    return remembered(plan, _txt_or_cname)
 
-    def ask(question: Ask) -> Plan[Answer]:
-        if question.kind not in ("TXT", "CNAME"):
-            return (yield question)
-        key = (question.kind, question.name)
-        if key not in answers:
-            try:
-                answers[key] = yield question
-            except DnsError as exc:
-                answers[key] = exc
-        hit = answers[key]
-        if isinstance(hit, DnsError):
-            raise hit
-        return hit
 
-    return relay(plan, ask)
+def _txt_or_cname(question: Ask) -> tuple[str, str] | None:
+    return (question.kind, question.name) if question.kind in ("TXT", "CNAME") else None

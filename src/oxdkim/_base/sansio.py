@@ -11,12 +11,12 @@ is the model.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable, Generator, Hashable
 from typing import Generic, TypeVar
 
 from ..exceptions import DnsError
 
-__all__ = ["drive", "drive_async", "relay"]
+__all__ = ["drive", "drive_async", "relay", "remembered"]
 
 _Q = TypeVar("_Q")
 _A = TypeVar("_A")
@@ -100,3 +100,29 @@ def relay(
         else:
             step.answer(answer)
     return step.result
+
+
+def remembered(
+    plan: Generator[_Q, _A, _R], key: Callable[[_Q], Hashable | None]
+) -> Generator[_Q, _A, _R]:
+    """
+    ``plan``, asking once each question whose ``key`` is not ``None``: a repeat gets the
+    first answer again, or the first :class:`~oxdkim.exceptions.DnsError` raised again.
+    """
+    answers: dict[Hashable, _A | DnsError] = {}
+
+    def ask(question: _Q) -> Generator[_Q, _A, _A]:
+        known = key(question)
+        if known is None:
+            return (yield question)
+        if known not in answers:
+            try:
+                answers[known] = yield question
+            except DnsError as exc:
+                answers[known] = exc
+        hit = answers[known]
+        if isinstance(hit, DnsError):
+            raise hit
+        return hit
+
+    return relay(plan, ask)

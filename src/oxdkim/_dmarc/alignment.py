@@ -32,7 +32,7 @@ import attrs
 
 from .._base.answers import DnsStatus, TxtAnswer
 from .._base.domains import DomainSyntaxError, is_subdomain
-from .._base.sansio import drive, drive_async, relay
+from .._base.sansio import drive, drive_async, relay, remembered
 from ..exceptions import ConfigurationError, DnsError, DnsTempError
 from ..typing import AsyncOrgDomainFinder, AsyncResolver, OrgDomainFinder, Resolver
 from .orgdomain import (
@@ -815,6 +815,22 @@ def _rfc7489(finder: object) -> bool:
     return getattr(finder, "method", None) is OrgDomainMethod.PUBLIC_SUFFIX_LIST
 
 
+def _txt_name(request: _Request) -> str | None:
+    return request.name if isinstance(request, _Txt) else None
+
+
+def _plan(
+    from_domain: str | Sequence[str] | None,
+    dkim: Iterable[DkimInput],
+    spf: SpfCheck | None,
+    finder: object,
+) -> Generator[_Request, _Answer, DmarcResult]:
+    """One evaluation's plan, asking each TXT name once (errors included)."""
+    claims = _claims(dkim, spf)
+    plan = _evaluate(_authors(from_domain), claims, finder is None, _rfc7489(finder))
+    return remembered(plan, _txt_name)
+
+
 class DmarcAlignment:
     """
     Evaluate DMARC for a message's identities through a :class:`~oxdkim.typing.Resolver`.
@@ -866,29 +882,14 @@ class DmarcAlignment:
             ConfigurationError: A ``dkim`` item is neither a string nor has ``.domain``,
                 or ``spf`` is not an :class:`SpfCheck`.
         """
-        memo: dict[str, TxtAnswer | DnsError] = {}
-
-        def txt(name: str) -> TxtAnswer:
-            if name not in memo:
-                try:
-                    memo[name] = self._resolver.txt(name)
-                except DnsError as exc:
-                    memo[name] = exc
-            hit = memo[name]
-            if isinstance(hit, DnsError):
-                raise hit
-            return hit
 
         def fetch(request: _Request) -> _Answer:
             if isinstance(request, _Txt):
-                return txt(request.name)
+                return self._resolver.txt(request.name)
             assert self._finder is not None
             return self._finder.find(request.domain)
 
-        plan = _evaluate(
-            _authors(from_domain), _claims(dkim, spf), self._finder is None, _rfc7489(self._finder)
-        )
-        return drive(plan, fetch)
+        return drive(_plan(from_domain, dkim, spf, self._finder), fetch)
 
 
 class AsyncDmarcAlignment:
@@ -906,26 +907,11 @@ class AsyncDmarcAlignment:
         spf: SpfCheck | None = None,
     ) -> DmarcResult:
         """DMARC result for one message; see :meth:`DmarcAlignment.evaluate`."""
-        memo: dict[str, TxtAnswer | DnsError] = {}
-
-        async def txt(name: str) -> TxtAnswer:
-            if name not in memo:
-                try:
-                    memo[name] = await self._resolver.txt(name)
-                except DnsError as exc:
-                    memo[name] = exc
-            hit = memo[name]
-            if isinstance(hit, DnsError):
-                raise hit
-            return hit
 
         async def fetch(request: _Request) -> _Answer:
             if isinstance(request, _Txt):
-                return await txt(request.name)
+                return await self._resolver.txt(request.name)
             assert self._finder is not None
             return await self._finder.find(request.domain)
 
-        plan = _evaluate(
-            _authors(from_domain), _claims(dkim, spf), self._finder is None, _rfc7489(self._finder)
-        )
-        return await drive_async(plan, fetch)
+        return await drive_async(_plan(from_domain, dkim, spf, self._finder), fetch)

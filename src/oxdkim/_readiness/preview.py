@@ -30,7 +30,7 @@ from typing import cast
 import attrs
 
 from .._audit.auditor import DEFAULT_MIN_TTL, DelegationAuditor, audit_plan
-from .._audit.bulk import is_async_resolver, map_bounded, map_threads, run_outside_loop
+from .._audit.bulk import map_bounded, map_threads, run_many
 from .._audit.questions import Plan, ask_txt, memoized, run, run_async
 from .._audit.spf import SpfAnalysis, spf_plan
 from .._audit.values import DelegationVerdict, DomainReport, Severity
@@ -61,7 +61,6 @@ from ..typing import (
     Resolver,
 )
 from .values import (
-    PREVIEW_FORMAT,
     DkimOutlook,
     DkimPrediction,
     DomainReadiness,
@@ -72,27 +71,10 @@ from .values import (
     SigningMode,
     SigningPrediction,
     SpfPrediction,
-    dmarc_result_json,
     policy_words,
 )
 
-__all__ = [
-    "DEFAULT_PREVIEW_CONCURRENCY",
-    "PREVIEW_FORMAT",
-    "DkimOutlook",
-    "DkimPrediction",
-    "DomainReadiness",
-    "FinderMode",
-    "PreviewProgress",
-    "ReadinessPreview",
-    "ReadinessRun",
-    "ReadinessVerdict",
-    "SigningMode",
-    "SigningPrediction",
-    "SpfPrediction",
-    "dmarc_result_json",
-    "policy_words",
-]
+__all__ = ["DEFAULT_PREVIEW_CONCURRENCY", "ReadinessPreview"]
 
 DEFAULT_PREVIEW_CONCURRENCY = 32
 """Domains previewed at the same time in a bulk run."""
@@ -650,24 +632,34 @@ class ReadinessPreview:
             ConfigurationError: A domain is invalid, ``concurrency`` is below 1, or an
                 async resolver is used from inside a running event loop.
         """
-        if is_async_resolver(resolver):
-            chosen = resolver
-            return run_outside_loop(
-                lambda: self.preview_many_async(
-                    domains,
-                    chosen,
-                    concurrency=concurrency,
-                    progress=progress,
-                    hosts=cast("AsyncHostResolver | None", hosts),
-                ),
-                "preview_many",
-            )
-        sync = cast(Resolver, resolver)
+        return run_many(
+            resolver,
+            lambda chosen: self.preview_many_async(
+                domains,
+                chosen,
+                concurrency=concurrency,
+                progress=progress,
+                hosts=cast("AsyncHostResolver | None", hosts),
+            ),
+            lambda sync: self._preview_threads(
+                domains, sync, concurrency, progress, cast("HostResolver | None", hosts)
+            ),
+            "preview_many",
+        )
+
+    def _preview_threads(
+        self,
+        domains: Iterable[str],
+        resolver: Resolver,
+        concurrency: int,
+        progress: PreviewProgress | None,
+        hosts: HostResolver | None,
+    ) -> ReadinessRun:
         names = unique_domains(domains)
         started = self._clock()
         results = map_threads(
             names,
-            lambda name: self.preview(name, sync, hosts=cast("HostResolver | None", hosts)),
+            lambda name: self.preview(name, resolver, hosts=hosts),
             concurrency,
             progress,
             thread_name="oxdkim-preview",

@@ -28,7 +28,7 @@ from .._dmarc.alignment import (
     SpfResult,
 )
 from .._dmarc.orgdomain import ComparingFinder, PslFinder, TreeWalkFinder, normalize_dmarc_domain
-from .._readiness.preview import FinderMode, dmarc_result_json, policy_words
+from .._readiness.values import FinderMode, dmarc_result_json, policy_words
 from .._verify.verifier import Verifier, VerifyResult
 from ..exceptions import ConfigurationError, DnsError, FromHeaderError, MessageProblem
 from ..typing import OrgDomainFinder, Resolver

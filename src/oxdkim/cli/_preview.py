@@ -16,13 +16,8 @@ from typing import Any, TextIO
 
 from .._config import Config
 from .._dmarc.orgdomain import PslFinder
-from .._readiness.preview import (
-    DEFAULT_PREVIEW_CONCURRENCY,
-    ReadinessPreview,
-    ReadinessRun,
-    ReadinessVerdict,
-)
-from .._readiness.values import PREVIEW_FORMAT
+from .._readiness.preview import DEFAULT_PREVIEW_CONCURRENCY, ReadinessPreview
+from .._readiness.values import PREVIEW_FORMAT, ReadinessRun, ReadinessVerdict
 from ..typing import AsyncHostResolver
 from ._common import (
     EXIT_FAILED,
