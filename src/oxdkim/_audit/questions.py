@@ -36,6 +36,7 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
+_A = TypeVar("_A", TxtAnswer, CnameAnswer, MxAnswer, AddressAnswer)
 
 
 @attrs.frozen
@@ -56,32 +57,30 @@ Answer: TypeAlias = "TxtAnswer | CnameAnswer | MxAnswer | AddressAnswer"
 Plan: TypeAlias = Generator[Ask, Answer, _T]
 
 
+def _asked(question: Ask, kind: type[_A]) -> Plan[_A]:
+    reply = yield question
+    assert isinstance(reply, kind)
+    return reply
+
+
 def ask_txt(name: str, *, shared: bool = False) -> Plan[TxtAnswer]:
     """Ask for the TXT records of ``name``."""
-    reply = yield Ask("TXT", name, shared)
-    assert isinstance(reply, TxtAnswer)
-    return reply
+    return _asked(Ask("TXT", name, shared), TxtAnswer)
 
 
 def ask_cname(name: str) -> Plan[CnameAnswer]:
     """Ask for the CNAME of ``name``."""
-    reply = yield Ask("CNAME", name)
-    assert isinstance(reply, CnameAnswer)
-    return reply
+    return _asked(Ask("CNAME", name), CnameAnswer)
 
 
 def ask_mx(name: str) -> Plan[MxAnswer]:
     """Ask for the MX records of ``name``."""
-    reply = yield Ask("MX", name)
-    assert isinstance(reply, MxAnswer)
-    return reply
+    return _asked(Ask("MX", name), MxAnswer)
 
 
 def ask_addresses(name: str) -> Plan[AddressAnswer]:
     """Ask for the addresses of ``name``."""
-    reply = yield Ask("ADDRESSES", name)
-    assert isinstance(reply, AddressAnswer)
-    return reply
+    return _asked(Ask("ADDRESSES", name), AddressAnswer)
 
 
 def answer(resolver: Resolver, hosts: HostResolver | None, ask: Ask) -> Answer:
