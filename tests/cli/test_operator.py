@@ -17,7 +17,7 @@ from audit.scenario import RING, zones
 from oxdkim import FileKeyStore
 from oxdkim.cli import main
 from oxdkim.cli._progress import ProgressBar, wanted
-from preview.scenario import write_world
+from readiness.scenario import write_world
 
 BINARY = bytes(range(0xE6, 0xFF)) + b"\x00zone"
 
