@@ -33,7 +33,7 @@ from oxdkim._dmarc.orgdomain import (
 )
 from oxdkim._dmarc.record import AlignmentMode, OrgDomainMethod, Policy
 from oxdkim._verify.verifier import DkimResult
-from oxdkim.resolvers import InMemoryZone, ZoneFileResolver
+from oxdkim.resolvers import ZoneFileResolver
 
 from .helpers import PSL_SNAPSHOT, as_async, load_cases, recording, zone
 
@@ -634,31 +634,3 @@ def test_strict_alignment_implies_relaxed(
     strict, relaxed = verdicts
     assert relaxed or not strict
     assert strict == (author == other)
-
-
-@pytest.mark.parametrize("asynchronous", [False, True])
-@pytest.mark.parametrize(
-    ("identity", "verdict"),
-    [
-        ("news.example.com", DmarcVerdict.PASS),  # identical: aligned in every mode
-        ("NEWS.example.com.", DmarcVerdict.PASS),
-        ("example.com", DmarcVerdict.TEMPERROR),  # relaxed only: com's record may say adkim=s
-    ],
-)
-def test_a_failure_above_a_parent_record_decides_only_what_it_can_change(
-    identity: str, verdict: DmarcVerdict, asynchronous: bool
-) -> None:
-    """
-    From news.example.com, its policy in example.com's record, _dmarc.com failing: which
-    record applies is unknown (com's record could be the organizational domain's), but an
-    authenticated identifier equal to the Author Domain passes whatever com would answer.
-    """
-    zone = InMemoryZone({"_dmarc.example.com": "v=DMARC1; p=reject"}, failing=["_dmarc.com"])
-    if asynchronous:
-        result = asyncio.run(
-            AsyncDmarcAlignment(zone.as_async()).evaluate("news.example.com", dkim=[identity])
-        )
-    else:
-        result = DmarcAlignment(zone).evaluate("news.example.com", dkim=[identity])
-    assert verdict is result.verdict
-    assert result.policy is None  # the applied record is not known: no policy reported

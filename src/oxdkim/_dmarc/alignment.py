@@ -615,29 +615,6 @@ def _discover(
     return _Policy(None, lookups=tuple(lookups))
 
 
-def _passes_whatever_the_policy(author: str, claims: list[_Claim], state: _Evaluation) -> bool:
-    """
-    Whether DMARC passes in every world the failed queries allow: an authenticated
-    identifier equal to the Author Domain (aligned in strict and relaxed mode alike), and
-    a usable record met on the walk (some record then applies, whatever the failed names
-    would answer: the walk can only find more, or choose another, usable record).
-    """
-    known = state.known.get(author)
-    if known is None or not any(
-        lookup.record is not None and lookup.record.usable for lookup in known.lookups
-    ):
-        return False
-    for claim in claims:
-        if not claim.passing or claim.domain is None:
-            continue
-        try:
-            if normalize_dmarc_domain(claim.domain) == author:
-                return True
-        except DomainSyntaxError:
-            continue
-    return False
-
-
 def _verdict(identifiers: tuple[IdentifierAlignment, ...]) -> tuple[DmarcVerdict, DmarcReason]:
     """One aligned identifier passes; an open question decides only when none does."""
     if any(i.aligned for i in identifiers):
@@ -664,12 +641,6 @@ def _evaluate_author(
         found = yield from _discover(author, own, state)
     except DnsError as exc:
         verdict, reason = _error_verdict(exc)
-        if verdict is DmarcVerdict.TEMPERROR and _passes_whatever_the_policy(author, claims, state):
-            # The walk above the Author Domain failed, so which record applies is unknown;
-            # but an identifier that is the Author Domain itself aligns in every mode, and
-            # a usable record applies whatever the failed names say: the verdict is pass.
-            # The policy is not known, so none is reported.
-            return DmarcResult(DmarcVerdict.PASS, DmarcReason.ALIGNED, author, state.author_org)
         return DmarcResult(verdict, reason, author, state.author_org)
     record = found.lookup.record if found.lookup is not None else None
     usable = record if record is not None and record.usable else None
