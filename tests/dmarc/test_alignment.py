@@ -33,7 +33,7 @@ from oxdkim._dmarc.orgdomain import (
 )
 from oxdkim._dmarc.record import AlignmentMode, OrgDomainMethod, Policy
 from oxdkim._verify.verifier import DkimResult
-from oxdkim.resolvers import ZoneFileResolver
+from oxdkim.resolvers import InMemoryZone, ZoneFileResolver
 
 from .helpers import PSL_SNAPSHOT, as_async, load_cases, recording, zone
 
@@ -634,3 +634,16 @@ def test_strict_alignment_implies_relaxed(
     strict, relaxed = verdicts
     assert relaxed or not strict
     assert strict == (author == other)
+
+
+def test_a_failure_above_a_parent_record_stays_temperror_even_for_an_identical_domain() -> None:
+    """
+    From news.example.com, its policy in example.com's record, _dmarc.com failing, DKIM
+    by news.example.com itself: temperror, not pass. The failed name may hold a record
+    with psd=n and an unusable policy, which would then be the one that applies
+    (permerror); the property test in test_temperror_property.py found this when a pass
+    was tried here.
+    """
+    zone = InMemoryZone({"_dmarc.example.com": "v=DMARC1; p=reject"}, failing=["_dmarc.com"])
+    result = DmarcAlignment(zone).evaluate("news.example.com", dkim=["news.example.com"])
+    assert DmarcVerdict.TEMPERROR is result.verdict
