@@ -18,6 +18,7 @@ bounded whatever its size.
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import os
 import re
@@ -25,6 +26,7 @@ from collections.abc import Callable, Sequence
 
 import attrs
 
+from .._base.files import shown
 from ..exceptions import ConfigurationError
 
 CRLF = b"\r\n"
@@ -52,20 +54,32 @@ class Canonicalization:
         Raises:
             ConfigurationError: Not one or two known algorithm names.
         """
-        parts = value.strip().lower().split("/")
-        if len(parts) == 1:
-            parts.append("simple")
-        try:
-            if len(parts) != 2:
-                raise ValueError(value)
-            return cls(Canon(parts[0].strip()), Canon(parts[1].strip()))
-        except ValueError:
-            raise ConfigurationError(
-                f"invalid canonicalization {value!r}; use simple or relaxed, e.g. relaxed/relaxed"
-            ) from None
+        if len(value) <= 32:
+            return _parse_short(value)
+        return _parse_canonicalization(value)
 
     def __str__(self) -> str:
         return f"{self.header.value}/{self.body.value}"
+
+
+def _parse_canonicalization(value: str) -> Canonicalization:
+    parts = value.strip().lower().split("/")
+    if len(parts) == 1:
+        parts.append("simple")
+    try:
+        if len(parts) != 2:
+            raise ValueError(value)
+        return Canonicalization(Canon(parts[0].strip()), Canon(parts[1].strip()))
+    except ValueError:
+        raise ConfigurationError(
+            f"invalid canonicalization {shown(value, what='value')}; "
+            "use simple or relaxed, e.g. relaxed/relaxed"
+        ) from None
+
+
+# A verifier meets a handful of short c= spellings again and again; longer ones (a
+# signature's c= is the sender's text) are parsed each time, so the cache stays small.
+_parse_short = functools.lru_cache(maxsize=64)(_parse_canonicalization)
 
 
 def normalize_newlines(data: bytes) -> bytes:
