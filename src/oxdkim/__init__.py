@@ -12,12 +12,8 @@ from ._audit.spf import SpfAnalysis, analyze_spf
 from ._audit.values import DelegationVerdict, DomainReport, Problem, ProblemCode
 from ._base.answers import AddressAnswer, CnameAnswer, DnsStatus, MxAnswer, TxtAnswer
 from ._base.exports import claim as _claim
-from ._config import (
-    BrandConfig,
-    Config,
-    load_config,
-    signer_from_config,
-)
+from ._config.file import Config, load_config, signer_from_config
+from ._config.values import BrandConfig
 from ._dkim.canon import Canon, Canonicalization
 from ._dkim.crypto import Algorithm, SigningKey
 from ._dkim.message import MessageLimits

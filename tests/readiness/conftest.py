@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from dnsserver import DnsServer
-from oxdkim._config import BrandConfig, load_config
+from oxdkim import load_config
+from oxdkim._config.values import BrandConfig
 from oxdkim._readiness.preview import ReadinessPreview
 from oxdkim.resolvers import ZoneFileResolver
 

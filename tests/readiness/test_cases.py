@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from oxdkim import FileKeyStore, KeySlot, SlotState
-from oxdkim._config import BrandConfig, load_config
+from oxdkim import FileKeyStore, KeySlot, SlotState, load_config
+from oxdkim._config.values import BrandConfig
 from oxdkim._keys.records import render_zone
 from oxdkim._readiness.preview import ReadinessPreview
 from oxdkim.exceptions import ConfigurationError, KeyStoreError

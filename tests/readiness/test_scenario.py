@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from dnsserver import DnsServer
-from oxdkim._config import BrandConfig
+from oxdkim._config.values import BrandConfig
 from oxdkim._readiness.preview import ReadinessPreview
 from oxdkim._readiness.values import DomainReadiness, ReadinessRun
 from oxdkim.resolvers import AsyncDnspythonResolver, DnspythonResolver, ZoneFileResolver

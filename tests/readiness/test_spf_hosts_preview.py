@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from dnsserver import DnsServer, make_zone
-from oxdkim._config import BrandConfig
+from oxdkim._config.values import BrandConfig
 from oxdkim._readiness.preview import ReadinessPreview
 from oxdkim.cli import main
 from oxdkim.dmarc import SpfResult, analyze_spf, analyze_spf_async

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from oxdkim import DelegationAuditor
 from oxdkim._base.answers import AddressAnswer, CnameAnswer, MxAnswer, TxtAnswer
-from oxdkim._config import BrandConfig
+from oxdkim._config.values import BrandConfig
 from oxdkim._readiness.preview import ReadinessPreview
 from oxdkim.resolvers import InMemoryZone
 

@@ -37,7 +37,8 @@ from .._audit.values import DelegationVerdict, DomainReport, Severity
 from .._base.clock import utc_now
 from .._base.domains import DomainSyntaxError, checked_domain, normalize_domain, unique_domains
 from .._base.sansio import relay
-from .._config import BrandConfig, _at, _passphrase
+from .._config.build import _at, _passphrase
+from .._config.values import BrandConfig
 from .._dmarc.alignment import (
     AlignmentReason,
     DmarcReason,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from .._config import BrandConfig, Config, load_config
+from .._config.file import Config, load_config
+from .._config.values import BrandConfig
 from ._common import check_text_files
 
 

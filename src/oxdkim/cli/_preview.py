@@ -14,7 +14,7 @@ import types
 from pathlib import Path
 from typing import Any, TextIO
 
-from .._config import Config
+from .._config.file import Config
 from .._dmarc.orgdomain import PslFinder
 from .._readiness.preview import DEFAULT_PREVIEW_CONCURRENCY, ReadinessPreview
 from .._readiness.values import PREVIEW_FORMAT, ReadinessRun, ReadinessVerdict

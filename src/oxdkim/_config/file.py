@@ -1,5 +1,5 @@
 """
-Brand configuration: one TOML file describes the brands, their modes, keys, tenants and
+The configuration file: one TOML file describes the brands, their modes, keys, tenants and
 per-domain overrides, and builds a ready :class:`~oxdkim.Signer` in one call.
 
 Validation collects every problem with its place in the file (``brands.acme.tenants.t1[2]``)
@@ -8,99 +8,41 @@ instead of stopping at the first, so an operator fixes a file in one pass.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
-import re
 import tomllib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, cast
 
 import attrs
 
-from ._base.domains import DomainSyntaxError, normalize_domain, normalize_selector
-from ._base.files import is_path, looks_like_key_text, shown, shown_path
-from ._dkim.canon import Canonicalization
-from ._dkim.crypto import RSA_ABSOLUTE_MIN_BITS, RSA_DEFAULT_MIN_BITS, SigningKey
-from ._dns.dnspython import parse_nameserver
-from ._keys.keyring import KeyRing
-from ._keys.keystore import FileKeyStore
-from ._signing.policies import (
-    DefaultGenericPolicy,
-    DomainOwnership,
-    LegacyBrandPolicy,
-    PerDomainPolicy,
-    RefusePolicy,
-    TenantGuard,
+from .._base.domains import DomainSyntaxError, normalize_domain, normalize_selector
+from .._base.files import is_path, looks_like_key_text, shown, shown_path
+from .._dkim.canon import Canonicalization
+from .._dkim.crypto import RSA_ABSOLUTE_MIN_BITS, RSA_DEFAULT_MIN_BITS
+from .._dns.dnspython import parse_nameserver
+from .._signing.results import DEFAULT_SIGNED_HEADERS, MAX_EXPIRES_IN, SignatureOptions
+from .._signing.signer import Signer
+from ..exceptions import ConfigFileError, ConfigProblem, ConfigurationError
+from ..typing import SigningPolicy
+from .build import build_policy
+from .values import (
+    ENV_NAME,
+    FALLBACKS,
+    MAX_RSA_BITS,
+    MAX_TIMEOUT,
+    MODES,
+    OVERRIDES,
+    BrandConfig,
+    ResolverConfig,
 )
-from ._signing.results import DEFAULT_SIGNED_HEADERS, MAX_EXPIRES_IN, SignatureOptions
-from ._signing.signer import Signer
-from .exceptions import ConfigFileError, ConfigProblem, ConfigurationError, OxDkimError
-from .typing import SigningPolicy
-
-MODES = ("generic", "legacy")
-OVERRIDES = ("generic", "legacy", "refuse")
-FALLBACKS = ("generic", "refuse")
-MAX_RSA_BITS = 16384
-"""The largest ``min_rsa_bits``: above it no key oxdkim can make would load."""
-MAX_TIMEOUT = 300.0
-"""The longest ``resolver.timeout`` in seconds."""
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 def _name(key: object) -> str:
     """A table key for a place in the file, unless it may be key material."""
     text = str(key)
     return text if not looks_like_key_text(text) else f"<{len(text)} characters, not shown>"
-
-
-@attrs.frozen
-class ResolverConfig:
-    """How oxdkim reads DNS: name servers, or zone files for offline work."""
-
-    nameservers: tuple[str, ...] | None = None
-    timeout: float = 5.0
-    zone_files: tuple[Path, ...] = ()
-
-
-@attrs.frozen
-class BrandConfig:
-    """One brand, validated. Paths are absolute (resolved against the file's folder)."""
-
-    name: str
-    mode: str
-    generic_domain: str | None
-    generic_selector: str | None
-    generic_key: Path | None
-    key_host: str | None
-    ring: Path | None
-    fallback: str
-    spf_include: str | None
-    mail_from: str | None
-    tenants: Mapping[str, tuple[str, ...]]
-    domains: Mapping[str, str]
-    options: SignatureOptions
-    min_rsa_bits: int
-    passphrase_env: str | None
-
-    def mail_from_domain(self, domain: str) -> str | None:
-        """
-        The MAIL FROM (bounce) domain used for mail from ``domain``: the configured
-        ``mail_from``, where ``{domain}`` stands for the customer domain.
-        """
-        return self.mail_from.replace("{domain}", domain) if self.mail_from else None
-
-    @property
-    def legacy_domains(self) -> tuple[str, ...]:
-        """Every tenant domain that signs aligned (by default or by override)."""
-        found = []
-        for domains in self.tenants.values():
-            for domain in domains:
-                mode = self.domains.get(domain, self.mode)
-                if mode == "legacy":
-                    found.append(domain)
-        return tuple(found)
 
 
 class _Checker:
@@ -257,7 +199,7 @@ def _brand(check: _Checker, name: str, table: Any, base: Path) -> BrandConfig | 
         )
         bits = None
     passphrase_env = check.get(table, "passphrase_env", place, str)
-    if passphrase_env is not None and not _ENV_NAME.match(passphrase_env):
+    if passphrase_env is not None and not ENV_NAME.match(passphrase_env):
         check.problem(
             f"{place}.passphrase_env",
             "must name an environment variable (letters, digits and _), never hold the "
@@ -417,82 +359,6 @@ class Config:
     def signer(self, name: str | None = None) -> Signer:
         """Build a ready :class:`~oxdkim.Signer` for the brand."""
         return Signer(self.policy(name))
-
-
-def _passphrase(brand: BrandConfig) -> bytes | None:
-    if brand.passphrase_env is None:
-        return None
-    value = os.environ.get(brand.passphrase_env)
-    if value is None:
-        raise ConfigurationError(
-            f"brands.{brand.name}.passphrase_env: environment variable "
-            f"{brand.passphrase_env} is not set"
-        )
-    return value.encode()
-
-
-@contextlib.contextmanager
-def _at(place: str) -> Iterator[None]:
-    """Re-raise key and ring loading errors with their place in the file."""
-    try:
-        yield
-    except OxDkimError as exc:
-        raise ConfigurationError(f"{place}: {exc}") from exc
-
-
-def build_policy(brand: BrandConfig) -> SigningPolicy:
-    """
-    The brand's policy: a per-domain table over the brand default, inside a tenant guard.
-
-    Raises:
-        ConfigurationError: A key file or the ring cannot be loaded (the message names the
-            setting and the file).
-    """
-    passphrase = _passphrase(brand)
-    generic: SigningPolicy | None = None
-    if brand.generic_key is not None:
-        if brand.generic_domain is None or brand.generic_selector is None:
-            raise ConfigurationError(
-                f"brands.{brand.name}: generic_key needs generic_domain and generic_selector"
-            )
-        with _at(f"brands.{brand.name}.generic_key"):
-            key = SigningKey.from_file(
-                brand.generic_key, password=passphrase, min_rsa_bits=brand.min_rsa_bits
-            )
-        generic = DefaultGenericPolicy(
-            brand.generic_domain, brand.generic_selector, key, brand.options
-        )
-    ownership = DomainOwnership.from_tenants(brand.tenants)
-    legacy: SigningPolicy | None = None
-    if brand.ring is not None:
-        store = FileKeyStore(brand.ring, passphrase=passphrase, min_rsa_bits=brand.min_rsa_bits)
-        with _at(f"brands.{brand.name}.ring"):
-            ring = KeyRing.open(store)
-        legacy = LegacyBrandPolicy(
-            ring,
-            ownership,
-            brand.options,
-            fallback=generic if brand.fallback == "generic" else None,
-        )
-    chosen = {"generic": generic, "legacy": legacy}
-    default = chosen[brand.mode]
-    if default is None:
-        raise ConfigurationError(f"brands.{brand.name}: mode {brand.mode} is not configured")
-    overrides: dict[str, SigningPolicy] = {}
-    for domain, mode in brand.domains.items():
-        policy = (
-            RefusePolicy("signing is disabled for this domain")
-            if mode == "refuse"
-            else chosen[mode]
-        )
-        if policy is None:
-            raise ConfigurationError(
-                f'brands.{brand.name}.domains."{domain}": {mode} is not configured'
-            )
-        overrides[domain] = policy
-    routed: SigningPolicy = PerDomainPolicy(default, overrides) if overrides else default
-    fallback = generic if brand.fallback == "generic" else None
-    return TenantGuard(routed, ownership, fallback=fallback)
 
 
 def load_config(path: str | os.PathLike[str]) -> Config:

@@ -1,0 +1,1 @@
+"""Configuration: the TOML file, its validated values, and the policies built from them."""
