@@ -27,12 +27,10 @@ import json
 import os
 import stat
 import time
-from collections.abc import Hashable, Iterator
-from datetime import datetime, timedelta
+from collections.abc import Hashable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .._base.clock import iso
 from .._base.files import (
     atomic_write,
     is_path,
@@ -43,11 +41,11 @@ from .._base.files import (
     shown,
     shown_path,
 )
-from .._dkim.crypto import RSA_DEFAULT_MIN_BITS, Algorithm, SigningKey
-from ..exceptions import ConfigurationError, KeyLoadError, KeyStoreError
-from .ringstate import KeySlot, RingSnapshot, RolloverTimings, SlotState
+from .._dkim.crypto import RSA_DEFAULT_MIN_BITS, SigningKey
+from ..exceptions import ConfigurationError, KeyStoreError
+from .ringjson import snapshot_of, state_of
+from .ringstate import KeySlot, RingSnapshot
 
-SCHEMA_VERSION = 1
 _STATE = "ring.json"
 _KEYS = "keys"
 _LOCK = ".lock"
@@ -98,18 +96,6 @@ def _unsafe_ancestor(directory: Path) -> str | None:
                 f"(mode {mode:04o}); they could replace the ring: run chmod go-w on it"
             )
     return None
-
-
-def _parse_time(value: Any, where: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise KeyStoreError(f"{where}: invalid timestamp {value!r}") from None
-    if moment.tzinfo is None:
-        raise KeyStoreError(f"{where}: timestamp {value!r} has no time zone")
-    return moment
 
 
 class FileKeyStore:
@@ -261,41 +247,16 @@ class FileKeyStore:
         keys_dir = self.directory / _KEYS
         try:
             keys_dir.mkdir(mode=0o700, exist_ok=True)
-            slots = []
             keep: set[str] = set()
-            for slot in snapshot.slots:
-                entry: dict[str, Any] = {
-                    "selector": slot.selector,
-                    "state": slot.state.value,
-                    "since": iso(slot.since),
-                    "published_at": iso(slot.published_at),
-                    "published_ttl": slot.published_ttl,
-                    "dual_sign_until": iso(slot.dual_sign_until),
-                    "key_file": None,
-                    "fingerprint": None,
-                }
-                if slot.key is not None:
-                    path = self._key_path(slot, slot.key)
-                    if not path.exists():
-                        atomic_write(path, slot.key.private_pem(password=self._passphrase))
-                    entry["key_file"] = f"{_KEYS}/{path.name}"
-                    entry["fingerprint"] = slot.key.fingerprint
-                    keep.add(path.name)
-                slots.append(entry)
-            timings = snapshot.timings
-            state = {
-                "schema": SCHEMA_VERSION,
-                "algorithm": snapshot.algorithm.value,
-                "key_host": snapshot.key_host,
-                "generation": snapshot.generation,
-                "timings": {
-                    "record_ttl": timings.record_ttl.total_seconds(),
-                    "negative_ttl": timings.negative_ttl.total_seconds(),
-                    "retention": timings.retention.total_seconds(),
-                    "dual_sign": timings.dual_sign.total_seconds(),
-                },
-                "slots": slots,
-            }
+
+            def key_file(slot: KeySlot, key: SigningKey) -> dict[str, Any]:
+                path = self._key_path(slot, key)
+                if not path.exists():
+                    atomic_write(path, key.private_pem(password=self._passphrase))
+                keep.add(path.name)
+                return {"key_file": f"{_KEYS}/{path.name}"}
+
+            state = state_of(snapshot, key_file)
             atomic_write(self.state_path, json.dumps(state, indent=2).encode() + b"\n")
             for path in keys_dir.glob("*.pem"):
                 if path.name not in keep:
@@ -360,50 +321,20 @@ class FileKeyStore:
         except (ValueError, TypeError) as exc:
             raise KeyStoreError(f"{self.state_path} is not valid JSON ({exc})") from None
         where = str(self.state_path)
-        if state.get("schema") != SCHEMA_VERSION:
-            raise KeyStoreError(
-                f"{where}: schema {state.get('schema')!r} is not {SCHEMA_VERSION}; "
-                "upgrade oxdkim or migrate the ring"
-            )
-        try:
-            timings = RolloverTimings(
-                **{k: timedelta(seconds=float(v)) for k, v in state["timings"].items()}
-            )
-            slots = tuple(self._load_slot(entry, where) for entry in state["slots"])
-            return RingSnapshot(
-                Algorithm(state["algorithm"]),
-                slots,
-                state.get("key_host"),
-                timings,
-                int(state["generation"]),
-            )
-        except (
-            KeyError,
-            TypeError,
-            ValueError,
-            AttributeError,  # a JSON value of the wrong kind (a list where an object goes)
-            OverflowError,  # a duration too large for timedelta
-            ConfigurationError,
-        ) as exc:
-            if isinstance(exc, KeyLoadError):
-                raise
-            raise KeyStoreError(f"{where}: invalid ring state ({exc})") from None
 
-    def _load_slot(self, entry: dict[str, Any], where: str) -> KeySlot:
-        key = None
-        if entry.get("key_file"):
-            key = self._load_key(
-                self._named_key_path(entry["key_file"], where), entry.get("fingerprint")
-            )
-        return KeySlot(
-            entry["selector"],
-            key,
-            SlotState(entry["state"]),
-            _parse_time(entry.get("since"), where),
-            _parse_time(entry.get("published_at"), where),
-            entry.get("published_ttl"),
-            _parse_time(entry.get("dual_sign_until"), where),
-        )
+        def key_of(entry: Mapping[str, Any]) -> SigningKey | None:
+            if not entry.get("key_file"):
+                return None
+            path = self._named_key_path(entry["key_file"], where)
+            key = self._load_key(path)
+            if entry.get("fingerprint") not in (None, key.fingerprint):
+                raise KeyStoreError(
+                    f"{path} holds key {key.fingerprint}, but the ring state names "
+                    f"{entry['fingerprint']}"
+                )
+            return key
+
+        return snapshot_of(state, where, key_of)
 
     def _named_key_path(self, name: object, where: str) -> Path:
         """The key file a state names; only ``keys/<file>.pem`` inside this directory."""
@@ -412,7 +343,7 @@ class FileKeyStore:
             raise KeyStoreError(f"{where}: key_file {name!r} is not keys/<name>.pem")
         return self.directory / _KEYS / parts[1]
 
-    def _load_key(self, path: Path, fingerprint: str | None) -> SigningKey:
+    def _load_key(self, path: Path) -> SigningKey:
         try:
             self._checked(path.parent)
         except FileNotFoundError:
@@ -420,9 +351,4 @@ class FileKeyStore:
         # A missing key file raises FileNotFoundError: load() retries, as a concurrent
         # rotation may have replaced it.
         self._checked(path, private=True)
-        key = SigningKey.from_file(path, password=self._passphrase, min_rsa_bits=self.min_rsa_bits)
-        if fingerprint is not None and key.fingerprint != fingerprint:
-            raise KeyStoreError(
-                f"{path} holds key {key.fingerprint}, but the ring state names {fingerprint}"
-            )
-        return key
+        return SigningKey.from_file(path, password=self._passphrase, min_rsa_bits=self.min_rsa_bits)
