@@ -35,7 +35,17 @@ FACE_MODULES = {
     "oxdkim.resolvers",
     "oxdkim.testing",
 }
-LAYERS = ("_dkim", "_keys", "_signing", "_verify", "_dns", "_dmarc", "_audit", "_config")
+LAYERS = (
+    "_dkim",
+    "_keys",
+    "_signing",
+    "_verify",
+    "_dns",
+    "_dmarc",
+    "_audit",
+    "_config",
+    "_observe",
+)
 SIGNING_CORE = {FLOOR, "_dkim", "_keys", "_signing"}
 ALLOWED: dict[str, set[str]] = {
     FLOOR: {FLOOR},
@@ -45,6 +55,7 @@ ALLOWED: dict[str, set[str]] = {
     "_dns": {FLOOR},
     "_verify": {FLOOR, "_dkim"},  # DNS only through typing.Resolver
     "_dmarc": {FLOOR},
+    "_observe": {FLOOR},  # metrics adapters: the events, nothing of the signer
     "_audit": {FLOOR, "_dkim", "_keys", "_signing", "_dmarc"},
     "_config": {FLOOR, "_dkim", "_keys", "_signing", "_dns", "_verify", "_dmarc", "_audit"},
     "_readiness": {
@@ -63,6 +74,7 @@ ALLOWED: dict[str, set[str]] = {
 ONLY_IMPORTED_BY = {
     "dns": {"oxdkim._dns.dnspython", "oxdkim._dns.zonefile", "oxdkim._dns.memory"},
     "dkim": {"oxdkim._verify.dkimpy"},
+    "prometheus_client": {"oxdkim._observe.prometheus"},
 }
 
 

@@ -11,6 +11,7 @@ from ._audit.report import AuditDiff, AuditRun
 from ._audit.spf import SpfAnalysis, analyze_spf
 from ._audit.values import DelegationVerdict, DomainReport, Problem, ProblemCode
 from ._base.answers import AddressAnswer, CnameAnswer, DnsStatus, MxAnswer, TxtAnswer
+from ._base.events import KeysReloaded, Refused, Signed, StoreUnreachable
 from ._base.exports import claim as _claim
 from ._config.file import Config, load_config, signer_from_config
 from ._config.values import BrandConfig
@@ -38,6 +39,7 @@ from ._keys.keystore import FileKeyStore
 from ._keys.records import DnsRecord, brand_records, records_json, render_zone
 from ._keys.ringstate import KeySlot, RingSnapshot, RolloverTimings, SlotState
 from ._keys.rollover import SlotStatus
+from ._observe.prometheus import PrometheusObserver
 from ._readiness.preview import ReadinessPreview
 from ._readiness.values import DomainReadiness, ReadinessRun, ReadinessVerdict
 from ._signing.results import (
@@ -87,6 +89,7 @@ from .policies import (
     TenantGuard,
     VerifiedDelegationPolicy,
 )
+from .typing import Observer
 
 __all__ = [
     "DEFAULT_SIGNED_HEADERS",
@@ -133,6 +136,7 @@ __all__ = [
     "KeyRingError",
     "KeySlot",
     "KeyStoreError",
+    "KeysReloaded",
     "LegacyBrandPolicy",
     "MessageFormatError",
     "MessageLimitError",
@@ -140,18 +144,21 @@ __all__ = [
     "MessageProblem",
     "MxAnswer",
     "NoActiveKeyError",
+    "Observer",
     "OrgDomain",
     "OxDkimError",
     "PerDomainPolicy",
     "PolicyError",
     "Problem",
     "ProblemCode",
+    "PrometheusObserver",
     "PslFinder",
     "ReadinessPreview",
     "ReadinessRun",
     "ReadinessVerdict",
     "RecordSyntaxError",
     "RefusePolicy",
+    "Refused",
     "RefusedDecision",
     "RingSnapshot",
     "RolloverRefusal",
@@ -159,6 +166,7 @@ __all__ = [
     "SignResult",
     "SignatureOptions",
     "SignatureSpec",
+    "Signed",
     "Signer",
     "SigningDecision",
     "SigningError",
@@ -170,6 +178,7 @@ __all__ = [
     "SpfAnalysis",
     "SpfCheck",
     "SpfResult",
+    "StoreUnreachable",
     "TenantGuard",
     "TreeWalkFinder",
     "TxtAnswer",

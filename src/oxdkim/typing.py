@@ -11,6 +11,8 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from ._base.events import Event
+
 if TYPE_CHECKING:
     from ._base.answers import AddressAnswer, CnameAnswer, MxAnswer, TxtAnswer
     from ._dmarc.record import OrgDomain
@@ -22,8 +24,10 @@ __all__ = [
     "AsyncOrgDomainFinder",
     "AsyncResolver",
     "Clock",
+    "Event",
     "HostResolver",
     "KeyStore",
+    "Observer",
     "OrgDomainFinder",
     "Resolver",
     "SigningPolicy",
@@ -173,4 +177,19 @@ class AsyncOrgDomainFinder(Protocol):
 
     async def find(self, domain: str) -> OrgDomain:
         """The organizational domain of ``domain`` and how it was found."""
+        ...
+
+
+@runtime_checkable
+class Observer(Protocol):
+    """
+    **Protocol:** Receive oxdkim's events (signed, refused, keys reloaded, store unreachable).
+
+    Called on the thread that did the work, once per event: be quick and thread-safe
+    (count, enqueue; no I/O). An exception is logged and dropped, never raised to the
+    signer's caller. :class:`~oxdkim.PrometheusObserver` is one.
+    """
+
+    def observe(self, event: Event, /) -> None:
+        """Record ``event`` (a :class:`~oxdkim.Signed`, :class:`~oxdkim.Refused`, ...)."""
         ...

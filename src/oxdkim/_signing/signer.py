@@ -12,11 +12,15 @@ import base64
 import functools
 import hashlib
 import itertools
+import logging
 import re
 from collections.abc import Iterable
 from datetime import datetime
+from time import perf_counter
 
 from .._base.clock import checked_time, utc_now
+from .._base.domains import is_subdomain
+from .._base.events import Refused, Signed, emit, logger
 from .._dkim.canon import (
     BARE_CR_FLAW,
     ENDS_WITH_CR,
@@ -38,12 +42,19 @@ from .._dkim.message import (
     parse_message,
 )
 from ..exceptions import (
+    ConfigurationError,
+    KeyLoadError,
+    KeyRingError,
+    KeyStoreError,
     MessageFormatError,
     MessageLimitError,
     MessageProblem,
+    NoActiveKeyError,
+    PolicyError,
+    SigningError,
     SigningRefusedError,
 )
-from ..typing import Clock, SigningPolicy
+from ..typing import Clock, Observer, SigningPolicy
 from .results import SignatureSpec, SigningDecision, SigningRequest, SignResult
 
 _MAX_LINE = 78
@@ -280,6 +291,10 @@ class Signer:
         policy: Decides, per message, which signatures to make.
         clock: Returns the current time for ``t=``; inject a fixed clock for tests.
         limits: Size limits checked before any work.
+        observer: Told of every :meth:`sign` and :meth:`sign_chunks` call: a
+            :class:`~oxdkim.Signed` or a :class:`~oxdkim.Refused` event with the time
+            it took (see :doc:`/observability`). Each event is also logged on the
+            ``oxdkim`` logger, with or without an observer.
     """
 
     def __init__(
@@ -288,10 +303,12 @@ class Signer:
         *,
         clock: Clock = utc_now,
         limits: MessageLimits = DEFAULT_LIMITS,
+        observer: Observer | None = None,
     ) -> None:
         self.policy = policy
         self.clock = clock
         self.limits = limits
+        self.observer = observer
 
     def decide(
         self, message: bytes, *, tenant: str | None = None, envelope_sender: str | None = None
@@ -313,17 +330,31 @@ class Signer:
             SigningError: The crypto backend failed.
             ConfigurationError: The clock returned a naive time or one out of range.
         """
+        start = perf_counter()
+        try:
+            request, results = self._sign(message, tenant, envelope_sender)
+        except Exception as error:
+            self._refused(error, start)
+            raise
+        if self.observer is not None or logger.isEnabledFor(_DEBUG):
+            emit(self.observer, _signed(request, results, perf_counter() - start))
+        return results
+
+    def _sign(
+        self, message: bytes, tenant: str | None, envelope_sender: str | None
+    ) -> tuple[SigningRequest, tuple[SignResult, ...]]:
         parsed = parse_message(message, self.limits)
         index = _index_fields(parsed.fields)
         now = self._now()
-        decision = self._decide(_request(index, tenant, envelope_sender, now))
+        request = _request(index, tenant, envelope_sender, now)
+        decision = self._decide(request)
         # After the header and the decision, as sign_chunks must: one order, one answer.
         _BodyCheck().check(parsed.body)
         digests = {
             canon: body_hash(parsed.body, canon)
             for canon in {s.canonicalization.body for s in decision.signatures}
         }
-        return _sign_all(index, parsed.linesep, decision, digests, now)
+        return request, _sign_all(index, parsed.linesep, decision, digests, now)
 
     def sign_chunks(
         self,
@@ -338,6 +369,19 @@ class Signer:
         Only the header block is buffered; the body is canonicalized and hashed as it
         streams. The result is identical to :meth:`sign` on the joined chunks.
         """
+        start = perf_counter()
+        try:
+            request, results = self._sign_chunks(chunks, tenant, envelope_sender)
+        except Exception as error:
+            self._refused(error, start)
+            raise
+        if self.observer is not None or logger.isEnabledFor(_DEBUG):
+            emit(self.observer, _signed(request, results, perf_counter() - start))
+        return results
+
+    def _sign_chunks(
+        self, chunks: Iterable[bytes], tenant: str | None, envelope_sender: str | None
+    ) -> tuple[SigningRequest, tuple[SignResult, ...]]:
         splitter = _HeaderSplitter(self.limits.max_header_bytes)
         iterator = map(_as_bytes, chunks)
         found = None
@@ -357,7 +401,8 @@ class Signer:
             parse_message(data, self.limits)  # raises the "empty message" error
         index = _index_fields(tuple(parse_header_block(data[:header_end], self.limits)))
         now = self._now()
-        decision = self._decide(_request(index, tenant, envelope_sender, now))
+        request = _request(index, tenant, envelope_sender, now)
+        decision = self._decide(request)
         hashers = {
             canon: BodyHasher(canon)
             for canon in {s.canonicalization.body for s in decision.signatures}
@@ -369,7 +414,7 @@ class Signer:
                 hasher.update(chunk)
         check.finish()
         digests = {canon: hasher.digest() for canon, hasher in hashers.items()}
-        return _sign_all(index, detect_linesep(data), decision, digests, now)
+        return request, _sign_all(index, detect_linesep(data), decision, digests, now)
 
     def signed_message(
         self, message: bytes, *, tenant: str | None = None, envelope_sender: str | None = None
@@ -387,6 +432,70 @@ class Signer:
         if not decision.signs:
             raise SigningRefusedError(decision)
         return decision
+
+    def _refused(self, error: Exception, start: float) -> None:
+        """Tell of a call that raises (the caller re-raises): never fails itself."""
+        try:
+            seconds = perf_counter() - start
+            if isinstance(error, SigningRefusedError):
+                policy, reason = error.decision.policy, error.decision.reason
+            else:
+                policy, reason = self.policy.name, _reason_text(error)
+            emit(self.observer, Refused(policy, reason, _refusal_kind(error), seconds))
+        except Exception:  # a broken policy name must not hide the caller's error
+            logger.debug("could not report a refusal", exc_info=True)
+
+
+_DEBUG = logging.DEBUG
+_REASON_MAX = 300  # characters of an unexpected error's text in a Refused reason
+
+
+def _signed(request: SigningRequest, results: tuple[SignResult, ...], seconds: float) -> Signed:
+    """The event of one signed message; ``mode`` compares each ``d=`` with the From domain."""
+    author = request.from_domain
+    aligned = [
+        is_subdomain(author, result.domain) or is_subdomain(result.domain, author)
+        for result in results
+    ]
+    mode = "aligned" if all(aligned) else "mixed" if any(aligned) else "generic"
+    return Signed(
+        results[0].policy,
+        mode,
+        tuple(result.algorithm.value for result in results),
+        len(results),
+        seconds,
+        tuple(result.domain for result in results),
+        tuple(result.selector for result in results),
+    )
+
+
+def _refusal_kind(error: Exception) -> str:
+    """The bounded label of ``error`` (one of ``REFUSAL_KINDS``)."""
+    if isinstance(error, MessageFormatError):
+        return error.problem.value
+    if isinstance(error, PolicyError):
+        return "policy"
+    if isinstance(error, NoActiveKeyError):
+        return "no-active-key"
+    if isinstance(error, KeyStoreError):
+        return "store"
+    if isinstance(error, KeyLoadError | KeyRingError):
+        return "key"
+    if isinstance(error, SigningError):
+        return "signing-error"
+    if isinstance(error, ConfigurationError):
+        return "configuration"
+    if isinstance(error, TypeError):
+        return "bad-input"
+    return "other"
+
+
+def _reason_text(error: Exception) -> str:
+    """oxdkim's own errors say why without secrets; others are shortened."""
+    if isinstance(error, MessageFormatError | SigningError | ConfigurationError):
+        return str(error)
+    text = f"{type(error).__name__}: {error}"
+    return text if len(text) <= _REASON_MAX else text[: _REASON_MAX - 3] + "..."
 
 
 def _request(
