@@ -35,7 +35,7 @@ nitpick_ignore_regex = [
     (r"py:.*", r"(FinderMode|Policy|TextIO)"),
     (r"py:.*", r"(attrs|attr|cryptography|dns|datetime|collections|typing|contextlib|enum)\..*"),
     (r"py:.*", r"(Path|PathLike|Hashable|Iterable|Iterator|Mapping|Sequence|Callable|Any)"),
-    (r"py:.*", r"(PublicKey|PrivateKey|TxtValue|_R|T|datetime|timedelta|Counter)"),
+    (r"py:.*", r"(PublicKey|PrivateKey|TxtValue|_R|_R_co|_SR_co|_AR_co|T|datetime|timedelta|Counter)"),
     (r"py:.*", r"oxdkim\._.*"),
 ]
 

@@ -15,11 +15,15 @@ from dnsserver import DnsServer, make_zone
 from oxdkim import AddressAnswer, DnsStatus, DnsTempError, MxAnswer
 from oxdkim.exceptions import ConfigurationError
 from oxdkim.resolvers import (
+    AnswerCache,
     AsyncCachingHostResolver,
+    AsyncCachingResolver,
     AsyncDnspythonResolver,
     CachingHostResolver,
     CachingResolver,
     DnspythonResolver,
+    InlineAsyncHostResolver,
+    InlineAsyncResolver,
     InMemoryZone,
 )
 from oxdkim.typing import AsyncHostResolver, HostResolver, Resolver
@@ -101,6 +105,23 @@ def test_the_protocols() -> None:
     plain = CachingResolver(memory)
     assert isinstance(plain, Resolver)
     assert not isinstance(plain, HostResolver)
+
+
+def test_host_wrappers_are_their_plain_wrappers_too() -> None:
+    """A host cache or inline adapter is the plain one (one constructor, its arguments)."""
+    memory = zone()
+    clock = FakeClock()
+    cache = AnswerCache(clock=clock)
+    for host, plain in (
+        (CachingHostResolver(memory, cache=cache), CachingResolver),
+        (AsyncCachingHostResolver(memory.as_async(), cache=cache), AsyncCachingResolver),
+        (InlineAsyncHostResolver(memory), InlineAsyncResolver),
+    ):
+        assert isinstance(host, plain)
+    assert CachingHostResolver(memory, cache=cache).cache is cache
+    assert CachingHostResolver(memory, max_entries=3, clock=clock).cache is not cache
+    with pytest.raises(ConfigurationError):
+        AsyncCachingHostResolver(memory.as_async(), max_entries=0)
 
 
 # --- the caches ---------------------------------------------------------------------------

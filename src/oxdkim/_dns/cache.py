@@ -11,7 +11,9 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Generator
-from typing import Generic, TypeVar
+from typing import Generic
+
+from typing_extensions import TypeVar
 
 from .._base.answers import AddressAnswer, CnameAnswer, DnsStatus, MxAnswer, TxtAnswer
 from .._base.sansio import drive, drive_async
@@ -157,16 +159,23 @@ class AnswerCache:
             self._bytes = 0
 
 
-_R = TypeVar("_R", Resolver, AsyncResolver)
+_R_co = TypeVar("_R_co", bound=Resolver | AsyncResolver, covariant=True)
+_SR_co = TypeVar("_SR_co", bound=Resolver, default=Resolver, covariant=True)
+_AR_co = TypeVar("_AR_co", bound=AsyncResolver, default=AsyncResolver, covariant=True)
 _A = TypeVar("_A", TxtAnswer, CnameAnswer, MxAnswer, AddressAnswer)
 
 
-class _CachingBase(Generic[_R]):
-    """The cache in front of a resolver; the subclasses differ only in sync or async."""
+class _CachingBase(Generic[_R_co]):
+    """
+    The cache in front of a resolver, with the one constructor of all four caching
+    resolvers; they differ only in sync or async and in the questions they pass on.
+    Each is generic in the resolver it wraps, so a host cache's resolver is typed as a
+    host resolver without a constructor of its own.
+    """
 
     def __init__(
         self,
-        resolver: _R,
+        resolver: _R_co,
         *,
         cache: AnswerCache | None = None,
         max_entries: int = 10_000,
@@ -176,7 +185,7 @@ class _CachingBase(Generic[_R]):
         unknown_ttl: int = 60,
         clock: MonotonicClock = time.monotonic,
     ) -> None:
-        self._resolver: _R = resolver
+        self._resolver: _R_co = resolver
         self.cache: AnswerCache = (
             cache
             if cache is not None  # an empty AnswerCache is falsy (it has a length)
@@ -205,7 +214,7 @@ class _CachingBase(Generic[_R]):
         return answer
 
 
-class CachingResolver(_CachingBase[Resolver]):
+class CachingResolver(_CachingBase[_SR_co]):
     """
     A :class:`~oxdkim.typing.Resolver` that remembers another resolver's answers.
 
@@ -233,7 +242,7 @@ class CachingResolver(_CachingBase[Resolver]):
         return drive(self._lookup("CNAME", name, CnameAnswer), self._resolver.cname)
 
 
-class AsyncCachingResolver(_CachingBase[AsyncResolver]):
+class AsyncCachingResolver(_CachingBase[_AR_co]):
     """The async twin of :class:`CachingResolver`, in front of an AsyncResolver."""
 
     async def txt(self, name: str) -> TxtAnswer:
@@ -245,77 +254,39 @@ class AsyncCachingResolver(_CachingBase[AsyncResolver]):
         return await drive_async(self._lookup("CNAME", name, CnameAnswer), self._resolver.cname)
 
 
-class CachingHostResolver(CachingResolver):
+class CachingHostResolver(CachingResolver[HostResolver]):
     """
     A :class:`~oxdkim.typing.HostResolver` that remembers another one's answers: a
     :class:`CachingResolver` that also caches MX and address answers (same rules and
     arguments).
-    """
 
-    def __init__(
-        self,
-        resolver: HostResolver,
-        *,
-        cache: AnswerCache | None = None,
-        max_entries: int = 10_000,
-        max_bytes: int = 16 << 20,
-        max_ttl: int = 86_400,
-        max_negative_ttl: int = 900,
-        unknown_ttl: int = 60,
-        clock: MonotonicClock = time.monotonic,
-    ) -> None:
-        super().__init__(
-            resolver,
-            cache=cache,
-            max_entries=max_entries,
-            max_bytes=max_bytes,
-            max_ttl=max_ttl,
-            max_negative_ttl=max_negative_ttl,
-            unknown_ttl=unknown_ttl,
-            clock=clock,
-        )
-        self._hosts = resolver
+    Args:
+        resolver: The :class:`~oxdkim.typing.HostResolver` to ask on a miss.
+    """
 
     def mx(self, name: str) -> MxAnswer:
         """MX records at ``name``, following CNAMEs; from the cache when fresh."""
-        return drive(self._lookup("MX", name, MxAnswer), self._hosts.mx)
+        return drive(self._lookup("MX", name, MxAnswer), self._resolver.mx)
 
     def addresses(self, name: str) -> AddressAnswer:
         """A and AAAA records at ``name``; from the cache when fresh."""
-        return drive(self._lookup("A+AAAA", name, AddressAnswer), self._hosts.addresses)
+        return drive(self._lookup("A+AAAA", name, AddressAnswer), self._resolver.addresses)
 
 
-class AsyncCachingHostResolver(AsyncCachingResolver):
-    """The async twin of :class:`CachingHostResolver`, in front of an AsyncHostResolver."""
+class AsyncCachingHostResolver(AsyncCachingResolver[AsyncHostResolver]):
+    """
+    The async twin of :class:`CachingHostResolver`.
 
-    def __init__(
-        self,
-        resolver: AsyncHostResolver,
-        *,
-        cache: AnswerCache | None = None,
-        max_entries: int = 10_000,
-        max_bytes: int = 16 << 20,
-        max_ttl: int = 86_400,
-        max_negative_ttl: int = 900,
-        unknown_ttl: int = 60,
-        clock: MonotonicClock = time.monotonic,
-    ) -> None:
-        super().__init__(
-            resolver,
-            cache=cache,
-            max_entries=max_entries,
-            max_bytes=max_bytes,
-            max_ttl=max_ttl,
-            max_negative_ttl=max_negative_ttl,
-            unknown_ttl=unknown_ttl,
-            clock=clock,
-        )
-        self._hosts = resolver
+    Args:
+        resolver: The :class:`~oxdkim.typing.AsyncHostResolver` to ask on a miss.
+    """
 
     async def mx(self, name: str) -> MxAnswer:
         """MX records at ``name``, following CNAMEs; from the cache when fresh."""
-        return await drive_async(self._lookup("MX", name, MxAnswer), self._hosts.mx)
+        return await drive_async(self._lookup("MX", name, MxAnswer), self._resolver.mx)
 
     async def addresses(self, name: str) -> AddressAnswer:
         """A and AAAA records at ``name``; from the cache when fresh."""
-        return await drive_async(self._lookup("A+AAAA", name, AddressAnswer), self._hosts.addresses)
+        return await drive_async(
+            self._lookup("A+AAAA", name, AddressAnswer), self._resolver.addresses
+        )

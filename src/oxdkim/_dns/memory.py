@@ -12,8 +12,10 @@ import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Generic
 
 import dns.zone
+from typing_extensions import TypeVar
 
 from .._base.answers import AddressAnswer, CnameAnswer, MxAnswer, TxtAnswer
 from ..exceptions import ConfigurationError, DnsTempError
@@ -31,6 +33,9 @@ from .resolve import (
 )
 from .store import RecordStore, StoreBuilder, TxtValue
 from .zonefile import add_zone, add_zone_text, parse_zone_text
+
+# The resolver an inline adapter wraps: a host adapter's is a host resolver.
+_SR_co = TypeVar("_SR_co", bound=Resolver, default=Resolver, covariant=True)
 
 
 class InMemoryZone:
@@ -179,7 +184,7 @@ class InMemoryZone:
         return f"<{type(self).__name__} with {len(self._store.names)} names>"
 
 
-class InlineAsyncResolver:
+class InlineAsyncResolver(Generic[_SR_co]):
     """
     An :class:`~oxdkim.typing.AsyncResolver` that calls a non-blocking sync resolver.
 
@@ -188,8 +193,8 @@ class InlineAsyncResolver:
     wrap a network resolver this way; use the async dnspython resolver instead.
     """
 
-    def __init__(self, resolver: Resolver) -> None:
-        self._resolver = resolver
+    def __init__(self, resolver: _SR_co) -> None:
+        self._resolver: _SR_co = resolver
 
     async def txt(self, name: str) -> TxtAnswer:
         """TXT records at ``name``, following CNAMEs."""
@@ -200,23 +205,19 @@ class InlineAsyncResolver:
         return self._resolver.cname(name)
 
 
-class InlineAsyncHostResolver(InlineAsyncResolver):
+class InlineAsyncHostResolver(InlineAsyncResolver[HostResolver]):
     """
     An :class:`~oxdkim.typing.AsyncHostResolver` that calls a non-blocking sync
     :class:`~oxdkim.typing.HostResolver` (see :class:`InlineAsyncResolver`).
     """
 
-    def __init__(self, resolver: HostResolver) -> None:
-        super().__init__(resolver)
-        self._hosts = resolver
-
     async def mx(self, name: str) -> MxAnswer:
         """MX records at ``name``, following CNAMEs."""
-        return self._hosts.mx(name)
+        return self._resolver.mx(name)
 
     async def addresses(self, name: str) -> AddressAnswer:
         """A and AAAA records at ``name``, following CNAMEs."""
-        return self._hosts.addresses(name)
+        return self._resolver.addresses(name)
 
 
 class ZoneFileResolver(InMemoryZone):
