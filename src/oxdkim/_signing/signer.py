@@ -19,7 +19,6 @@ from datetime import datetime
 from time import perf_counter
 
 from .._base.clock import checked_time, utc_now
-from .._base.domains import is_subdomain
 from .._base.events import Refused, Signed, emit, logger
 from .._dkim.canon import (
     BARE_CR_FLAW,
@@ -453,20 +452,36 @@ _REASON_MAX = 300  # characters of an unexpected error's text in a Refused reaso
 def _signed(request: SigningRequest, results: tuple[SignResult, ...], seconds: float) -> Signed:
     """The event of one signed message; ``mode`` compares each ``d=`` with the From domain."""
     author = request.from_domain
-    aligned = [
-        is_subdomain(author, result.domain) or is_subdomain(result.domain, author)
-        for result in results
-    ]
-    mode = "aligned" if all(aligned) else "mixed" if any(aligned) else "generic"
+    first = results[0]
+    if len(results) == 1:  # the common case, on the hot path: no loops
+        domain = first.domain
+        aligned = _aligned(author, domain)
+        return Signed(
+            first.policy,
+            "aligned" if aligned else "generic",
+            (first.algorithm.value,),
+            1,
+            seconds,
+            (domain,),
+            (first.selector,),
+        )
+    domains = tuple(result.domain for result in results)
+    aligned_count = sum(_aligned(author, domain) for domain in domains)
+    mode = "aligned" if aligned_count == len(domains) else "mixed" if aligned_count else "generic"
     return Signed(
-        results[0].policy,
+        first.policy,
         mode,
         tuple(result.algorithm.value for result in results),
         len(results),
         seconds,
-        tuple(result.domain for result in results),
+        domains,
         tuple(result.selector for result in results),
     )
+
+
+def _aligned(author: str, domain: str) -> bool:
+    """``d=`` is the From domain, a parent of it or below it (relaxed alignment, no DNS)."""
+    return author == domain or author.endswith("." + domain) or domain.endswith("." + author)
 
 
 def _refusal_kind(error: Exception) -> str:
