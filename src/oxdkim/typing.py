@@ -11,7 +11,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from ._base.events import Event
+from ._base import events as _events
 
 if TYPE_CHECKING:
     from ._base.answers import AddressAnswer, CnameAnswer, MxAnswer, TxtAnswer
@@ -35,6 +35,10 @@ __all__ = [
 
 Clock = Callable[[], datetime]
 """A callable returning the current time as an aware :class:`~datetime.datetime`."""
+
+Event = _events.Event
+"""What an :class:`Observer` receives: :class:`~oxdkim.Signed`, :class:`~oxdkim.Refused`,
+:class:`~oxdkim.KeysReloaded` or :class:`~oxdkim.StoreUnreachable`."""
 
 
 @runtime_checkable

@@ -4,8 +4,8 @@ caller's observer (:class:`~oxdkim.typing.Observer`) and logged on the ``oxdkim`
 
 The floor, so that every layer emits the same values: the signer (signed, refused), the
 key stores (reloaded, unreachable). Events carry labels, counts and times, never key
-material, message bodies or header fields. ``Refused.kind`` is a closed set (see
-:data:`REFUSAL_KINDS`) so that a metric labelled with it stays small.
+material, message bodies or header fields. ``Refused.kind`` is a closed set
+(``REFUSAL_KINDS``) so that a metric labelled with it stays small.
 
 An observer runs on the signing thread: it must be quick and thread-safe. One that raises
 never breaks signing: its first failure is logged at WARNING (with the traceback), later
@@ -114,9 +114,10 @@ class Refused:
     """
     A message was not signed.
 
-    ``reason`` is the human text (for logs); ``kind`` its bounded label for metrics, one
-    of :data:`REFUSAL_KINDS`. ``policy`` names the deciding policy (the signer's policy
-    when the message was refused before any decision).
+    ``reason`` is the human text (for logs); ``kind`` its bounded label for metrics:
+    ``"policy"``, a :class:`~oxdkim.MessageProblem` code such as ``"bare-cr"``, or one of
+    the few others listed in :doc:`/observability`. ``policy`` names the deciding policy
+    (the signer's policy when the message was refused before any decision).
     """
 
     policy: str
