@@ -52,17 +52,29 @@ ALLOWED: dict[str, set[str]] = {
     "_dkim": {FLOOR},
     "_keys": {FLOOR, "_dkim"},
     "_signing": SIGNING_CORE,  # never DNS, verification, DMARC, the audit or the CLI
+    "_store": SIGNING_CORE,  # the PostgreSQL store: rings, keys, domains for the policies
     "_dns": {FLOOR},
     "_verify": {FLOOR, "_dkim"},  # DNS only through typing.Resolver
     "_dmarc": {FLOOR},
     "_observe": {FLOOR},  # metrics adapters: the events, nothing of the signer
     "_audit": {FLOOR, "_dkim", "_keys", "_signing", "_dmarc"},
-    "_config": {FLOOR, "_dkim", "_keys", "_signing", "_dns", "_verify", "_dmarc", "_audit"},
+    "_config": {
+        FLOOR,
+        "_dkim",
+        "_keys",
+        "_signing",
+        "_store",
+        "_dns",
+        "_verify",
+        "_dmarc",
+        "_audit",
+    },
     "_readiness": {
         FLOOR,
         "_dkim",
         "_keys",
         "_signing",
+        "_store",
         "_dns",
         "_verify",
         "_dmarc",
@@ -75,6 +87,7 @@ ONLY_IMPORTED_BY = {
     "dns": {"oxdkim._dns.dnspython", "oxdkim._dns.zonefile", "oxdkim._dns.memory"},
     "dkim": {"oxdkim._verify.dkimpy"},
     "prometheus_client": {"oxdkim._observe.prometheus"},
+    "psycopg": {"oxdkim._store.postgres", "oxdkim._store.schema", "oxdkim._store.ring"},
 }
 
 

@@ -43,6 +43,7 @@ __all__ = [
     "DnsPermError",
     "DnsTempError",
     "FromHeaderError",
+    "KeyEncryptionError",
     "KeyLoadError",
     "KeyRingError",
     "KeyStoreError",
@@ -57,6 +58,7 @@ __all__ = [
     "RolloverRefusal",
     "SigningError",
     "SigningRefusedError",
+    "StoreUnavailableError",
     "WeakKeyError",
 ]
 
@@ -233,6 +235,20 @@ class KeyRingError(OxDkimError):
 
 class KeyStoreError(OxDkimError):
     """Key ring state or key files cannot be read or written safely."""
+
+
+class StoreUnavailableError(KeyStoreError):
+    """
+    The store (the PostgreSQL server) cannot be reached now: a temporary failure. A
+    message that needs data not yet loaded should be retried later (an MTA: 451).
+    """
+
+
+class KeyEncryptionError(KeyStoreError):
+    """
+    The key-encryption key does not open the stored private keys (a wrong or missing
+    key-encryption key, or a sealed key moved to another row). Nothing was written.
+    """
 
 
 class DnsError(OxDkimError):

@@ -29,6 +29,7 @@ __all__ = [
     "KeyStore",
     "Observer",
     "OrgDomainFinder",
+    "Ownership",
     "Resolver",
     "SigningPolicy",
 ]
@@ -128,6 +129,22 @@ class AsyncHostResolver(AsyncResolver, Protocol):
 
     async def addresses(self, name: str) -> AddressAnswer:
         """A and AAAA records at ``name`` (two questions, one answer), following CNAMEs."""
+        ...
+
+
+@runtime_checkable
+class Ownership(Protocol):
+    """
+    **Protocol:** Which tenant owns a domain: a table in memory
+    (:class:`~oxdkim.policies.DomainOwnership`) or rows read on demand from a store.
+
+    Raises:
+        StoreUnavailableError: (a store) The owner is not known yet and the store cannot
+            be reached: a temporary failure.
+    """
+
+    def owner_of(self, domain: str) -> str | None:
+        """The tenant that owns exactly ``domain``, or ``None``."""
         ...
 
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from oxdkim._store.postgres import PostgresStore
 from pgserver import PgServer, find_bindir
 
 psycopg = pytest.importorskip("psycopg")
@@ -39,5 +40,6 @@ def pg_database(pg_server: PgServer) -> Iterator[str]:
     with psycopg.connect(pg_server.conninfo(), autocommit=True) as admin:
         admin.execute(f"CREATE DATABASE {name}")
     yield pg_server.conninfo(name)
+    PostgresStore.close_all()
     with psycopg.connect(pg_server.conninfo(), autocommit=True) as admin:
         admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

@@ -17,9 +17,13 @@ from .._signing.policies import (
     RefusePolicy,
     TenantGuard,
 )
+from .._store.policies import StoredGenericPolicy, StoredOwnership, StoredRouting
+from .._store.postgres import PostgresStore
+from .._store.ring import PostgresKeyStore
+from .._store.sealing import KeyEncryptionKey
 from ..exceptions import ConfigurationError, OxDkimError
-from ..typing import SigningPolicy
-from .values import BrandConfig
+from ..typing import KeyStore, Observer, SigningPolicy
+from .values import BrandConfig, StoreConfig
 
 
 def _passphrase(brand: BrandConfig) -> bytes | None:
@@ -43,7 +47,84 @@ def _at(place: str) -> Iterator[None]:
         raise ConfigurationError(f"{place}: {exc}") from exc
 
 
-def build_policy(brand: BrandConfig) -> SigningPolicy:
+def key_encryption_key(store: StoreConfig) -> KeyEncryptionKey:
+    """The store's key-encryption key, from its file or environment variable."""
+    with _at("store"):
+        if store.key_encryption_key_file is not None:
+            return KeyEncryptionKey.from_file(store.key_encryption_key_file)
+        assert store.key_encryption_key_env is not None
+        return KeyEncryptionKey.from_env(store.key_encryption_key_env)
+
+
+def open_store(
+    store: StoreConfig, *, observer: Observer | None = None, follow: bool = True
+) -> PostgresStore:
+    """
+    The configured store, checked (schema, key-encryption key); following changes
+    unless ``follow`` is false (one-shot commands).
+
+    Raises:
+        StoreUnavailableError: The server cannot be reached (the message names it).
+        KeyStoreError: No store there, or another key-encryption key sealed it.
+    """
+    with _at("store"):
+        opened = PostgresStore(store.url, key_encryption_key(store), observer=observer)
+    opened.check()
+    if follow:
+        opened.start()
+    return opened
+
+
+def ring_store(brand: BrandConfig, store: PostgresStore | None = None) -> KeyStore:
+    """Where the brand's ring is kept: its directory, or the database."""
+    if brand.store is not None:
+        return PostgresKeyStore(store or open_store(brand.store, follow=False), brand.name)
+    if brand.ring is None:
+        raise ConfigurationError(f"brand {brand.name} has no ring configured")
+    return FileKeyStore(brand.ring, passphrase=_passphrase(brand), min_rsa_bits=brand.min_rsa_bits)
+
+
+def _stored_policy(brand: BrandConfig, observer: Observer | None) -> SigningPolicy:
+    """The brand's policy over the database: the same composition as from files."""
+    assert brand.store is not None
+    store = open_store(brand.store, observer=observer)
+    place = f"brands.{brand.name} (in {store.description})"
+    generic: SigningPolicy | None = None
+    if brand.generic_domain is not None and brand.generic_selector is not None:
+        with _at(place):
+            key = store.generic_key(brand.name)
+        if key is not None:
+            generic = StoredGenericPolicy(
+                store, brand.name, brand.generic_domain, brand.generic_selector, key,
+                brand.options,
+            )  # fmt: skip
+    ownership = StoredOwnership(store, brand.name)
+    legacy: SigningPolicy | None = None
+    if brand.mode == "legacy" or brand.key_host is not None:
+        with _at(place):
+            ring = KeyRing.open(
+                PostgresKeyStore(store, brand.name), observer=observer, brand=brand.name
+            )
+        legacy = LegacyBrandPolicy(
+            ring,
+            ownership,
+            brand.options,
+            fallback=generic if brand.fallback == "generic" else None,
+        )
+    chosen = {"generic": generic, "legacy": legacy}
+    default = chosen[brand.mode]
+    if default is None:
+        raise ConfigurationError(
+            f"{place}: mode {brand.mode} needs a "
+            + ("generic key" if brand.mode == "generic" else "key ring")
+            + " in the store (oxdkim store import)"
+        )
+    routed = StoredRouting(store, brand.name, default, chosen)
+    fallback = generic if brand.fallback == "generic" else None
+    return TenantGuard(routed, ownership, fallback=fallback)
+
+
+def build_policy(brand: BrandConfig, *, observer: Observer | None = None) -> SigningPolicy:
     """
     The brand's policy: a per-domain table over the brand default, inside a tenant guard.
 
@@ -51,6 +132,8 @@ def build_policy(brand: BrandConfig) -> SigningPolicy:
         ConfigurationError: A key file or the ring cannot be loaded (the message names the
             setting and the file).
     """
+    if brand.store is not None:
+        return _stored_policy(brand, observer)
     passphrase = _passphrase(brand)
     generic: SigningPolicy | None = None
     if brand.generic_key is not None:
@@ -70,7 +153,7 @@ def build_policy(brand: BrandConfig) -> SigningPolicy:
     if brand.ring is not None:
         store = FileKeyStore(brand.ring, passphrase=passphrase, min_rsa_bits=brand.min_rsa_bits)
         with _at(f"brands.{brand.name}.ring"):
-            ring = KeyRing.open(store)
+            ring = KeyRing.open(store, observer=observer, brand=brand.name)
         legacy = LegacyBrandPolicy(
             ring,
             ownership,

@@ -25,7 +25,7 @@ from .._dns.dnspython import parse_nameserver
 from .._signing.results import DEFAULT_SIGNED_HEADERS, MAX_EXPIRES_IN, SignatureOptions
 from .._signing.signer import Signer
 from ..exceptions import ConfigFileError, ConfigProblem, ConfigurationError
-from ..typing import SigningPolicy
+from ..typing import Observer, SigningPolicy
 from .build import build_policy
 from .values import (
     ENV_NAME,
@@ -36,6 +36,7 @@ from .values import (
     OVERRIDES,
     BrandConfig,
     ResolverConfig,
+    StoreConfig,
 )
 
 
@@ -126,7 +127,37 @@ def _path(base: Path, value: str | None) -> Path | None:
     return path if path.is_absolute() else base / path
 
 
-def _brand(check: _Checker, name: str, table: Any, base: Path) -> BrandConfig | None:
+def _store(check: _Checker, table: Any, base: Path) -> StoreConfig | None:
+    if not isinstance(table, dict):
+        check.problem("store", "must be a table")
+        return None
+    check.unknown_keys(table, "store", {"url", "key_encryption_key_file", "key_encryption_key_env"})
+    url = table.get("url")
+    if not isinstance(url, str) or not url.strip():
+        check.problem("store.url", "required: a libpq connection string (its text is not shown)")
+        return None
+    kek_file = _path(base, check.get(table, "key_encryption_key_file", "store", str))
+    kek_env = check.get(table, "key_encryption_key_env", "store", str)
+    if kek_env is not None and not ENV_NAME.match(kek_env):
+        check.problem(
+            "store.key_encryption_key_env",
+            "must name an environment variable, never hold the key itself (not shown)",
+        )
+        kek_env = None
+    if (kek_file is None) == (kek_env is None):
+        check.problem(
+            "store", "give exactly one of key_encryption_key_file and key_encryption_key_env"
+        )
+        return None
+    return StoreConfig(url, kek_file, kek_env)
+
+
+_IN_THE_STORE = ("ring", "tenants", "domains", "generic_key")
+
+
+def _brand(
+    check: _Checker, name: str, table: Any, base: Path, store: StoreConfig | None = None
+) -> BrandConfig | None:
     place = f"brands.{_name(name)}"
     if not isinstance(table, dict):
         check.problem(place, "must be a table")
@@ -176,6 +207,15 @@ def _brand(check: _Checker, name: str, table: Any, base: Path) -> BrandConfig | 
         check.convert(f"{place}.mail_from", probe, normalize_domain)
     generic_parts = [generic_domain, generic_selector, generic_key]
     wants_generic = mode == "generic" or fallback == "generic"
+    if store is not None:
+        for key in _IN_THE_STORE:
+            if key in table:
+                check.problem(
+                    f"{place}.{key}",
+                    "with [store], the brand's ring, generic key, tenants and domains live "
+                    "in the database (oxdkim store import moves them there)",
+                )
+        generic_parts = [generic_domain, generic_selector, True]
     if wants_generic and not all(generic_parts):
         for key, value in zip(
             ("generic_domain", "generic_selector", "generic_key"), generic_parts, strict=True
@@ -186,7 +226,8 @@ def _brand(check: _Checker, name: str, table: Any, base: Path) -> BrandConfig | 
     domains = _overrides(check, table.get("domains", {}), place)
     wants_legacy = mode == "legacy" or "legacy" in domains.values()
     if wants_legacy:
-        for key, value in (("key_host", key_host), ("ring", ring)):
+        needed = (("key_host", key_host), ("ring", ring if store is None else True))
+        for key, value in needed:
             if value is None and key not in table:
                 check.problem(f"{place}.{key}", "required for aligned (legacy) signing")
     options = _options(check, table, place)
@@ -222,6 +263,7 @@ def _brand(check: _Checker, name: str, table: Any, base: Path) -> BrandConfig | 
         options=options or SignatureOptions(),
         min_rsa_bits=bits if bits is not None else RSA_DEFAULT_MIN_BITS,
         passphrase_env=passphrase_env,
+        store=store,
     )
 
 
@@ -352,13 +394,13 @@ class Config:
         known = ", ".join(sorted(self.brands)) or "none"
         raise ConfigurationError(f"{self.path}: no brand {shown(name)} (brands: {known})")
 
-    def policy(self, name: str | None = None) -> SigningPolicy:
+    def policy(self, name: str | None = None, *, observer: Observer | None = None) -> SigningPolicy:
         """Build the brand's signing policy (loads keys and the ring)."""
-        return build_policy(self.brand(name))
+        return build_policy(self.brand(name), observer=observer)
 
-    def signer(self, name: str | None = None) -> Signer:
+    def signer(self, name: str | None = None, *, observer: Observer | None = None) -> Signer:
         """Build a ready :class:`~oxdkim.Signer` for the brand."""
-        return Signer(self.policy(name))
+        return Signer(self.policy(name, observer=observer), observer=observer)
 
 
 def load_config(path: str | os.PathLike[str]) -> Config:
@@ -396,16 +438,18 @@ def load_config(path: str | os.PathLike[str]) -> Config:
     if problem is not None:
         raise ConfigFileError(str(file), [problem])
     check = _Checker()
-    check.unknown_keys(data, "(top level)", {"brands", "resolver"})
+    # [milter] belongs to the milter front-end (oxdkim_milter), which checks it itself.
+    check.unknown_keys(data, "(top level)", {"brands", "resolver", "store", "milter"})
     base = file.resolve().parent
     resolver = _resolver(check, data.get("resolver", {}), base)
+    store = _store(check, data["store"], base) if "store" in data else None
     brands_table = data.get("brands", {})
     brands: dict[str, BrandConfig] = {}
     if not isinstance(brands_table, dict) or not brands_table:
         check.problem("brands", "define at least one brand: [brands.NAME]")
     else:
         for name, table in brands_table.items():
-            brand = _brand(check, name, table, base)
+            brand = _brand(check, name, table, base, store)
             if brand is not None:
                 brands[name] = brand
     if check.problems:
@@ -413,6 +457,8 @@ def load_config(path: str | os.PathLike[str]) -> Config:
     return Config(file, brands, resolver)
 
 
-def signer_from_config(path: str | os.PathLike[str], brand: str | None = None) -> Signer:
+def signer_from_config(
+    path: str | os.PathLike[str], brand: str | None = None, *, observer: Observer | None = None
+) -> Signer:
     """Read the file and build the brand's :class:`~oxdkim.Signer`: one call."""
-    return load_config(path).signer(brand)
+    return load_config(path).signer(brand, observer=observer)

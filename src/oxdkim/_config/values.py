@@ -30,6 +30,19 @@ class ResolverConfig:
 
 
 @attrs.frozen
+class StoreConfig:
+    """
+    The PostgreSQL store holding the brands' rings, generic keys, tenants and domains.
+    ``url`` is never shown (it may hold a password); the key-encryption key comes from a
+    file or an environment variable, never from this file.
+    """
+
+    url: str = attrs.field(repr=False)
+    key_encryption_key_file: Path | None = None
+    key_encryption_key_env: str | None = None
+
+
+@attrs.frozen
 class BrandConfig:
     """One brand, validated. Paths are absolute (resolved against the file's folder)."""
 
@@ -48,6 +61,8 @@ class BrandConfig:
     options: SignatureOptions
     min_rsa_bits: int
     passphrase_env: str | None
+    store: StoreConfig | None = None
+    """Where the ring, generic key, tenants and domains live when not in files."""
 
     def mail_from_domain(self, domain: str) -> str | None:
         """

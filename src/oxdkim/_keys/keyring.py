@@ -19,9 +19,16 @@ from typing import TYPE_CHECKING, cast
 import attrs
 
 from .._base.clock import checked_time, utc_now
+from .._base.events import KeysReloaded, emit, logger
 from .._base.files import is_seconds
 from .._dkim.crypto import Algorithm, SigningKey
-from ..exceptions import ConfigurationError, KeyRingError, RolloverRefusal
+from ..exceptions import (
+    ConfigurationError,
+    KeyLoadError,
+    KeyRingError,
+    KeyStoreError,
+    RolloverRefusal,
+)
 from . import rollover as _rollover
 from .ringstate import (
     DEFAULT_SELECTORS,
@@ -34,7 +41,7 @@ from .ringstate import (
 )
 
 if TYPE_CHECKING:
-    from ..typing import Clock, KeyStore, Resolver
+    from ..typing import Clock, KeyStore, Observer, Resolver
 
 
 def _flag(name: str, value: object) -> None:
@@ -64,6 +71,8 @@ class KeyRing:
         store: KeyStore | None = None,
         reload_interval: float = 1.0,
         clock: Clock = utc_now,
+        observer: Observer | None = None,
+        brand: str | None = None,
     ) -> None:
         if not is_seconds(reload_interval):
             raise ConfigurationError("reload_interval must be a number of seconds, 0 or more")
@@ -82,6 +91,8 @@ class KeyRing:
         self._reload_interval = reload_interval
         self._next_check = time.monotonic() + reload_interval
         self._token = store.version_token() if store is not None else None
+        self.observer = observer
+        self.brand = brand
 
     def __repr__(self) -> str:
         snap = self._snapshot
@@ -90,14 +101,30 @@ class KeyRing:
 
     @classmethod
     def open(
-        cls, store: KeyStore, *, reload_interval: float = 1.0, clock: Clock = utc_now
+        cls,
+        store: KeyStore,
+        *,
+        reload_interval: float = 1.0,
+        clock: Clock = utc_now,
+        observer: Observer | None = None,
+        brand: str | None = None,
     ) -> KeyRing:
-        """Load the ring kept in ``store``."""
+        """
+        Load the ring kept in ``store``. ``observer`` hears each reload
+        (:class:`~oxdkim.KeysReloaded`, with ``brand``).
+        """
         if not callable(getattr(store, "load", None)):
             raise ConfigurationError(
                 f"store must be a KeyStore such as FileKeyStore, not {type(store).__name__}"
             )
-        return cls(store.load(), store=store, reload_interval=reload_interval, clock=clock)
+        return cls(
+            store.load(),
+            store=store,
+            reload_interval=reload_interval,
+            clock=clock,
+            observer=observer,
+            brand=brand,
+        )
 
     @classmethod
     def from_keys(
@@ -179,13 +206,27 @@ class KeyRing:
         return self._snapshot
 
     def _maybe_reload(self) -> None:
+        """
+        Reload after the store changed. A failed reload (a store that cannot be reached,
+        a state being repaired) keeps the last good snapshot and is tried again at the
+        next check: signers keep signing, and each slot's own times still decide what
+        is active at the signing time.
+        """
         assert self._store is not None
         with self._lock:
             self._next_check = time.monotonic() + self._reload_interval
             token = self._store.version_token()
-            if token != self._token:
-                self._snapshot = self._store.load()
-                self._token = token
+            if token == self._token:
+                return
+            started = time.perf_counter()
+            try:
+                snapshot = self._store.load()
+            except (KeyStoreError, KeyLoadError) as exc:
+                logger.warning("key ring not reloaded, the last good state signs on: %s", exc)
+                return
+            self._snapshot = snapshot
+            self._token = token
+            emit(self.observer, KeysReloaded(self.brand, "ring", time.perf_counter() - started))
 
     @property
     def algorithm(self) -> Algorithm:

@@ -21,7 +21,7 @@ from .._signing.results import (
     SigningRequest,
 )
 from ..exceptions import ConfigurationError, NoActiveKeyError
-from ..typing import SigningPolicy
+from ..typing import Ownership, SigningPolicy
 
 __all__ = [
     "DefaultGenericPolicy",
@@ -94,8 +94,15 @@ def _listed(tenant: str, domains: Iterable[str]) -> Iterable[str]:
     return domains
 
 
-def _ownership(value: Mapping[str, Iterable[str]] | DomainOwnership) -> DomainOwnership:
-    return value if isinstance(value, DomainOwnership) else DomainOwnership.from_tenants(value)
+def _ownership(value: Mapping[str, Iterable[str]] | Ownership) -> Ownership:
+    """A tenants table becomes a :class:`DomainOwnership`; an ownership stays as it is."""
+    if isinstance(value, Mapping):
+        return DomainOwnership.from_tenants(value)
+    if not callable(getattr(value, "owner_of", None)):
+        raise ConfigurationError(
+            f"ownership must be a tenants table or an Ownership, not {type(value).__name__}"
+        )
+    return value
 
 
 @attrs.frozen
@@ -152,7 +159,7 @@ class LegacyBrandPolicy:
     """
 
     ring: tuple[KeyRing, ...] = attrs.field(converter=_rings)
-    ownership: DomainOwnership = attrs.field(converter=_ownership)
+    ownership: Ownership = attrs.field(converter=_ownership)
     options: SignatureOptions = DEFAULT_OPTIONS
     fallback: SigningPolicy | None = None
     name: str = "legacy-brand"
@@ -251,7 +258,7 @@ class TenantGuard:
     """
 
     inner: SigningPolicy
-    ownership: DomainOwnership = attrs.field(converter=_ownership)
+    ownership: Ownership = attrs.field(converter=_ownership)
     fallback: SigningPolicy | None = None
     name: str = "tenant-guard"
 
