@@ -11,10 +11,18 @@ from collections.abc import Callable
 import pytest
 
 from dnsserver import DnsServer, make_zone
-from oxdkim import ConfigurationError
+from oxdkim import CnameAnswer, ConfigurationError, TxtAnswer
 from oxdkim._keys.records import delegation_records, render_zone
 from oxdkim.audit import DelegationAuditor, DelegationVerdict, DomainReport, ProblemCode
-from oxdkim.resolvers import AsyncDnspythonResolver, InMemoryZone, ZoneFileResolver
+from oxdkim.resolvers import (
+    AsyncCachingHostResolver,
+    AsyncCachingResolver,
+    AsyncDnspythonResolver,
+    InlineAsyncResolver,
+    InMemoryZone,
+    ZoneFileResolver,
+)
+from oxdkim.typing import AsyncResolver
 
 from .scenario import KEY_HOST, RING, SELECTORS, T0, brand_zone
 
@@ -180,3 +188,85 @@ def test_one_selector_audit_has_no_one_selector_problem() -> None:
     report = DelegationAuditor(RING, selectors=["MAIL1"]).audit("c0000.bulk.test", zone)
     assert ("mail1",) == tuple(s.selector for s in report.selectors)
     assert DelegationVerdict.OK == report.verdict
+
+
+# --- which kind of resolver: by class, never by probing ---------------------------------
+
+
+class _CustomAsync:
+    """An async resolver of the caller's own (not one of oxdkim's classes)."""
+
+    def __init__(self, zone: InMemoryZone) -> None:
+        self.zone = zone
+        self.asked: list[tuple[str, str]] = []
+
+    async def txt(self, name: str) -> TxtAnswer:
+        self.asked.append(("TXT", name))
+        return self.zone.txt(name)
+
+    async def cname(self, name: str) -> CnameAnswer:
+        self.asked.append(("CNAME", name))
+        return self.zone.cname(name)
+
+
+def _bulk_memory(n: int) -> InMemoryZone:
+    return InMemoryZone(zone_text=[brand_zone(), bulk_zone(n)])
+
+
+@pytest.mark.parametrize(
+    "wrap",
+    [
+        lambda zone: zone.as_async(),
+        lambda zone: AsyncCachingResolver(zone.as_async()),
+        lambda zone: AsyncCachingHostResolver(zone.as_async()),
+        lambda zone: InlineAsyncResolver(zone),
+    ],
+    ids=["inline-host", "cache", "host-cache", "inline"],
+)
+def test_oxdkims_async_resolvers_run_on_a_loop_without_a_warning(
+    wrap: Callable[[InMemoryZone], AsyncResolver],
+) -> None:
+    """oxdkim's own async resolvers are known by class: run on an event loop (progress is
+    called in it), no warning."""
+    zone = _bulk_memory(5)
+    loops: list[asyncio.AbstractEventLoop] = []
+
+    def progress(done: int, total: int, report: DomainReport) -> None:
+        loops.append(asyncio.get_running_loop())  # raises outside a loop
+
+    run = auditor().audit_many(bulk_domains(5), wrap(zone), concurrency=3, progress=progress)
+    assert 5 == run.counts()[DelegationVerdict.OK]
+    assert 5 == len(loops)
+    assert 1 == len(set(loops))
+    assert 1 == zone.queries[("TXT", f"mail1._domainkey.{KEY_HOST}")]
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_a_custom_async_resolver_still_works_with_a_deprecation_warning(concurrency: int) -> None:
+    """audit_many(custom async resolver): the reports of the sync run, asked the same
+    questions, after a DeprecationWarning; no coroutine is left un-awaited."""
+    expected = auditor().audit_many(bulk_domains(6), _bulk_memory(6), concurrency=1)
+    custom = _CustomAsync(_bulk_memory(6))
+    with pytest.warns(DeprecationWarning, match=r"audit_many_async") as caught:
+        run = auditor().audit_many(bulk_domains(6), custom, concurrency=concurrency)
+    assert 1 == len(caught)
+    assert caught[0].filename == __file__  # it points at the caller's line
+    assert expected.reports == run.reports
+    direct = _CustomAsync(_bulk_memory(6))
+    asyncio.run(auditor().audit_many_async(bulk_domains(6), direct, concurrency=concurrency))
+    assert sorted(direct.asked) == sorted(custom.asked)
+
+
+def test_a_custom_async_resolver_inside_a_loop_is_refused_after_the_warning() -> None:
+    """Inside a running loop the deprecated form warns, then refuses as before."""
+    custom = _CustomAsync(_bulk_memory(1))
+
+    async def main() -> None:
+        with (
+            pytest.warns(DeprecationWarning, match="not one of oxdkim's"),
+            pytest.raises(ConfigurationError, match="audit_many_async"),
+        ):
+            auditor().audit_many(bulk_domains(1), custom)
+
+    asyncio.run(main())
+    assert [] == custom.asked

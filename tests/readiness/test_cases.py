@@ -9,7 +9,16 @@ from typing import Any
 
 import pytest
 
-from oxdkim import FileKeyStore, KeySlot, SlotState, load_config
+from oxdkim import (
+    AddressAnswer,
+    CnameAnswer,
+    FileKeyStore,
+    KeySlot,
+    MxAnswer,
+    SlotState,
+    TxtAnswer,
+    load_config,
+)
 from oxdkim._config.values import BrandConfig
 from oxdkim._keys.records import render_zone
 from oxdkim._readiness.preview import ReadinessPreview
@@ -356,6 +365,50 @@ def test_sync_wrapper_refuses_a_running_loop(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigurationError, match="await preview_many_async"):
         asyncio.run(inside())
+
+
+class _CustomAsyncHosts:
+    """A caller's own async host resolver (not one of oxdkim's classes)."""
+
+    def __init__(self, zone: InMemoryZone) -> None:
+        self.zone = zone
+
+    async def txt(self, name: str) -> TxtAnswer:
+        return self.zone.txt(name)
+
+    async def cname(self, name: str) -> CnameAnswer:
+        return self.zone.cname(name)
+
+    async def mx(self, name: str) -> MxAnswer:
+        return self.zone.mx(name)
+
+    async def addresses(self, name: str) -> AddressAnswer:
+        return self.zone.addresses(name)
+
+
+@pytest.mark.parametrize("concurrency", [1, 3])
+def test_a_custom_async_resolver_still_works_with_a_deprecation_warning(
+    tmp_path: Path, concurrency: int
+) -> None:
+    """preview_many(custom async resolver, hosts=it): the sync run's readiness, after a
+    DeprecationWarning that names preview_many_async."""
+    preview = ReadinessPreview(brand(tmp_path, tenants=["c.test", "d.test"]), clock=lambda: T0)
+    records = {
+        "c.test": f"v=spf1 mx include:{SPF_INCLUDE} -all",
+        "_dmarc.c.test": "v=DMARC1; p=reject",
+    }
+    zone = world(
+        records, mx={"c.test": [(10, "mx.c.test")]}, addresses={"mx.c.test": ["192.0.2.1"]}
+    )
+    expected = preview.preview_many(["c.test", "d.test"], zone, hosts=zone)
+    custom = _CustomAsyncHosts(
+        world(records, mx={"c.test": [(10, "mx.c.test")]}, addresses={"mx.c.test": ["192.0.2.1"]})
+    )
+    with pytest.warns(DeprecationWarning, match="preview_many_async"):
+        run = preview.preview_many(
+            ["c.test", "d.test"], custom, concurrency=concurrency, hosts=custom
+        )
+    assert expected.reports == run.reports
 
 
 def test_repeated_domains_once_in_input_order(tmp_path: Path) -> None:

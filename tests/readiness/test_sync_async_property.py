@@ -160,8 +160,10 @@ def test_preview_sync_and_async_agree(
     run = preview.preview_many(
         [DOMAIN], bulk_sync, concurrency=1, hosts=bulk_sync if hosts else None
     )
-    arun = preview.preview_many(
-        [DOMAIN], bulk_async, concurrency=1, hosts=bulk_async if hosts else None
+    arun = asyncio.run(
+        preview.preview_many_async(
+            [DOMAIN], bulk_async, concurrency=1, hosts=bulk_async if hosts else None
+        )
     )
     assert run.reports == arun.reports == (one,)
     assert bulk_sync.asked == bulk_async.asked == sync.asked
@@ -181,7 +183,7 @@ def test_audit_sync_and_async_agree(world: dict[str, Any]) -> None:
     bulk_async = _AsyncRecording(_zone(**world))
     domains = [DOMAIN, "other.test", DOMAIN.upper()]
     run = auditor.audit_many(domains, bulk_sync, concurrency=1)
-    arun = auditor.audit_many(domains, bulk_async, concurrency=1)
+    arun = asyncio.run(auditor.audit_many_async(domains, bulk_async, concurrency=1))
     assert run.reports == arun.reports
     assert run.reports[0] == report
     assert bulk_sync.asked == bulk_async.asked

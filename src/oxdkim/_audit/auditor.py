@@ -721,10 +721,11 @@ class DelegationAuditor:
         """
         return run_many(
             resolver,
-            lambda chosen: self.audit_many_async(
+            None,
+            lambda chosen, _: self.audit_many_async(
                 domains, chosen, concurrency=concurrency, progress=progress
             ),
-            lambda sync: self._audit_threads(domains, sync, concurrency, progress),
+            lambda sync, _: self._audit_threads(domains, sync, concurrency, progress),
             "audit_many",
         )
 

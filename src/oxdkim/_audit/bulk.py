@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import inspect
 import itertools
+import warnings
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any, TypeVar, cast
 
+from .._base.answers import AddressAnswer, CnameAnswer, MxAnswer, TxtAnswer
+from .._base.sansio import AsyncByClass
 from ..exceptions import ConfigurationError
-from ..typing import AsyncResolver, Resolver
+from ..typing import AsyncHostResolver, AsyncResolver, HostResolver, Resolver
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
@@ -112,19 +115,76 @@ def run_outside_loop(start: Callable[[], Coroutine[Any, Any, _R]], what: str) ->
 
 def run_many(
     resolver: Resolver | AsyncResolver,
-    in_loop: Callable[[AsyncResolver], Coroutine[Any, Any, _R]],
-    in_threads: Callable[[Resolver], _R],
+    hosts: HostResolver | AsyncHostResolver | None,
+    in_loop: Callable[[AsyncResolver, AsyncHostResolver | None], Coroutine[Any, Any, _R]],
+    in_threads: Callable[[Resolver, HostResolver | None], _R],
     what: str,
 ) -> _R:
     """
     The sync bulk runners (``audit_many``, ``preview_many``), whose documented signature
-    takes either kind of resolver: an async one runs ``in_loop`` in a new event loop
-    (:func:`run_outside_loop`), a sync one ``in_threads``.
+    takes either kind of resolver (``hosts``: the same kind).
 
-    This is the one place a resolver's kind is read from the resolver (its ``txt`` is a
-    coroutine function); every other entry point is sync or async by its own name.
+    oxdkim's own async resolvers say so by class (:class:`~oxdkim._base.sansio.AsyncByClass`):
+    they run ``in_loop`` in a new event loop (:func:`run_outside_loop`). Any other resolver
+    runs ``in_threads``, nothing read from it first; a custom async resolver shows itself
+    there by answering with an awaitable, and runs in a new event loop after a
+    :class:`DeprecationWarning` (call ``{what}_async`` for it).
     """
-    if inspect.iscoroutinefunction(getattr(resolver, "txt", None)):
+    if isinstance(resolver, AsyncByClass):
         chosen = cast(AsyncResolver, resolver)
-        return run_outside_loop(lambda: in_loop(chosen), what)
-    return in_threads(cast(Resolver, resolver))
+        return run_outside_loop(
+            lambda: in_loop(chosen, cast("AsyncHostResolver | None", hosts)), what
+        )
+    try:
+        return in_threads(_Answers(resolver), None if hosts is None else _Answers(hosts))
+    except _AwaitableAnswerError:
+        pass
+    warnings.warn(
+        f"{what}() with an asynchronous resolver that is not one of oxdkim's is deprecated; "
+        f"use asyncio.run({what}_async(...)) or await it",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    custom = cast(AsyncResolver, resolver)
+    return run_outside_loop(lambda: in_loop(custom, cast("AsyncHostResolver | None", hosts)), what)
+
+
+class _AwaitableAnswerError(Exception):
+    """A resolver given to a sync bulk runner answered with an awaitable (never escapes)."""
+
+
+_ANSWERS = (TxtAnswer, CnameAnswer, MxAnswer, AddressAnswer)
+
+
+def _answered(answer: object) -> Any:
+    if isinstance(answer, _ANSWERS):
+        return answer
+    if inspect.iscoroutine(answer):
+        answer.close()  # never started: nothing ran, nothing to await
+    if inspect.isawaitable(answer):
+        raise _AwaitableAnswerError
+    return answer
+
+
+class _Answers:
+    """
+    A resolver of the threads path, each answer checked for being an answer (not an
+    awaitable): the only way a custom async resolver is told from a sync one.
+    """
+
+    __slots__ = ("_resolver",)
+
+    def __init__(self, resolver: Resolver | AsyncResolver | HostResolver | AsyncHostResolver):
+        self._resolver: Any = resolver
+
+    def txt(self, name: str) -> TxtAnswer:
+        return cast(TxtAnswer, _answered(self._resolver.txt(name)))
+
+    def cname(self, name: str) -> CnameAnswer:
+        return cast(CnameAnswer, _answered(self._resolver.cname(name)))
+
+    def mx(self, name: str) -> MxAnswer:
+        return cast(MxAnswer, _answered(self._resolver.mx(name)))
+
+    def addresses(self, name: str) -> AddressAnswer:
+        return cast(AddressAnswer, _answered(self._resolver.addresses(name)))

@@ -16,13 +16,24 @@ from typing import Generic, TypeVar
 
 from ..exceptions import DnsError
 
-__all__ = ["drive", "drive_async", "relay", "remembered"]
+__all__ = ["AsyncByClass", "drive", "drive_async", "relay", "remembered"]
 
 _Q = TypeVar("_Q")
 _A = TypeVar("_A")
 _R = TypeVar("_R")
 _Q2 = TypeVar("_Q2")
 _A2 = TypeVar("_A2")
+
+
+class AsyncByClass:
+    """
+    Base of oxdkim's own asynchronous resolvers: it says by class, not by probing the
+    object, that their methods are to be awaited. The bulk runners whose documented
+    signature takes either kind of resolver (``audit_many``, ``preview_many``) read it
+    with ``isinstance``.
+    """
+
+    __slots__ = ()
 
 
 def drive(plan: Generator[_Q, _A, _R], fetch: Callable[[_Q], _A]) -> _R:

@@ -16,7 +16,7 @@ from typing import Generic
 from typing_extensions import TypeVar
 
 from .._base.answers import AddressAnswer, CnameAnswer, DnsStatus, MxAnswer, TxtAnswer
-from .._base.sansio import drive, drive_async
+from .._base.sansio import AsyncByClass, drive, drive_async
 from ..exceptions import ConfigurationError
 from ..typing import AsyncHostResolver, AsyncResolver, HostResolver, Resolver
 from .resolve import check_name
@@ -242,7 +242,7 @@ class CachingResolver(_CachingBase[_SR_co]):
         return drive(self._lookup("CNAME", name, CnameAnswer), self._resolver.cname)
 
 
-class AsyncCachingResolver(_CachingBase[_AR_co]):
+class AsyncCachingResolver(_CachingBase[_AR_co], AsyncByClass):
     """The async twin of :class:`CachingResolver`, in front of an AsyncResolver."""
 
     async def txt(self, name: str) -> TxtAnswer:

@@ -32,6 +32,7 @@ import dns.resolver
 import dns.rrset
 
 from .._base.answers import AddressAnswer, CnameAnswer, DnsStatus, MxAnswer, TxtAnswer
+from .._base.sansio import AsyncByClass
 from ..exceptions import ConfigurationError, DnsPermError, DnsTempError
 from .resolve import (
     DEFAULT_MAX_HOPS,
@@ -354,7 +355,7 @@ class DnspythonResolver(_DnspythonBase):
         return address_answer(name, a, self._resolve(name, dns.rdatatype.AAAA).result())
 
 
-class AsyncDnspythonResolver(_DnspythonBase):
+class AsyncDnspythonResolver(_DnspythonBase, AsyncByClass):
     """
     The asyncio twin of :class:`DnspythonResolver` (``dns.asyncresolver``).
 

@@ -18,6 +18,7 @@ import dns.zone
 from typing_extensions import TypeVar
 
 from .._base.answers import AddressAnswer, CnameAnswer, MxAnswer, TxtAnswer
+from .._base.sansio import AsyncByClass
 from ..exceptions import ConfigurationError, DnsTempError
 from ..typing import HostResolver, Resolver
 from .resolve import (
@@ -184,7 +185,7 @@ class InMemoryZone:
         return f"<{type(self).__name__} with {len(self._store.names)} names>"
 
 
-class InlineAsyncResolver(Generic[_SR_co]):
+class InlineAsyncResolver(Generic[_SR_co], AsyncByClass):
     """
     An :class:`~oxdkim.typing.AsyncResolver` that calls a non-blocking sync resolver.
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import cast
 
 import attrs
 
@@ -635,15 +634,12 @@ class ReadinessPreview:
         """
         return run_many(
             resolver,
-            lambda chosen: self.preview_many_async(
-                domains,
-                chosen,
-                concurrency=concurrency,
-                progress=progress,
-                hosts=cast("AsyncHostResolver | None", hosts),
+            hosts,
+            lambda chosen, chosen_hosts: self.preview_many_async(
+                domains, chosen, concurrency=concurrency, progress=progress, hosts=chosen_hosts
             ),
-            lambda sync: self._preview_threads(
-                domains, sync, concurrency, progress, cast("HostResolver | None", hosts)
+            lambda sync, sync_hosts: self._preview_threads(
+                domains, sync, concurrency, progress, sync_hosts
             ),
             "preview_many",
         )
