@@ -6,6 +6,8 @@ import contextlib
 import os
 from collections.abc import Iterator
 
+import attrs
+
 from .._dkim.crypto import SigningKey
 from .._keys.keyring import KeyRing
 from .._keys.keystore import FileKeyStore
@@ -82,6 +84,17 @@ def ring_store(brand: BrandConfig, store: PostgresStore | None = None) -> KeySto
     if brand.ring is None:
         raise ConfigurationError(f"brand {brand.name} has no ring configured")
     return FileKeyStore(brand.ring, passphrase=_passphrase(brand), min_rsa_bits=brand.min_rsa_bits)
+
+
+def with_stored_domains(brand: BrandConfig) -> BrandConfig:
+    """
+    ``brand`` with its tenants and per-domain modes read from the store (for commands
+    that look at every domain: records, check, preview). Signers never load them all.
+    """
+    if brand.store is None:
+        return brand
+    data = open_store(brand.store, follow=False).brand_data(brand.name)
+    return attrs.evolve(brand, tenants=data.tenants, domains=data.overrides)
 
 
 def _stored_policy(brand: BrandConfig, observer: Observer | None) -> SigningPolicy:

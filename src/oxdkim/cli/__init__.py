@@ -23,7 +23,20 @@ from ..exceptions import (
     OxDkimError,
     RecordSyntaxError,
 )
-from . import _check, _demo, _dmarc, _keygen, _preview, _records, _ring, _sign, _testkey, _verify
+from . import (
+    _check,
+    _demo,
+    _dmarc,
+    _domains,
+    _keygen,
+    _preview,
+    _records,
+    _ring,
+    _sign,
+    _store,
+    _testkey,
+    _verify,
+)
 from ._common import EXIT_FAILED, EXIT_USAGE, CliError, Parser, error
 
 _UNUSABLE_INPUT = (
@@ -44,6 +57,8 @@ _COMMANDS = (
     _check,
     _dmarc,
     _preview,
+    _store,
+    _domains,
 )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from .._config.build import with_stored_domains
 from .._config.file import Config, load_config
 from .._config.values import BrandConfig
 from ._common import check_text_files
@@ -23,4 +24,4 @@ def load(args: argparse.Namespace) -> tuple[Config, BrandConfig] | None:
         return None
     check_text_files([args.config], "configuration file")
     config = load_config(args.config)
-    return config, config.brand(args.brand)
+    return config, with_stored_domains(config.brand(args.brand))

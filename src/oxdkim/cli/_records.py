@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 
+from .._config.build import open_store, ring_store
 from .._dkim.crypto import RSA_ABSOLUTE_MIN_BITS, SigningKey
 from .._keys.keystore import FileKeyStore
 from .._keys.records import brand_records, records_json, render_zone
+from .._keys.ringstate import RingSnapshot
 from ._common import EXIT_OK, CliError, add_domain_options, given_domains
 from ._configopts import add_config_options, load
 
@@ -37,6 +39,8 @@ def _domains(args: argparse.Namespace) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     """Collect and print."""
+    generic: tuple[str, str, SigningKey] | None = None
+    ring: RingSnapshot | None = None
     chosen = load(args)
     if chosen is not None:
         _, brand = chosen
@@ -44,8 +48,14 @@ def run(args: argparse.Namespace) -> int:
             args.generic = f"{brand.generic_domain}:{brand.generic_selector}:{brand.generic_key}"
         if brand.ring and not args.ring:
             args.ring = str(brand.ring)
+        if brand.store is not None:
+            stored = open_store(brand.store, follow=False)
+            key = stored.generic_key(brand.name)
+            if key is not None and brand.generic_domain and brand.generic_selector:
+                generic = (brand.generic_domain, brand.generic_selector, key)
+            if not args.ring:
+                ring = ring_store(brand, stored).load()
         args.domain = [*args.domain, *brand.legacy_domains]
-    generic = None
     if args.generic:
         parts = args.generic.split(":", 2)
         if len(parts) != 3:
@@ -55,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
             parts[1],
             SigningKey.from_file(parts[2], min_rsa_bits=RSA_ABSOLUTE_MIN_BITS),
         )
-    ring = FileKeyStore(args.ring, min_rsa_bits=RSA_ABSOLUTE_MIN_BITS).load() if args.ring else None
+    if args.ring:
+        ring = FileKeyStore(args.ring, min_rsa_bits=RSA_ABSOLUTE_MIN_BITS).load()
     if generic is None and ring is None:
         raise CliError("give --config, or --ring and/or --generic")
     records = brand_records(ring=ring, generic=generic, legacy_domains=_domains(args))

@@ -12,12 +12,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .._base.files import shown
+from .._config.build import ring_store
 from .._dkim.crypto import RSA_ABSOLUTE_MIN_BITS, RSA_DEFAULT_MIN_BITS, Algorithm, SigningKey
 from .._keys.keyring import KeyRing
 from .._keys.keystore import FileKeyStore
 from .._keys.records import ring_records
 from .._keys.ringstate import DEFAULT_SELECTORS, KeySlot, RingSnapshot, RolloverTimings, SlotState
-from ..exceptions import KeyRingError
+from ..exceptions import KeyRingError, KeyStoreError
+from ..typing import KeyStore
 from ._common import EXIT_FAILED, EXIT_OK, CliError, moment
 from ._configopts import add_config_options, load
 from ._dnsopts import add_dns_options, make_resolver
@@ -126,9 +128,14 @@ def _apply_config(args: argparse.Namespace) -> None:
             raise CliError("give the ring directory once: RING_DIR or --ring")
         args.directory = args.ring
     chosen = load(args)
+    args.database = None
     if chosen is not None:
         _, brand = chosen
-        if brand.ring is None:
+        if brand.store is not None and args.directory is None:
+            # The ring lives in the database: the same steps, the same output.
+            args.database = ring_store(brand)
+            args.directory = f"brand {brand.name} in the store"
+        elif brand.ring is None:
             raise CliError(f"brand {brand.name} has no ring directory configured")
         args.directory = args.directory or str(brand.ring)
         if args.step == "init" and not args.key_host:
@@ -143,7 +150,10 @@ def _apply_config(args: argparse.Namespace) -> None:
         raise CliError("ring init needs --key-host (or --config with key_host)")
 
 
-def _store(args: argparse.Namespace) -> FileKeyStore:
+def _store(args: argparse.Namespace) -> KeyStore:
+    if args.database is not None:
+        store: KeyStore = args.database
+        return store
     passphrase, bits = _key_options(args)
     return FileKeyStore(args.directory, passphrase=passphrase, min_rsa_bits=bits)
 
@@ -225,7 +235,16 @@ def run(args: argparse.Namespace) -> int:
             timings,
         )
         passphrase, bits = _key_options(args)
-        FileKeyStore.create(args.directory, snapshot, passphrase=passphrase, min_rsa_bits=bits)
+        if args.database is not None:
+            with args.database.locked():
+                try:
+                    args.database.load()
+                except KeyStoreError:
+                    args.database.save(snapshot)
+                else:
+                    raise CliError(f"{args.directory} already has a key ring; nothing was written")
+        else:
+            FileKeyStore.create(args.directory, snapshot, passphrase=passphrase, min_rsa_bits=bits)
         print(f"created ring in {args.directory}; staged a {algorithm.value} key in {selectors[0]}")
         _print_records(snapshot)
         print(f"next: publish it, then `oxdkim ring confirm {args.directory} {selectors[0]}`")
