@@ -119,3 +119,27 @@ def test_files_to_postgresql_and_back(
     code, out = run(capsys, "domains", "remove", "--config", str(new), "three.example")
     assert code == 0
     assert "1 domains removed" in out
+
+
+def test_check_and_preview_read_the_ring_and_domains_from_the_database(
+    pg_database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old, ring, _ = files_brand(tmp_path)
+    new = write_config(tmp_path, pg_database, write_kek(tmp_path))
+    main(["store", "init", "--config", str(new)])
+    main(["store", "import", "--config", str(new), "--from", str(old)])
+    capsys.readouterr()
+    zone = tmp_path / "zone.txt"
+    lines = ["$ORIGIN example.", "$TTL 3600"]
+    for selector, txt in ring.txt_records().items():
+        lines.append(f'{selector}._domainkey.{KEY_HOST}. IN TXT "{txt}"')
+        lines.append(
+            f"{selector}._domainkey.one.example. IN CNAME {selector}._domainkey.{KEY_HOST}."
+        )
+    zone.write_text("\n".join(lines) + "\n")
+    code, out = run(capsys, "check", "--config", str(new), "--zone", str(zone), "--json")
+    report = json.loads(out)
+    text = json.dumps(report)
+    assert "one.example" in text  # the aligned domains came from the database
+    assert "shop.two.example" in text
+    assert code in (0, 1)

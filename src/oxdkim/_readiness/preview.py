@@ -36,7 +36,7 @@ from .._audit.values import DelegationVerdict, DomainReport, Severity
 from .._base.clock import utc_now
 from .._base.domains import DomainSyntaxError, checked_domain, normalize_domain, unique_domains
 from .._base.sansio import relay
-from .._config.build import _at, _passphrase
+from .._config.build import _at, ring_store
 from .._config.values import BrandConfig
 from .._dmarc.alignment import (
     AlignmentReason,
@@ -50,7 +50,6 @@ from .._dmarc.alignment import (
 from .._dmarc.orgdomain import PslFinder, tree_walk_for
 from .._dmarc.record import AlignmentMode, LookupStatus, OrgDomain
 from .._keys.keyring import KeyRing
-from .._keys.keystore import FileKeyStore
 from .._keys.ringstate import RingSnapshot
 from ..exceptions import ConfigurationError
 from ..typing import (
@@ -348,11 +347,10 @@ def _unknown_part(dkim: DkimPrediction, spf: SpfPrediction, real: DmarcResult) -
 
 
 def _load_ring(brand: BrandConfig) -> RingSnapshot | None:
-    if brand.ring is None:
+    if brand.ring is None and brand.store is None:
         return None
-    store = FileKeyStore(brand.ring, passphrase=_passphrase(brand), min_rsa_bits=brand.min_rsa_bits)
     with _at(f"brands.{brand.name}.ring"):
-        return store.load()
+        return ring_store(brand).load()
 
 
 class ReadinessPreview:

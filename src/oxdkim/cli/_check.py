@@ -20,9 +20,10 @@ import attrs
 from .._audit.auditor import DEFAULT_CONCURRENCY, DEFAULT_MIN_TTL, DelegationAuditor
 from .._audit.report import AuditDiff, AuditRun
 from .._audit.values import DelegationVerdict, Severity
+from .._config.build import ring_store
 from .._dkim.crypto import RSA_ABSOLUTE_MIN_BITS, RSA_DEFAULT_MIN_BITS
 from .._keys.keystore import FileKeyStore
-from ..typing import AsyncResolver
+from ..typing import AsyncResolver, KeyStore
 from ._common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -137,6 +138,8 @@ class CheckOptions:
     progress: bool | None = None
     passphrase_env: str | None = None
     allow_1024: bool = False
+    stored_ring: KeyStore | None = None
+    """The brand's ring in the database (a [store] configuration), instead of ``ring``."""
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> CheckOptions:
@@ -146,10 +149,13 @@ class CheckOptions:
         zones, nameservers = tuple(args.zone or ()), args.nameserver
         dns_timeout, key_host = args.dns_timeout, args.key_host
         passphrase_env, allow_1024 = args.passphrase_env, args.allow_1024
+        stored: KeyStore | None = None
         chosen = load(args)
         if chosen is not None:
             config, brand = chosen
             ring = ring or (str(brand.ring) if brand.ring else None)
+            if ring is None and brand.store is not None:
+                stored = ring_store(brand)
             key_host = key_host or brand.key_host
             if domain_list is None and args.domains_file is None:
                 domain_list = brand.legacy_domains
@@ -159,12 +165,13 @@ class CheckOptions:
                 dns_timeout = config.resolver.timeout
             passphrase_env = passphrase_env or brand.passphrase_env
             allow_1024 = allow_1024 or brand.min_rsa_bits < 2048
-        if ring is None:
+        if ring is None and stored is None:
             raise CliError("give --ring (or --config with a brand that has a ring)")
         if args.domains_file is None and domain_list is None:
             raise CliError("give --domain or --domains-file (or --config)")
         return cls(
-            ring=ring,
+            ring=ring or "",
+            stored_ring=stored,
             domains=args.domains_file,
             key_host=key_host,
             domain_list=domain_list,
@@ -185,7 +192,9 @@ class CheckOptions:
         )
 
 
-def _load_ring(options: CheckOptions) -> FileKeyStore:
+def _load_ring(options: CheckOptions) -> KeyStore:
+    if options.stored_ring is not None:
+        return options.stored_ring
     passphrase = None
     if options.passphrase_env:
         value = os.environ.get(options.passphrase_env)
