@@ -31,6 +31,7 @@ FACE_MODULES = {
     "oxdkim.audit",
     "oxdkim.dmarc",
     "oxdkim.policies",
+    "oxdkim.postgres",
     "oxdkim.pytest_plugin",
     "oxdkim.resolvers",
     "oxdkim.testing",

@@ -62,6 +62,7 @@ from .exceptions import (
     DnsPermError,
     DnsTempError,
     FromHeaderError,
+    KeyEncryptionError,
     KeyLoadError,
     KeyRingError,
     KeyStoreError,
@@ -76,6 +77,7 @@ from .exceptions import (
     RolloverRefusal,
     SigningError,
     SigningRefusedError,
+    StoreUnavailableError,
     WeakKeyError,
 )
 from .policies import (
@@ -131,6 +133,7 @@ __all__ = [
     "DomainReport",
     "FileKeyStore",
     "FromHeaderError",
+    "KeyEncryptionError",
     "KeyLoadError",
     "KeyRing",
     "KeyRingError",
@@ -178,6 +181,7 @@ __all__ = [
     "SpfAnalysis",
     "SpfCheck",
     "SpfResult",
+    "StoreUnavailableError",
     "StoreUnreachable",
     "TenantGuard",
     "TreeWalkFinder",
