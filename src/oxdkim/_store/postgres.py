@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import attrs
 
-from .._base.domains import DomainSyntaxError, normalize_domain
+from .._base.domains import DomainSyntaxError, checked_domain, normalize_domain
 from .._base.events import KeysReloaded, StoreUnreachable, emit
 from .._base.files import looks_like_key_text, shown
 from .._dkim.crypto import RSA_DEFAULT_MIN_BITS, SigningKey
@@ -101,6 +101,20 @@ def _entry(domain: str, tenant: object, mode: object) -> DomainEntry:
     if mode is not None and mode not in MODES:
         return DomainEntry(domain, None, None, f"unknown mode {shown(mode)}")
     return DomainEntry(domain, tenant, mode)
+
+
+def brand_name(value: object) -> str:
+    """A brand's name as rows hold it: a short word, never key material."""
+    if not isinstance(value, str) or not value or looks_like_key_text(value) or len(value) > 200:
+        raise ConfigurationError(f"a brand is a short name, not {shown(value)}")
+    return value
+
+
+def _listed(domains: Iterable[str]) -> list[str]:
+    """``domains`` as a list; one domain given as a bare string is a mistake, not 11."""
+    if isinstance(domains, str | bytes):
+        raise ConfigurationError("domains must be a list of domains, not one string")
+    return list(domains)
 
 
 def _names_above(domain: str) -> list[str]:
@@ -531,6 +545,9 @@ class PostgresStore:
 
     def set_generic_key(self, brand: str, key: SigningKey) -> None:
         """Store ``brand``'s generic key (sealed); signers pick it up."""
+        brand = brand_name(brand)
+        if not isinstance(key, SigningKey):
+            raise ConfigurationError(f"key must be a SigningKey, not {type(key).__name__}")
         context = f"generic key of brand {brand}"
         with self.transaction(brand) as conn:
             conn.execute(
@@ -553,13 +570,14 @@ class PostgresStore:
             ConfigurationError: An invalid domain, tenant or mode, or a domain another
                 tenant owns (nothing is written).
         """
+        brand = brand_name(brand)
         if tenant is not None and (
-            not isinstance(cast(object, tenant), str) or looks_like_key_text(tenant)
+            not isinstance(cast(object, tenant), str) or not tenant or looks_like_key_text(tenant)
         ):
             raise ConfigurationError(f"a tenant is a short name, not {shown(tenant)}")
         if mode is not None and mode not in MODES:
             raise ConfigurationError(f"mode must be one of {', '.join(MODES)}, not {shown(mode)}")
-        names = [normalize_domain(domain) for domain in domains]
+        names = [checked_domain(domain) for domain in _listed(domains)]
         with self.transaction(brand) as conn:
             rows = conn.execute(
                 "SELECT domain, tenant FROM oxdkim_domain WHERE brand = %s AND domain = ANY(%s) "
@@ -586,7 +604,8 @@ class PostgresStore:
         self, brand: str, domains: Iterable[str], *, tenant: str | None = None
     ) -> int:
         """Remove ``domains`` (only ``tenant``'s, if given); returns how many were removed."""
-        names = [normalize_domain(domain) for domain in domains]
+        brand = brand_name(brand)
+        names = [checked_domain(domain) for domain in _listed(domains)]
         removed = 0
         with self.transaction(brand) as conn:
             for domain in names:
@@ -607,6 +626,9 @@ class PostgresStore:
         Raises:
             KeyStoreError: The brand already has domains and ``replace`` is false.
         """
+        brand = brand_name(brand)
+        if not isinstance(data, BrandData):
+            raise ConfigurationError(f"data must be a BrandData, not {type(data).__name__}")
         with self.transaction(brand) as conn:
             existing = conn.execute(
                 "SELECT count(*) FROM oxdkim_domain WHERE brand = %s", (brand,)
@@ -617,12 +639,25 @@ class PostgresStore:
                     "nothing was written (use replace to overwrite)"
                 )
             conn.execute("DELETE FROM oxdkim_domain WHERE brand = %s", (brand,))
-            owner = {d: t for t, domains in data.tenants.items() for d in domains}
-            for domain in sorted(set(owner) | set(data.overrides)):
+            owner: dict[str, str] = {}
+            for tenant, listed in data.tenants.items():
+                if (
+                    not isinstance(cast(object, tenant), str)
+                    or not tenant
+                    or looks_like_key_text(tenant)
+                ):
+                    raise ConfigurationError(f"a tenant is a short name, not {shown(tenant)}")
+                for domain in map(checked_domain, _listed(listed)):
+                    if owner.setdefault(domain, tenant) != tenant:
+                        raise ConfigurationError(f"{domain} is listed for two tenants")
+            overrides = {checked_domain(d): m for d, m in data.overrides.items()}
+            if not set(overrides.values()) <= set(MODES):
+                raise ConfigurationError(f"per-domain modes are {', '.join(MODES)}")
+            for domain in sorted(set(owner) | set(overrides)):
                 conn.execute(
                     "INSERT INTO oxdkim_domain (brand, domain, tenant, mode) "
                     "VALUES (%s, %s, %s, %s)",
-                    (brand, domain, owner.get(domain), data.overrides.get(domain)),
+                    (brand, domain, owner.get(domain), overrides.get(domain)),
                 )
             if data.generic_key is not None:
                 context = f"generic key of brand {brand}"

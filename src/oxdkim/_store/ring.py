@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 from .._dkim.crypto import SigningKey
 from .._keys.ringjson import snapshot_of, state_of
 from .._keys.ringstate import KeySlot, RingSnapshot
-from ..exceptions import KeyStoreError
-from .postgres import PostgresStore
+from ..exceptions import ConfigurationError, KeyStoreError
+from .postgres import PostgresStore, brand_name
 
 if TYPE_CHECKING:
     import psycopg
@@ -30,8 +30,10 @@ class PostgresKeyStore:
     """
 
     def __init__(self, store: PostgresStore, brand: str) -> None:
+        if not isinstance(store, PostgresStore):
+            raise ConfigurationError(f"store must be a PostgresStore, not {type(store).__name__}")
         self.store = store
-        self.brand = brand
+        self.brand = brand_name(brand)
         self._held = threading.local()
 
     def __repr__(self) -> str:

@@ -22,7 +22,7 @@ from typing import cast
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from .._base.files import is_path, read_small_file, shown_path
+from .._base.files import is_path, looks_like_key_text, read_small_file, shown_path
 from ..exceptions import ConfigurationError, KeyEncryptionError
 
 _VERSION = b"\x01"
@@ -69,7 +69,9 @@ class KeyEncryptionKey:
         Raises:
             ConfigurationError: The file is missing, readable by others, or holds no key.
         """
-        if not is_path(path):
+        if not is_path(path) or (
+            looks_like_key_text(os.fspath(path)) and not os.path.lexists(path)
+        ):
             raise ConfigurationError(
                 f"key_encryption_key_file must be a path, not {shown_path(path)}"
             )
@@ -79,7 +81,9 @@ class KeyEncryptionKey:
             text = read_small_file(file).decode("ascii")
         except (OSError, UnicodeDecodeError) as exc:
             why = exc.strerror if isinstance(exc, OSError) else "not text"
-            raise ConfigurationError(f"cannot read the key-encryption key {file}: {why}") from None
+            raise ConfigurationError(
+                f"cannot read the key-encryption key {shown_path(file)}: {why}"
+            ) from None
         if stat.S_IMODE(info.st_mode) & 0o077:
             raise ConfigurationError(
                 f"{file} is readable by group or others: chmod 600 it (it seals every key)"
