@@ -33,6 +33,7 @@ nitpicky = True
 nitpick_ignore_regex = [
     (r"py:.*", r"(pathlib\.Path|os\.PathLike|MonotonicClock|RecordStore|StoreBuilder)"),
     (r"py:.*", r"CollectorRegistry"),  # prometheus_client's, an optional extra
+    (r"py:.*", r"psycopg\..*"),  # psycopg's, an optional extra
     (r"py:.*", r"(FinderMode|Policy|TextIO)"),
     (r"py:.*", r"(attrs|attr|cryptography|dns|datetime|collections|typing|contextlib|enum)\..*"),
     (r"py:.*", r"(Path|PathLike|Hashable|Iterable|Iterator|Mapping|Sequence|Callable|Any)"),
