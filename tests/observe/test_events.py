@@ -271,3 +271,10 @@ def test_store_events_are_validated_values() -> None:
         emit(recorder, event)
     emit(None, events[0])  # no observer: only logged
     assert events == recorder.events
+
+
+def test_an_observer_without_observe_is_refused_when_the_signer_is_built() -> None:
+    """A wrong object fails at once, not on the first message (where it would be dropped)."""
+    brand = TestBrand.build()
+    with pytest.raises(ConfigurationError, match="observe"):
+        Signer(brand.aligned_policy(), observer=print)  # type: ignore[arg-type]

@@ -304,6 +304,10 @@ class Signer:
         limits: MessageLimits = DEFAULT_LIMITS,
         observer: Observer | None = None,
     ) -> None:
+        if observer is not None and not callable(getattr(observer, "observe", None)):
+            raise ConfigurationError(
+                f"observer must have an observe(event) method, not {type(observer).__name__}"
+            )
         self.policy = policy
         self.clock = clock
         self.limits = limits
