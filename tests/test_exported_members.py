@@ -72,7 +72,6 @@ EXPORTS = {
         "MessageProblem",
         "MxAnswer",
         "NoActiveKeyError",
-        "Observer",
         "OrgDomain",
         "OxDkimError",
         "PerDomainPolicy",

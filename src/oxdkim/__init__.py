@@ -91,7 +91,6 @@ from .policies import (
     TenantGuard,
     VerifiedDelegationPolicy,
 )
-from .typing import Observer
 
 __all__ = [
     "DEFAULT_SIGNED_HEADERS",
@@ -147,7 +146,6 @@ __all__ = [
     "MessageProblem",
     "MxAnswer",
     "NoActiveKeyError",
-    "Observer",
     "OrgDomain",
     "OxDkimError",
     "PerDomainPolicy",
