@@ -12,6 +12,7 @@ import json
 import random
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -27,7 +28,7 @@ from oxdkim._keys.ringstate import KeySlot, RingSnapshot, RolloverTimings, SlotS
 from oxdkim._store.postgres import BrandData, PostgresStore
 from oxdkim._store.ring import PostgresKeyStore
 from oxdkim._store.sealing import KeyEncryptionKey
-from oxdkim.exceptions import KeyRingError
+from oxdkim.exceptions import KeyRingError, KeyStoreError
 from oxdkim.resolvers import InMemoryZone
 from pgserver import PgServer
 
@@ -308,3 +309,39 @@ def test_a_fleet_signs_through_two_rotations_a_lost_listener_and_a_server_restar
         "after the second activation"
     )
     print("\n".join(report))
+
+
+@pytest.mark.slow
+def test_a_reader_never_sees_a_ring_state_torn_from_its_keys(
+    pg_database: str, tmp_path: Path
+) -> None:
+    """
+    A rotator commits a state and its keys together; a signer reloading at that moment
+    must read both from one commit. Read apart, a revoke landing between them showed a
+    state naming a key already deleted: the reload failed ("key ... is missing") and the
+    signer stayed on its old snapshot.
+    """
+    kek = KeyEncryptionKey.from_file(write_kek(tmp_path))
+    ring, _ = seed_store(pg_database, tmp_path / "kek")
+    reader = PostgresKeyStore(PostgresStore(pg_database, kek), BRAND)
+    ring.stage(SigningKey.generate(ALGORITHM), selector="mail2")
+    stop = time.monotonic() + 2.0
+    failures: list[str] = []
+
+    def rotate() -> None:
+        while time.monotonic() < stop:
+            ring.revoke("mail2", force=True)
+            ring.stage(SigningKey.generate(ALGORITHM), selector="mail2")
+
+    writer = threading.Thread(target=rotate)
+    writer.start()
+    loads = 0
+    while time.monotonic() < stop:
+        try:
+            reader.load()
+        except KeyStoreError as exc:
+            failures.append(str(exc))
+        loads += 1
+    writer.join()
+    assert loads > 100
+    assert failures == []

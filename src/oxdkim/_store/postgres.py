@@ -493,14 +493,21 @@ class PostgresStore:
         return self._open_key(sealed, f"generic key of brand {brand}", fingerprint)
 
     def ring_rows(self, brand: str) -> tuple[object, dict[str, bytes]] | None:
-        """``brand``'s ring state and sealed keys by fingerprint, or ``None``."""
-        rows = self.query("SELECT state FROM oxdkim_ring WHERE brand = %s", (brand,))
+        """
+        ``brand``'s ring state and sealed keys by fingerprint, or ``None``.
+
+        One statement, so the state and its keys are of one commit: read apart, a
+        rotation landing between them showed a state naming a key already deleted.
+        """
+        rows = self.query(
+            "SELECT r.state, k.fingerprint, k.sealed FROM oxdkim_ring r "
+            "LEFT JOIN oxdkim_ring_key k ON k.brand = r.brand WHERE r.brand = %s",
+            (brand,),
+        )
         if not rows:
             return None
-        keys = self.query(
-            "SELECT fingerprint, sealed FROM oxdkim_ring_key WHERE brand = %s", (brand,)
-        )
-        return rows[0][0], {fingerprint: bytes(sealed) for fingerprint, sealed in keys}
+        keys = {row[1]: bytes(row[2]) for row in rows if row[1] is not None}
+        return rows[0][0], keys
 
     def open_ring_key(self, brand: str, fingerprint: str, sealed: bytes) -> SigningKey:
         """Unseal one of ``brand``'s ring keys."""
