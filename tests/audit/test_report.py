@@ -59,6 +59,15 @@ def test_json_round_trip(run: AuditRun) -> None:
     assert run.to_json() == again.to_json()
 
 
+def test_repr_counts_the_reports_instead_of_listing_them(run: AuditRun) -> None:
+    """A run's repr stays one short line however many domains it holds (asyncio.run on
+    Python 3.11 formats it when a bulk run returns)."""
+    text = repr(run)
+    assert f"reports=<{len(run)} reports>" in text
+    assert run.reports[0].domain not in text
+    assert f"key_host={run.key_host!r}" in text
+
+
 def test_json_has_summary_and_derived_fields(run: AuditRun) -> None:
     """The JSON carries counts, per-domain verdict and summary for readers."""
     data = json.loads(run.to_json())

@@ -287,22 +287,27 @@ class _Classifier:
         )
 
     def _selector(self, domain: str, selector: str, observation: _Observation) -> SelectorReport:
+        # Each path builds its report once (no attrs.evolve chain): this runs for every
+        # selector of every domain, and the in-memory audit's time is mostly here.
         name = f"{selector}._domainkey.{domain}"
         expected = self.expected[selector]
-        base = SelectorReport(selector, expected, self.slots[selector].state, None)
+        state = self.slots[selector].state
         cname = observation.cname
         if isinstance(cname, DnsTempError):
-            return attrs.evolve(base, problems=(_temporary(selector, cname),))
+            return SelectorReport(
+                selector, expected, state, None, problems=(_temporary(selector, cname),)
+            )
         if isinstance(cname, DnsError):
-            return attrs.evolve(base, problems=(_broken(selector, name, cname, Party.CUSTOMER),))
-        base = attrs.evolve(base, cname_status=cname.status)
+            problem = _broken(selector, name, cname, Party.CUSTOMER)
+            return SelectorReport(selector, expected, state, None, problems=(problem,))
+        status = cname.status
         key = observation.key
-        if cname.status is DnsStatus.NXDOMAIN or (
-            cname.status is DnsStatus.NODATA and isinstance(key, TxtAnswer) and not key.records
+        if status is DnsStatus.NXDOMAIN or (
+            status is DnsStatus.NODATA and isinstance(key, TxtAnswer) and not key.records
         ):
             what = (
                 "does not exist"
-                if cname.status is DnsStatus.NXDOMAIN
+                if status is DnsStatus.NXDOMAIN
                 else ("exists without a CNAME or a key record")
             )
             problem = Problem(
@@ -311,53 +316,79 @@ class _Classifier:
                 Severity.ERROR,
                 Party.CUSTOMER,
                 f"no CNAME at {name}: the name {what}; publish {name} CNAME {expected}",
-                observed={"status": cname.status.value},
+                observed={"status": status.value},
             )
-            return attrs.evolve(base, key_status=KeyStatus.MISSING, problems=(problem,))
+            return SelectorReport(
+                selector, expected, state, status, key_status=KeyStatus.MISSING, problems=(problem,)
+            )
         if isinstance(key, DnsError):
             # The key could not be fetched. A target that is recognisably wrong is
             # wrong whatever lies behind it; any other one may be an alias leading to
             # the brand, so nothing more is known (temporary) or it is broken (loop).
             target = cname.target
-            base = attrs.evolve(
-                base, target=target, cname_ttl=cname.ttl, chain=(target,) if target else ()
-            )
+            known: Problem | None = None
             if target is not None and target != expected:
                 wrong = self._wrong_target(domain, selector, target, KeyStatus.UNKNOWN)
-                if wrong.target_kind is not TargetKind.OTHER:
-                    return attrs.evolve(base, problems=(wrong,))
-            if isinstance(key, DnsTempError):
-                return attrs.evolve(base, problems=(_temporary(selector, key),))
-            party = Party.PROVIDER if target == expected else Party.CUSTOMER
-            return attrs.evolve(base, problems=(_broken(selector, name, key, party),))
+                known = wrong if wrong.target_kind is not TargetKind.OTHER else None
+            if known is not None:
+                problem = known
+            elif isinstance(key, DnsTempError):
+                problem = _temporary(selector, key)
+            else:
+                party = Party.PROVIDER if target == expected else Party.CUSTOMER
+                problem = _broken(selector, name, key, party)
+            return SelectorReport(
+                selector,
+                expected,
+                state,
+                status,
+                target=target,
+                cname_ttl=cname.ttl,
+                chain=(target,) if target else (),
+                problems=(problem,),
+            )
         assert key is not None
-        status, detail = self.key_status(selector, key)
-        if cname.status is DnsStatus.NODATA:
-            problem = self._copied_key(name, selector, status, detail, key)
-            return attrs.evolve(base, chain=key.chain, key_status=status, problems=(problem,))
+        key_status, detail = self.key_status(selector, key)
+        if status is DnsStatus.NODATA:
+            problem = self._copied_key(name, selector, key_status, detail, key)
+            return SelectorReport(
+                selector,
+                expected,
+                state,
+                status,
+                chain=key.chain,
+                key_status=key_status,
+                problems=(problem,),
+            )
         target = cname.target
         assert target is not None
         chain: tuple[str, ...] = (target, *key.chain)
-        base = attrs.evolve(
-            base, target=target, cname_ttl=cname.ttl, chain=chain, key_status=status
-        )
         if expected not in chain:
-            return attrs.evolve(
-                base, problems=(self._wrong_target(domain, selector, target, status),)
-            )
-        problems = self._key_problems(selector, status, detail, chain[-1])
-        if cname.ttl is not None and cname.ttl < self.min_ttl:
-            problems.append(
-                Problem(
-                    ProblemCode.LOW_TTL,
-                    selector,
-                    Severity.WARNING,
-                    Party.CUSTOMER,
-                    f"the CNAME at {name} has a TTL of {cname.ttl} s, below {self.min_ttl} s",
-                    observed={"ttl": cname.ttl, "min_ttl": self.min_ttl},
+            problems = [self._wrong_target(domain, selector, target, key_status)]
+        else:
+            problems = self._key_problems(selector, key_status, detail, chain[-1])
+            if cname.ttl is not None and cname.ttl < self.min_ttl:
+                problems.append(
+                    Problem(
+                        ProblemCode.LOW_TTL,
+                        selector,
+                        Severity.WARNING,
+                        Party.CUSTOMER,
+                        f"the CNAME at {name} has a TTL of {cname.ttl} s, below {self.min_ttl} s",
+                        observed={"ttl": cname.ttl, "min_ttl": self.min_ttl},
+                    )
                 )
-            )
-        return attrs.evolve(base, problems=tuple(problems))
+        return SelectorReport(
+            selector,
+            expected,
+            state,
+            status,
+            target=target,
+            cname_ttl=cname.ttl,
+            chain=chain,
+            key_status=key_status,
+            problems=tuple(problems),
+        )
 
     def _copied_key(
         self, name: str, selector: str, status: KeyStatus, detail: str | None, key: TxtAnswer

@@ -13,6 +13,7 @@ from typing import Any
 
 import attrs
 
+from .._audit.report import count_repr
 from .._audit.spf import SpfAnalysis
 from .._audit.values import DomainReport, format_time
 from .._dmarc.alignment import DmarcResult, IdentifierAlignment, PolicySource, SpfResult
@@ -352,7 +353,7 @@ class ReadinessRun:
 
     brand: str
     finder: FinderMode
-    reports: tuple[DomainReadiness, ...]
+    reports: tuple[DomainReadiness, ...] = attrs.field(repr=count_repr)
     started_at: datetime
     finished_at: datetime
 
