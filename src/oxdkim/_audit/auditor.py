@@ -321,63 +321,48 @@ class _Classifier:
             return SelectorReport(
                 selector, expected, state, status, key_status=KeyStatus.MISSING, problems=(problem,)
             )
+        target = cname.target
+        chain: tuple[str, ...]
+        problems: list[Problem]
         if isinstance(key, DnsError):
             # The key could not be fetched. A target that is recognisably wrong is
             # wrong whatever lies behind it; any other one may be an alias leading to
             # the brand, so nothing more is known (temporary) or it is broken (loop).
-            target = cname.target
+            key_status = KeyStatus.UNKNOWN
+            chain = (target,) if target else ()
             known: Problem | None = None
             if target is not None and target != expected:
                 wrong = self._wrong_target(domain, selector, target, KeyStatus.UNKNOWN)
                 known = wrong if wrong.target_kind is not TargetKind.OTHER else None
             if known is not None:
-                problem = known
+                problems = [known]
             elif isinstance(key, DnsTempError):
-                problem = _temporary(selector, key)
+                problems = [_temporary(selector, key)]
             else:
                 party = Party.PROVIDER if target == expected else Party.CUSTOMER
-                problem = _broken(selector, name, key, party)
-            return SelectorReport(
-                selector,
-                expected,
-                state,
-                status,
-                target=target,
-                cname_ttl=cname.ttl,
-                chain=(target,) if target else (),
-                problems=(problem,),
-            )
-        assert key is not None
-        key_status, detail = self.key_status(selector, key)
-        if status is DnsStatus.NODATA:
-            problem = self._copied_key(name, selector, key_status, detail, key)
-            return SelectorReport(
-                selector,
-                expected,
-                state,
-                status,
-                chain=key.chain,
-                key_status=key_status,
-                problems=(problem,),
-            )
-        target = cname.target
-        assert target is not None
-        chain: tuple[str, ...] = (target, *key.chain)
-        if expected not in chain:
-            problems = [self._wrong_target(domain, selector, target, key_status)]
+                problems = [_broken(selector, name, key, party)]
         else:
-            problems = self._key_problems(selector, key_status, detail, chain[-1])
-            if cname.ttl is not None and cname.ttl < self.min_ttl:
-                problems.append(
-                    Problem(
-                        ProblemCode.LOW_TTL,
-                        selector,
-                        Severity.WARNING,
-                        Party.CUSTOMER,
-                        f"the CNAME at {name} has a TTL of {cname.ttl} s, below {self.min_ttl} s",
-                        observed={"ttl": cname.ttl, "min_ttl": self.min_ttl},
-                    )
+            assert key is not None
+            key_status, detail = self.key_status(selector, key)
+            if status is DnsStatus.NODATA:
+                problem = self._copied_key(name, selector, key_status, detail, key)
+                return SelectorReport(
+                    selector,
+                    expected,
+                    state,
+                    status,
+                    chain=key.chain,
+                    key_status=key_status,
+                    problems=(problem,),
                 )
+            assert target is not None
+            chain = (target, *key.chain)
+            if expected not in chain:
+                problems = [self._wrong_target(domain, selector, target, key_status)]
+            else:
+                problems = self._key_problems(selector, key_status, detail, chain[-1])
+                if cname.ttl is not None and cname.ttl < self.min_ttl:
+                    problems.append(self._low_ttl(name, selector, cname.ttl))
         return SelectorReport(
             selector,
             expected,
@@ -388,6 +373,16 @@ class _Classifier:
             chain=chain,
             key_status=key_status,
             problems=tuple(problems),
+        )
+
+    def _low_ttl(self, name: str, selector: str, ttl: int) -> Problem:
+        return Problem(
+            ProblemCode.LOW_TTL,
+            selector,
+            Severity.WARNING,
+            Party.CUSTOMER,
+            f"the CNAME at {name} has a TTL of {ttl} s, below {self.min_ttl} s",
+            observed={"ttl": ttl, "min_ttl": self.min_ttl},
         )
 
     def _copied_key(
