@@ -95,6 +95,27 @@ class _Version(argparse.Action):
         parser.exit()
 
 
+def _register_milter(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``oxdkim milter``, from the optional package ``oxdkim_milter`` (the ``milter`` extra)."""
+    parser = subparsers.add_parser(
+        "milter",
+        help="sign or verify inside Postfix/Sendmail as a milter (extra: oxdkim[milter])",
+        description="Run a milter that signs (or verifies) every message the MTA hands it.",
+    )
+    try:
+        from oxdkim_milter import cli as milter_cli  # noqa: PLC0415 - an optional extra
+    except ImportError:
+        parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+
+        def missing(args: argparse.Namespace) -> int:
+            raise CliError("oxdkim milter needs the extra: pip install 'oxdkim[milter]'")
+
+        parser.set_defaults(func=missing)
+        return
+    milter_cli.add_arguments(parser)
+    parser.set_defaults(func=milter_cli.run)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with every subcommand registered."""
     parser = Parser(
@@ -110,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in _COMMANDS:
         command.register(subparsers)
+    _register_milter(subparsers)
     return parser
 
 

@@ -1,0 +1,49 @@
+"""``oxdkim milter``: the subcommand, registered by ``oxdkim.cli`` when the extra is installed."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from .config import load_milter_config
+from .service import MODES, parse_socket, serve
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``oxdkim milter``."""
+    parser.add_argument("--config", required=True, metavar="FILE", help="the oxdkim TOML file")
+    parser.add_argument(
+        "--socket",
+        required=True,
+        metavar="SPEC",
+        help="where the MTA connects: inet:127.0.0.1:PORT or unix:PATH",
+    )
+    parser.add_argument(
+        "--mode", choices=MODES, default="sign", help="sign outbound or verify inbound mail"
+    )
+    parser.add_argument(
+        "--grace",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="on SIGTERM, how long to let messages in flight finish",
+    )
+    parser.add_argument(
+        "--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR")
+    )
+
+
+def run(args: Any) -> int:
+    """Check the file and the socket, then serve until SIGTERM/SIGINT (SIGHUP reloads)."""
+    parse_socket(args.socket)
+    load_milter_config(args.config)
+    logging.basicConfig(
+        level=getattr(logging, args.log_level),
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+    )
+    anyio.run(lambda: serve(Path(args.config), args.socket, args.mode, grace=args.grace))
+    return 0

@@ -1,0 +1,422 @@
+"""
+The milter: kilter.service speaks the protocol; this module decides each message.
+
+One :class:`State` (signer, verifier, settings) is built from the configuration file and
+swapped whole on ``SIGHUP``; a message keeps the state it started with. Signing and
+verification run in worker threads, at most ``max_concurrency`` at once, each under
+``timeout``. Whatever goes wrong inside the milter ends in a temporary failure (the MTA
+answers ``451 4.7.1``), never in mail passed on unsigned without a logged reason.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+import anyio
+import anyio.abc
+import attrs
+from kilter.protocol import Accept, Reject, ReplyCode, TemporaryFailure
+from kilter.protocol.messages import ActionFlags, Header, InsertHeader, ProtocolFlags
+from kilter.service import Runner, Session
+from kilter.service.options import modify_flags
+from kilter.service.session import Filter
+
+import oxdkim
+from oxdkim.dmarc import DmarcAlignment
+from oxdkim.exceptions import (
+    ConfigurationError,
+    MessageFormatError,
+    OxDkimError,
+    SigningRefusedError,
+)
+from oxdkim.resolvers import CachingResolver, DnspythonResolver, ZoneFileResolver
+from oxdkim.typing import Resolver
+
+from .config import MilterConfig, load_milter_config
+
+logger = logging.getLogger("oxdkim.milter")
+
+MODES = ("sign", "verify")
+T = TypeVar("T")
+FilterResponse = Accept | Reject | ReplyCode | TemporaryFailure
+
+_REJECT = ReplyCode(b"550 5.7.1 Message refused by the DKIM signing policy")
+_TOO_BIG = ReplyCode(b"552 5.3.4 Message too big for DKIM signing")
+_AR_NAME = "authentication-results"
+# Every event up to the end of the message, so kilter's session state follows each
+# transaction (several per connection); no reply per header or body chunk.
+_EVENTS = (
+    ProtocolFlags.NO_HELO
+    | ProtocolFlags.NO_SENDER
+    | ProtocolFlags.NO_RECIPIENT
+    | ProtocolFlags.NO_DATA
+    | ProtocolFlags.NO_HEADERS
+    | ProtocolFlags.NO_END_OF_HEADERS
+    | ProtocolFlags.NO_BODY
+)
+
+
+class _FromDomain:
+    """A policy that only records the From domain the core's strict parser found."""
+
+    name = "from-domain"
+
+    def __init__(self) -> None:
+        self.domain: str | None = None
+
+    def decide(self, request: oxdkim.SigningRequest) -> oxdkim.SigningDecision:
+        self.domain = request.from_domain
+        return oxdkim.SigningDecision.refuse(self.name, "recording only")
+
+
+@attrs.frozen
+class State:
+    """Everything a message is decided with; rebuilt whole on reload."""
+
+    settings: MilterConfig
+    signer: oxdkim.Signer | None
+    tenants: frozenset[str]
+    resolver: Resolver | None
+
+
+def make_resolver(config: oxdkim.Config) -> Resolver:
+    """The resolver of the file's ``[resolver]`` table, behind a cache."""
+    settings = config.resolver
+    inner: Resolver
+    if settings.zone_files:
+        inner = ZoneFileResolver(*settings.zone_files, split_long_strings=True)
+    else:
+        inner = DnspythonResolver(settings.nameservers, timeout=settings.timeout)
+    return CachingResolver(inner)
+
+
+def build_state(path: Path, mode: str) -> State:
+    """
+    Read the file and build what ``mode`` needs (keys are loaded here: a bad key fails the
+    start or the reload, not a message).
+    """
+    settings = load_milter_config(path)
+    config = oxdkim.load_config(path)
+    if mode == "sign":
+        brand = config.brand(settings.brand)
+        return State(settings, config.signer(settings.brand), frozenset(brand.tenants), None)
+    if settings.authserv_id is None:
+        raise ConfigurationError(f"{path}: milter.authserv_id is required in verify mode")
+    return State(settings, None, frozenset(), make_resolver(config))
+
+
+def unfold_header(header: Header) -> bytes:
+    """One header field as it is on the wire (Postfix sends folds as bare LF)."""
+    value = bytes(header.value).replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    return header.name.encode("ascii") + b":" + value + b"\r\n"
+
+
+def milter_value(field: bytes) -> bytes:
+    """A whole ``Name: value\\r\\n`` field as the milter value: after the colon, LF folds."""
+    value = field.split(b":", 1)[1]
+    return value.removesuffix(b"\r\n").replace(b"\r\n", b"\n")
+
+
+def authserv_id_of(value: bytes) -> str:
+    """The authserv-id an Authentication-Results value claims (before ``;``, no comments)."""
+    text = value.decode("latin-1")
+    text = re.sub(r"\([^()]*\)", " ", text)  # one level of comments is what is seen in use
+    return text.split(";", 1)[0].strip().split(" ", 1)[0].strip().lower()
+
+
+class Milter:
+    """
+    The filter for one mode, and the counters of what it decided.
+
+    ``state`` is replaced by :meth:`reload`; ``in_flight`` counts messages between their
+    end of data and the answer, so a graceful stop can wait for them.
+    """
+
+    def __init__(self, path: Path, mode: str) -> None:
+        if mode not in MODES:
+            raise ConfigurationError(f"unknown mode {mode!r}; use sign or verify")
+        self.path = path
+        self.mode = mode
+        self.state = build_state(path, mode)
+        self.limiter = anyio.CapacityLimiter(self.state.settings.max_concurrency)
+        self.in_flight = 0
+        self.counts: dict[str, int] = {}
+
+    def reload(self) -> bool:
+        """Rebuild the state from the file; on any problem keep the old one (logged)."""
+        try:
+            state = build_state(self.path, self.mode)
+        except OxDkimError as exc:
+            logger.error("reload failed, keeping the running configuration: %s", exc)
+            return False
+        self.state = state
+        self.limiter.total_tokens = state.settings.max_concurrency
+        logger.info("reloaded %s", self.path)
+        return True
+
+    def count(self, what: str) -> None:
+        self.counts[what] = self.counts.get(what, 0) + 1
+
+    async def _run(self, state: State, func: Callable[[], T]) -> T:
+        with anyio.fail_after(state.settings.timeout):
+            return await anyio.to_thread.run_sync(
+                func, limiter=self.limiter, abandon_on_cancel=True
+            )
+
+    async def __call__(self, session: Session) -> FilterResponse:
+        """One message: read it, then sign or verify it at the end of data."""
+        state = self.state
+        headers: list[Header] = []
+        async with session.headers as fields:
+            async for field in fields:
+                headers.append(field)
+        size = sum(len(field.name) + len(field.value) + 3 for field in headers) + 2
+        chunks: list[bytes] = []
+        async with session.body as body:
+            async for chunk in body:
+                size += len(chunk)
+                if size <= state.settings.max_message_bytes:
+                    chunks.append(bytes(chunk))
+        self.in_flight += 1
+        try:
+            if size > state.settings.max_message_bytes:
+                return await self._oversize(session, state, size)
+            message = b"".join(unfold_header(h) for h in headers) + b"\r\n" + b"".join(chunks)
+            if self.mode == "sign":
+                return await self._sign(session, state, message)
+            return await self._verify(session, state, message, headers)
+        except TimeoutError:
+            self._log(session, "tempfail", reason="timeout")
+            return TemporaryFailure()
+        except Exception as exc:
+            # An internal error: the MTA keeps the message and retries (451 4.7.1).
+            self._log(session, "tempfail", reason=f"internal error {type(exc).__name__}")
+            logger.debug("internal error", exc_info=True)
+            return TemporaryFailure()
+        finally:
+            self.in_flight -= 1
+
+    def _log(self, session: Session, decision: str, **fields: object) -> None:
+        self.count(decision)
+        parts = [f"mode={self.mode}", f"decision={decision}"]
+        queue_id = session.macros.get("i")
+        if queue_id:
+            parts.insert(0, f"queue_id={queue_id}")
+        parts += [f"{key}={_quoted(value)}" for key, value in fields.items() if value is not None]
+        level = logging.WARNING if decision in ("tempfail", "rejected") else logging.INFO
+        logger.log(level, " ".join(parts))
+
+    async def _oversize(self, session: Session, state: State, size: int) -> FilterResponse:
+        if self.mode == "sign":
+            self._log(session, "rejected", reason="message-too-large", size=size)
+            return _TOO_BIG
+        assert state.settings.authserv_id is not None
+        field = (
+            f" {state.settings.authserv_id};\n\tdkim=policy (message over the verifier's size"
+            " limit)"
+        ).encode("ascii")
+        await _prepend(session, "Authentication-Results", field)
+        self._log(session, "verified", reason="message-too-large", size=size)
+        return Accept()
+
+    def tenant(self, session: Session, state: State) -> str | None:
+        """The tenant, from the trusted macro only; ``None`` when unknown."""
+        login = session.macros.get(state.settings.tenant_macro)
+        if not login:
+            return None
+        tenant = state.settings.logins.get(login)
+        if tenant is None and state.settings.identity_logins and login in state.tenants:
+            tenant = login
+        return tenant
+
+    async def _sign(self, session: Session, state: State, message: bytes) -> FilterResponse:
+        signer = state.signer
+        assert signer is not None
+        tenant = self.tenant(session, state)
+        sender = session.macros.get("{mail_addr}") or None
+        try:
+            results = await self._run(
+                state,
+                functools.partial(signer.sign, message, tenant=tenant, envelope_sender=sender),
+            )
+        except (SigningRefusedError, MessageFormatError) as exc:
+            reason = _reason(exc)
+            if state.settings.on_refusal == "reject":
+                self._log(session, "rejected", tenant=tenant, reason=reason)
+                return _REJECT
+            self._log(session, "unsigned", tenant=tenant, reason=reason)
+            return Accept()
+        # The signature is the last change: whatever is inserted now is not signed.
+        for result in reversed(results):
+            value = milter_value(result.header)
+            await _prepend(session, "DKIM-Signature", value)
+        self._log(
+            session,
+            "signed",
+            tenant=tenant,
+            signatures=",".join(f"{r.domain}/{r.selector}" for r in results),
+            policy=results[0].policy if results else None,
+        )
+        return Accept()
+
+    async def _verify(
+        self, session: Session, state: State, message: bytes, headers: Sequence[Header]
+    ) -> FilterResponse:
+        authserv_id = state.settings.authserv_id
+        resolver = state.resolver
+        assert authserv_id is not None
+        assert resolver is not None
+        field = await self._run(state, functools.partial(_evaluate, resolver, authserv_id, message))
+        # RFC 8601 §5: fields claiming our authserv-id did not come from us.
+        forged = [
+            h
+            for h in headers
+            if h.name.lower() == _AR_NAME and authserv_id_of(bytes(h.value)) == authserv_id.lower()
+        ]
+        for header in forged:
+            await session.headers.delete(header)
+        await _prepend(session, "Authentication-Results", milter_value(field))
+        self._log(
+            session,
+            "verified",
+            removed=len(forged) or None,
+            results=" ".join(
+                part.strip().split(" ", 1)[0]
+                for part in field.decode("ascii").split(";")[1:]
+            ),
+        )
+        return Accept()
+
+
+async def _prepend(session: Session, name: str, value: bytes) -> None:
+    """
+    Insert a field at index 0, on top of the message's own fields (below the MTA's
+    ``Received:``). kilter's ``insert(START)`` sends index 1, below the first field.
+    """
+    await session.sender.send(InsertHeader(0, name, value))
+
+
+def _evaluate(resolver: Resolver, authserv_id: str, message: bytes) -> bytes:
+    """DKIM and DMARC results of one message as one Authentication-Results field."""
+    results = oxdkim.Verifier(resolver).verify(message)
+    author = _FromDomain()
+    from_domain: str | None
+    try:
+        oxdkim.Signer(author).decide(message)
+        from_domain = author.domain
+    except MessageFormatError:
+        from_domain = None  # no single From domain: DMARC permerror
+    dmarc = DmarcAlignment(resolver).evaluate(from_domain, dkim=results)
+    field = oxdkim.render_authentication_results(authserv_id, results, linesep=b"\r\n")
+    return field.removesuffix(b"\r\n") + b";\r\n\t" + dmarc.authentication_results().encode(
+        "ascii"
+    ) + b"\r\n"
+
+
+def _reason(exc: OxDkimError) -> str:
+    if isinstance(exc, SigningRefusedError):
+        decision = exc.decision
+        return f"{decision.policy}: {decision.reason}"
+    problem = getattr(exc, "problem", None)
+    return f"malformed message ({getattr(problem, 'value', problem) or type(exc).__name__})"
+
+
+def _quoted(value: object) -> str:
+    text = str(value)
+    if re.fullmatch(r"[A-Za-z0-9_.,/@:+-]*", text):
+        return text
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
+def parse_socket(spec: str) -> tuple[str, str, int]:
+    """``inet:HOST:PORT`` -> ("inet", host, port); ``unix:PATH`` -> ("unix", path, 0)."""
+    kind, _, rest = spec.partition(":")
+    if kind == "unix" and rest:
+        return "unix", rest, 0
+    if kind in ("inet", "inet6"):
+        host, _, port = rest.rpartition(":")
+        if host and port.isdigit() and 0 < int(port) < 65536:
+            return "inet", host.strip("[]"), int(port)
+    raise ConfigurationError(f"socket {spec!r}: use inet:HOST:PORT or unix:PATH")
+
+
+async def _listener(spec: str) -> anyio.abc.Listener[anyio.abc.ByteStream]:
+    kind, where, port = parse_socket(spec)
+    if kind == "unix":
+        Path(where).unlink(missing_ok=True)
+        return await anyio.create_unix_listener(where)
+    return await anyio.create_tcp_listener(local_host=where, local_port=port, reuse_port=False)
+
+
+def as_filter(milter: Milter) -> Filter:
+    """The milter as the plain function kilter expects, with the protocol options it needs."""
+
+    async def oxdkim_milter(session: Session) -> FilterResponse:
+        return await milter(session)
+
+    # Exact header bytes (the leading space kept) and the right to add and delete fields.
+    flags = modify_flags(
+        unset_options=_EVENTS,
+        set_options=ProtocolFlags.HEADER_LEADING_SPACE,
+        set_actions=ActionFlags.ADD_HEADERS | ActionFlags.CHANGE_HEADERS,
+    )
+    return flags(oxdkim_milter)
+
+
+def _guarded(runner: Runner) -> Callable[[anyio.abc.ByteStream], Awaitable[None]]:
+    """A connection handler whose failure ends that connection only (the MTA tempfails)."""
+
+    async def handle(stream: anyio.abc.ByteStream) -> None:
+        try:
+            await runner(stream)
+        except Exception as exc:
+            logger.warning("connection dropped: protocol error %s", type(exc).__name__)
+            logger.debug("protocol error", exc_info=True)
+            await stream.aclose()
+
+    return handle
+
+
+async def serve(
+    path: Path,
+    socket: str,
+    mode: str = "sign",
+    *,
+    grace: float = 30.0,
+    ready: Callable[[], None] | None = None,
+) -> None:
+    """
+    Serve until SIGTERM or SIGINT; SIGHUP reloads the file.
+
+    A stop closes the listener first, then waits up to ``grace`` seconds for the messages
+    being decided, then closes the remaining connections (the MTA retries those).
+    """
+    milter = Milter(path, mode)
+    runner = Runner(as_filter(milter))
+    listener = await _listener(socket)
+    logger.info("listening on %s mode=%s", socket, mode)
+    async with anyio.create_task_group() as connections:
+        with anyio.open_signal_receiver(signal.SIGHUP, signal.SIGTERM, signal.SIGINT) as signals:
+            async with anyio.create_task_group() as accepting:
+                accepting.start_soon(listener.serve, _guarded(runner), connections)
+                if ready is not None:
+                    ready()
+                async for signum in signals:
+                    if signum == signal.SIGHUP:
+                        await anyio.to_thread.run_sync(milter.reload)
+                        continue
+                    logger.info("stopping: finishing %d message(s) in flight", milter.in_flight)
+                    accepting.cancel_scope.cancel()
+                    break
+        await listener.aclose()
+        with anyio.move_on_after(grace):
+            while milter.in_flight:
+                await anyio.sleep(0.05)
+        connections.cancel_scope.cancel()
+    logger.info("stopped; decisions: %s", milter.counts)
