@@ -8,6 +8,7 @@ that a failure.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -19,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from .postfix import Postfix, free_port, postfix_available, wait_for_port
-from .world import write_world
+from .world import DEFAULT_MILTER, write_world
 
 if not postfix_available():
     if os.environ.get("OXDKIM_REQUIRE_POSTFIX"):
@@ -84,7 +85,7 @@ class MilterProcess:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def world() -> Iterator[Path]:
     """A fresh world under /tmp (Postfix needs the path open to its user)."""
     with tempfile.TemporaryDirectory(prefix="oxdkim-milter-", dir="/tmp") as tmp:
@@ -93,19 +94,19 @@ def world() -> Iterator[Path]:
         yield root
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def config(world: Path) -> Path:
     return write_world(world)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def signing_milter(config: Path) -> Iterator[MilterProcess]:
     milter = MilterProcess(config, "sign").start()
     yield milter
     milter.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def postfix(world: Path, signing_milter: MilterProcess) -> Iterator[Postfix]:
     """Postfix signing through the milter; listeners ``acme`` and ``globex`` name a tenant."""
     base = world / "postfix"
@@ -117,6 +118,25 @@ def postfix(world: Path, signing_milter: MilterProcess) -> Iterator[Postfix]:
     server = Postfix(base, signing_milter.socket, extra_listeners=listeners)
     with server:
         yield server
+
+
+@contextlib.contextmanager
+def instance(
+    milter: str = DEFAULT_MILTER, *, fallback: str = "generic", mode: str = "sign"
+) -> Iterator[tuple[MilterProcess, Postfix, Path]]:
+    """A world, milter and Postfix of their own, for tests that break or reconfigure them."""
+    with tempfile.TemporaryDirectory(prefix="oxdkim-milter-", dir="/tmp") as tmp:
+        root = Path(tmp)
+        os.chmod(root, 0o755)
+        config = write_world(root, milter, fallback)
+        process = MilterProcess(config, mode).start()
+        try:
+            (root / "postfix").mkdir()
+            listeners = {"acme": {"milter_macro_daemon_name": "submit-acme"}}
+            with Postfix(root / "postfix", process.socket, extra_listeners=listeners) as server:
+                yield process, server, root
+        finally:
+            process.stop()
 
 
 @pytest.fixture

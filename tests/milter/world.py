@@ -49,7 +49,7 @@ def zones() -> dict[str, str]:
     return result
 
 
-def config_text(milter: str) -> str:
+def config_text(milter: str, fallback: str = "generic") -> str:
     """The configuration file: the brand, the zone-file resolver, and ``milter``."""
     return f"""\
 [resolver]
@@ -62,7 +62,7 @@ generic_selector = "gen1"
 generic_key = "keys/generic.pem"
 key_host = "{KEY_HOST}"
 ring = "ring"
-fallback = "generic"
+fallback = "{fallback}"
 
 [brands.brandmail.tenants]
 {ACME} = ["{ACME_DOMAIN}"]
@@ -85,7 +85,7 @@ timeout = 20
 """
 
 
-def write_world(root: Path, milter: str = DEFAULT_MILTER) -> Path:
+def write_world(root: Path, milter: str = DEFAULT_MILTER, fallback: str = "generic") -> Path:
     """Keys, ring, zones and the configuration file under ``root``; the file's path."""
     FileKeyStore.create(root / "ring", ring().snapshot())
     (root / "keys").mkdir()
@@ -94,7 +94,7 @@ def write_world(root: Path, milter: str = DEFAULT_MILTER) -> Path:
     for origin, text in zones().items():
         (root / "zones" / f"{origin}.zone").write_text(text)
     config = root / "oxdkim.toml"
-    config.write_text(config_text(milter))
+    config.write_text(config_text(milter, fallback))
     return config
 
 
