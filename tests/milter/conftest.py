@@ -144,3 +144,26 @@ def sink(postfix: Postfix) -> Postfix:
     """The Postfix of the module, its sink emptied."""
     postfix.clear_sink()
     return postfix
+
+
+@pytest.fixture(scope="session")
+def verifying_milter(config: Path) -> Iterator[MilterProcess]:
+    milter = MilterProcess(config, "verify").start()
+    yield milter
+    milter.stop()
+
+
+@pytest.fixture(scope="session")
+def inbound(world: Path, verifying_milter: MilterProcess) -> Iterator[Postfix]:
+    """A receiving Postfix whose milter verifies."""
+    base = world / "postfix-inbound"
+    base.mkdir()
+    with Postfix(base, verifying_milter.socket) as server:
+        yield server
+
+
+@pytest.fixture
+def mx(inbound: Postfix) -> Postfix:
+    """The receiving Postfix, its sink emptied."""
+    inbound.clear_sink()
+    return inbound
