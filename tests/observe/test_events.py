@@ -278,3 +278,44 @@ def test_an_observer_without_observe_is_refused_when_the_signer_is_built() -> No
     brand = TestBrand.build()
     with pytest.raises(ConfigurationError, match="observe"):
         Signer(brand.aligned_policy(), observer=print)  # type: ignore[arg-type]
+
+
+class _NamelessPolicy:
+    """A policy whose name cannot be read: the refusal's report must not hide the error."""
+
+    @property
+    def name(self) -> str:
+        raise AttributeError("no name today")
+
+    def decide(self, request: object) -> object:
+        raise AssertionError("never reached: the message is refused before")
+
+
+def test_a_report_that_fails_never_hides_the_callers_error() -> None:
+    """The caller gets the MessageFormatError, not the policy's broken name."""
+    recorder = Recorder()
+    signer = Signer(_NamelessPolicy(), observer=recorder)  # type: ignore[arg-type]
+    with pytest.raises(MessageFormatError) as raised:
+        signer.sign(b"\r\n\r\n")
+    assert MessageProblem.EMPTY is raised.value.problem
+    assert [] == recorder.events
+
+
+def test_without_observer_and_debug_no_signed_event_is_built(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The hot path's promise: with the level off and no observer, nothing is built."""
+    from oxdkim._signing import signer as module
+
+    built: list[object] = []
+    real = module._signed
+    monkeypatch.setattr(module, "_signed", lambda *a: built.append(a) or real(*a))
+    brand = TestBrand.build()
+    plain = Signer(brand.aligned_policy(), clock=brand.clock)
+    caplog.set_level(logging.INFO, logger="oxdkim")
+    plain.sign(make_message(), tenant="acme")
+    plain.sign_chunks([make_message()], tenant="acme")
+    assert [] == built
+    caplog.set_level(logging.DEBUG, logger="oxdkim")
+    plain.sign(make_message(), tenant="acme")
+    assert 1 == len(built)
