@@ -45,5 +45,7 @@ def run(args: Any) -> int:
         level=getattr(logging, args.log_level),
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
     )
+    # kilter logs every connection at INFO; its warnings (failed filters) are kept.
+    logging.getLogger("kilter").setLevel(max(logging.WARNING, logging.getLogger().level))
     anyio.run(lambda: serve(Path(args.config), args.socket, args.mode, grace=args.grace))
     return 0

@@ -324,7 +324,8 @@ def _reason(exc: OxDkimError) -> str:
         decision = exc.decision
         return f"{decision.policy}: {decision.reason}"
     problem = getattr(exc, "problem", None)
-    return f"malformed message ({getattr(problem, 'value', problem) or type(exc).__name__})"
+    detail = getattr(problem, "value", problem)
+    return f"{type(exc).__name__} ({detail})" if detail else type(exc).__name__
 
 
 def _quoted(value: object) -> str:

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -80,6 +81,18 @@ class MilterProcess:
         self.proc.kill()
         self.proc.wait()
         self.proc = None
+
+    def decision(self, reply: bytes, timeout: float = 10) -> str:
+        """The milter's log line for the message Postfix queued with ``reply``."""
+        queue_id = reply.rsplit(b" ", 1)[-1].decode()
+        deadline = time.monotonic() + timeout
+        while True:
+            for line in self.text().splitlines():
+                if f"queue_id={queue_id} " in line:
+                    return line
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no decision logged for {queue_id}:\n{self.text()[-3000:]}")
+            time.sleep(0.05)
 
     def text(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""

@@ -295,6 +295,19 @@ class Postfix:
                 )
             time.sleep(0.05)
 
+    def wait_for(self, marker: bytes, timeout: float = 15.0) -> bytes:
+        """The delivered message that contains ``marker`` (a unique subject), once it is there."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for path in self.delivered():
+                data = path.read_bytes()
+                if marker in data:
+                    time.sleep(0.05)  # smtp-sink writes a file before the final dot
+                    return strip_sink_headers(path.read_bytes())
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no message with {marker!r}\n{self.maillog()[-4000:]}")
+            time.sleep(0.05)
+
     def clear_sink(self) -> None:
         """Forget the messages delivered so far."""
         for path in self.sink.iterdir():
@@ -325,6 +338,42 @@ class Postfix:
             if code not in (250, 251):
                 return code, text
             code, text = smtp.data(message)
+            return code, text
+
+
+    def send_raw(
+        self, message: bytes, *, listener: str = "smtpd", rcpt: str = "rcpt@example.org"
+    ) -> tuple[int, bytes]:
+        """
+        Submit ``message`` byte for byte (smtplib would rewrite bare CR and LF into CRLF):
+        only dot-stuffing is applied. Returns the reply to the end of DATA.
+        """
+        with socket.create_connection(("127.0.0.1", self.ports[listener]), timeout=120) as sock:
+            reader = sock.makefile("rb")
+
+            def reply() -> tuple[int, bytes]:
+                lines = []
+                while True:
+                    line = reader.readline()
+                    lines.append(line[4:].rstrip(b"\r\n"))
+                    if len(line) < 4 or line[3:4] != b"-":
+                        return int(line[:3]), b"\n".join(lines)
+
+            reply()
+            for command in (b"EHLO client.example.net", b"MAIL FROM:<s@example.net>",
+                            f"RCPT TO:<{rcpt}>".encode(), b"DATA"):
+                sock.sendall(command + b"\r\n")
+                code, text = reply()
+                if code >= 400:
+                    return code, text
+            stuffed = message.replace(b"\r\n.", b"\r\n..")
+            if stuffed.startswith(b"."):
+                stuffed = b"." + stuffed
+            if not stuffed.endswith(b"\r\n"):
+                stuffed += b"\r\n"
+            sock.sendall(stuffed + b".\r\n")
+            code, text = reply()
+            sock.sendall(b"QUIT\r\n")
             return code, text
 
 
