@@ -18,6 +18,7 @@
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <stdint.h>
 #include <string.h>
 
 /*
@@ -30,6 +31,83 @@
 #define RELEASE_GIL_IF(n) PyThreadState *saved_ = (n) >= GIL_RELEASE_MIN ? PyEval_SaveThread() : NULL
 #define RESTORE_GIL() if (saved_ != NULL) PyEval_RestoreThread(saved_)
 
+/*
+ * Eight bytes at a time: the high bit of each byte of the result is set exactly where
+ * the byte of w equals b (eq_mask) or is below n, for n <= 0x80 (lt_mask). No carry
+ * crosses a byte (the classic "haszero" trick, in its exact form).
+ */
+#define REP(b) (0x0101010101010101ULL * (uint64_t)(b))
+
+static inline uint64_t
+eq_mask(uint64_t w, unsigned char b)
+{
+    uint64_t t = w ^ REP(b);
+    return ~(((t & REP(0x7f)) + REP(0x7f)) | t) & REP(0x80);
+}
+
+static inline uint64_t
+lt_mask(uint64_t w, unsigned char n)
+{
+    return ~(((w & REP(0x7f)) + REP(0x80 - n)) | w) & REP(0x80);
+}
+
+/* Whether the relaxed rules change anything at in[p] (see the file's comment). */
+static inline int
+changes_at(const unsigned char *in, Py_ssize_t p, Py_ssize_t n)
+{
+    unsigned char c = in[p];
+    if (c == '\t') {
+        return 1;
+    }
+    if (c == '\n') {
+        return p == 0 || in[p - 1] != '\r'; /* a bare LF becomes CRLF */
+    }
+    if (c == ' ') {
+        if (p + 1 == n) {
+            return 1; /* at the very end: dropped */
+        }
+        unsigned char d = in[p + 1];
+        return d == ' ' || d == '\t' || d == '\n' ||
+               (d == '\r' && p + 2 < n && in[p + 2] == '\n');
+    }
+    return 0;
+}
+
+/*
+ * The first position at or after i where the relaxed rules change a byte, or n. Most
+ * text is unchanged (single spaces between words, CRLF line ends): whole words of eight
+ * bytes are skipped unless one holds a HTAB, an LF, or a SP followed by a byte below 0x21.
+ */
+static Py_ssize_t
+next_change(const unsigned char *in, Py_ssize_t i, Py_ssize_t n)
+{
+    while (i + 9 <= n) {
+        uint64_t w, after;
+        memcpy(&w, in + i, 8);
+        memcpy(&after, in + i + 1, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        w = __builtin_bswap64(w);
+        after = __builtin_bswap64(after);
+#endif
+        uint64_t candidates = eq_mask(w, '\t') | eq_mask(w, '\n') |
+                              (eq_mask(w, ' ') & lt_mask(after, 0x21));
+        while (candidates) {
+            Py_ssize_t p = i + (__builtin_ctzll(candidates) >> 3);
+            if (changes_at(in, p, n)) {
+                return p;
+            }
+            candidates &= candidates - 1;
+        }
+        i += 8;
+    }
+    for (; i < n; i++) {
+        if (changes_at(in, i, n)) {
+            return i;
+        }
+    }
+    return n;
+}
+
 static PyObject *
 relax_body(PyObject *module, PyObject *arg)
 {
@@ -39,61 +117,73 @@ relax_body(PyObject *module, PyObject *arg)
     }
     const unsigned char *in = (const unsigned char *)view.buf;
     Py_ssize_t n = view.len;
-    if (n == 0) {
+
+    Py_ssize_t first;
+    {
+        RELEASE_GIL_IF(n);
+        first = next_change(in, 0, n);
+        RESTORE_GIL();
+    }
+    if (first == n) {
+        /* Nothing changes (most text): the input itself (bytes, or a read-only view the
+         * caller hashes at once), or one copy of another buffer. */
+        PyObject *same;
+        if (PyBytes_CheckExact(arg) || PyMemoryView_Check(arg)) {
+            Py_INCREF(arg);
+            same = arg;
+        }
+        else {
+            same = PyBytes_FromStringAndSize((const char *)in, n);
+        }
         PyBuffer_Release(&view);
-        return PyBytes_FromStringAndSize("", 0);
+        return same;
     }
     /* Worst case: every byte is a bare LF and becomes CRLF. */
     if (n > (PY_SSIZE_T_MAX - 1) / 2) {
         PyBuffer_Release(&view);
         return PyErr_NoMemory();
     }
-    PyObject *result = PyBytes_FromStringAndSize(NULL, 2 * n);
-    if (result == NULL) {
+    unsigned char *out = PyMem_Malloc((size_t)(2 * n));
+    if (out == NULL) {
         PyBuffer_Release(&view);
-        return NULL;
+        return PyErr_NoMemory();
     }
-    /* PyBytes_AsString, not the macro: the wheel is built for the stable ABI (abi3). */
-    unsigned char *out = (unsigned char *)PyBytes_AsString(result);
     Py_ssize_t o = 0;
-    int space = 0;
+    Py_ssize_t i = 0;
+    Py_ssize_t p = first;
 
     RELEASE_GIL_IF(n);
-    for (Py_ssize_t i = 0; i < n; i++) {
-        unsigned char c = in[i];
-        if (c == ' ' || c == '\t') {
-            space = 1;
+    for (;;) {
+        /* Copy the unchanged span, then apply the rule at p. */
+        memcpy(out + o, in + i, (size_t)(p - i));
+        o += p - i;
+        i = p;
+        if (i >= n) {
+            break;
         }
-        else if (c == '\n' || (c == '\r' && i + 1 < n && in[i + 1] == '\n')) {
-            if (c == '\r') {
-                i++;
-            }
-            space = 0;
+        if (in[i] == '\n') { /* a bare LF */
             out[o++] = '\r';
             out[o++] = '\n';
+            i++;
         }
-        else {
-            if (space) {
-                out[o++] = ' ';
-                space = 0;
+        else { /* a run of SP/HTAB */
+            Py_ssize_t j = i;
+            while (j < n && (in[j] == ' ' || in[j] == '\t')) {
+                j++;
             }
-            out[o++] = c;
+            if (j < n && !(in[j] == '\n' || (in[j] == '\r' && j + 1 < n && in[j + 1] == '\n'))) {
+                out[o++] = ' '; /* inside a line: one SP */
+            }
+            i = j; /* before a line end or at the very end: dropped */
         }
+        p = next_change(in, i, n);
     }
     RESTORE_GIL();
 
     PyBuffer_Release(&view);
-#ifdef Py_LIMITED_API
-    /* _PyBytes_Resize is not in the stable ABI: copy the used part (one memcpy). */
-    PyObject *exact = PyBytes_FromStringAndSize((const char *)out, o);
-    Py_DECREF(result);
-    return exact;
-#else
-    if (_PyBytes_Resize(&result, o) != 0) {
-        return NULL;
-    }
+    PyObject *result = PyBytes_FromStringAndSize((const char *)out, o);
+    PyMem_Free(out);
     return result;
-#endif
 }
 
 /*

@@ -1,9 +1,16 @@
 """Type stub of the optional C accelerator (src/oxdkim/_speedups.c)."""
 
 from collections.abc import Sequence
+from typing import overload
 
-def relax_body(data: bytes | bytearray | memoryview, /) -> bytes:
-    """Relaxed body rules on every line: CRLF line ends, WSP runs collapsed or dropped."""
+@overload
+def relax_body(data: bytes | bytearray, /) -> bytes: ...
+@overload
+def relax_body(data: bytes | memoryview, /) -> bytes | memoryview:
+    """
+    Relaxed body rules on every line: CRLF line ends, WSP runs collapsed or dropped.
+    When nothing changes, a ``bytes`` or ``memoryview`` argument is returned itself.
+    """
 
 def relax_headers(fields: Sequence[bytes | bytearray | memoryview], /) -> bytes:
     """The relaxed canonical form of each whole header field, joined (each ends CRLF)."""

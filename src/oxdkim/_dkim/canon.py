@@ -171,11 +171,16 @@ as the last byte (bare or not depending on what follows)."""
 @attrs.frozen
 class _Passes:
     relax: Callable[[bytes], bytes]
+    relax_view: Callable[[bytes | memoryview], bytes | memoryview]
     relax_headers: Callable[[Sequence[bytes]], bytes]
     body_flaws: Callable[[bytes], int]
 
 
-_PYTHON = _Passes(_relax_python, _relax_headers_python, _body_flaws_python)
+def _relax_view_python(data: bytes | memoryview) -> bytes:
+    return _relax_python(bytes(data))
+
+
+_PYTHON = _Passes(_relax_python, _relax_view_python, _relax_headers_python, _body_flaws_python)
 
 
 def _load_accelerator() -> _Passes:
@@ -185,12 +190,17 @@ def _load_accelerator() -> _Passes:
         from .. import _speedups  # noqa: PLC0415 - optional, built from C
     except ImportError:
         return _PYTHON
-    return _Passes(_speedups.relax_body, _speedups.relax_headers, _speedups.body_flaws)
+    return _Passes(
+        _speedups.relax_body, _speedups.relax_body, _speedups.relax_headers, _speedups.body_flaws
+    )
 
 
 _PASSES = _load_accelerator()
 relax = _PASSES.relax
 """Normalize line endings and apply the relaxed line rules (C when built)."""
+relax_view = _PASSES.relax_view
+""":data:`relax` for a view of a caller's buffer: returns the view itself when nothing
+changes (C), so unchanged text is hashed where it lies."""
 body_flaws = _PASSES.body_flaws
 """What the signer refuses in a body: ``NUL_FLAW | BARE_CR_FLAW | ENDS_WITH_CR`` bits."""
 ACCELERATED = _PASSES is not _PYTHON
@@ -198,7 +208,7 @@ ACCELERATED = _PASSES is not _PYTHON
 body check)."""
 
 
-def _content_end(data: bytes) -> int:
+def _content_end(data: bytes | memoryview) -> int:
     """
     Length of ``data`` without its trailing run of complete CRLF pairs.
 
@@ -208,13 +218,13 @@ def _content_end(data: bytes) -> int:
     """
     window = 256
     while True:
-        tail = data[-window:] if window < len(data) else data
+        tail = bytes(data[-window:] if window < len(data) else data)
         kept = len(tail.rstrip(b"\r\n"))
         if kept or len(tail) == len(data):
             break
         window *= 16
     content = len(data) - len(tail) + kept
-    tail = data[content:]
+    tail = bytes(data[content:])
     doubled = tail.rfind(b"\r\r")
     return content + (doubled + 1 if doubled >= 0 else 0)
 
@@ -272,7 +282,7 @@ class BodyHasher:
         self._blank = 0  # CRLFs held back: the end of the body may drop them
         self._seen = False  # whether any content was hashed
 
-    def _emit(self, data: bytes) -> None:
+    def _emit(self, data: bytes | memoryview) -> None:
         if self._blank:
             self._hash.update(CRLF * self._blank)
             self._blank = 0
@@ -281,29 +291,42 @@ class BodyHasher:
 
     def update(self, chunk: bytes | bytearray | memoryview) -> None:
         """Feed the next chunk of body bytes (``bytes``, ``bytearray`` or ``memoryview``)."""
-        if type(chunk) is bytes and len(chunk) <= SLICE:
-            self._update(chunk)
+        if type(chunk) is bytes:
+            for start in range(0, len(chunk), SLICE):
+                self._update(chunk, start, min(start + SLICE, len(chunk)))
             return
-        # Copy slices: a memoryview has no find methods, a caller's reused read buffer
-        # must not be held as pending bytes, and no pass ever sees more than a slice.
+        # Other buffers are copied a slice at a time: a caller's reused read buffer must
+        # not be held as pending bytes, and no pass ever sees more than a slice.
         view = _byte_view(chunk)
         for start in range(0, len(view), SLICE):
-            self._update(view[start : start + SLICE].tobytes())
+            piece = view[start : start + SLICE].tobytes()
+            self._update(piece, 0, len(piece))
 
-    def _update(self, chunk: bytes) -> None:
-        data = self._pending + chunk if self._pending else chunk
-        last_lf = data.rfind(b"\n")
+    def _update(self, data: bytes, start: int, end: int) -> None:
+        """Hash the complete lines of ``data[start:end]`` (after the pending partial
+        line) without copying them; keep the partial line at the end as pending."""
+        last_lf = data.rfind(b"\n", start, end)
         if last_lf < 0:
-            self._pending = data
-            if len(data) > self._max_pending:
+            self._pending += data[start:end]
+            if len(self._pending) > self._max_pending:
                 self._flush_partial_line()
             return
-        complete = data[: last_lf + 1]
-        self._pending = data[last_lf + 1 :]
-        lines = relax(complete) if self._relaxed else normalize_newlines(complete)
+        if self._pending:
+            first_lf = data.find(b"\n", start, end)
+            head, self._pending = self._pending + data[start : first_lf + 1], b""
+            self._lines(head)
+            start = first_lf + 1
+        if start <= last_lf:
+            self._lines(memoryview(data)[start : last_lf + 1])
+        self._pending = data[last_lf + 1 : end]
+
+    def _lines(self, complete: bytes | memoryview) -> None:
+        """Canonicalize and hash whole lines; hold back trailing empty lines."""
+        relaxed = self._relaxed
+        lines = relax_view(complete) if relaxed else normalize_newlines(bytes(complete))
         end = _content_end(lines)
         if end:
-            self._emit(lines[:end])
+            self._emit(memoryview(lines)[:end] if end < len(lines) else lines)
         self._blank += (len(lines) - end) // 2
 
     def _flush_partial_line(self) -> None:
@@ -320,7 +343,7 @@ class BodyHasher:
     def digest(self) -> bytes:
         """Finish and return the SHA-256 digest; the hasher must not be fed again."""
         if self._pending:
-            self._update(CRLF)  # transport ends the last line (see the module docstring)
+            self._update(CRLF, 0, 2)  # transport ends the last line (see the module docstring)
         if self._seen or not self._relaxed:
             self._hash.update(CRLF)
         self._blank = 0
