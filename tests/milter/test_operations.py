@@ -1,0 +1,76 @@
+"""Operations: SIGHUP reloads without losing mail, a bad file keeps the running one, SIGTERM stops."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+
+from .conftest import instance
+from .test_sign import message, signatures
+from .world import ACME_DOMAIN, GLOBEX_DOMAIN, dkimpy_verifies
+
+
+def test_reload_during_traffic_loses_no_message():
+    """Two SMTP sessions send while the milter reloads five times: every message is signed."""
+    with instance() as (milter, postfix, root):
+        replies: list[int] = []
+        stop = threading.Event()
+
+        def client(n: int) -> None:
+            i = 0
+            while not stop.is_set():
+                code, _ = postfix.send(message(ACME_DOMAIN, f"c{n}-{i}"), listener="acme")
+                replies.append(code)
+                i += 1
+
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(2)]
+        for thread in threads:
+            thread.start()
+        for _ in range(5):
+            time.sleep(0.3)
+            milter.signal(signal.SIGHUP)
+        time.sleep(0.3)
+        stop.set()
+        for thread in threads:
+            thread.join()
+        assert len(replies) >= 10  # traffic was flowing across the reloads
+        assert {250} == set(replies)
+        delivered = postfix.wait_delivered(len(replies), timeout=30)
+        assert len(replies) == len(delivered)
+        assert all(signatures(msg) and dkimpy_verifies(msg, root) for msg in delivered)
+        assert 5 == milter.text().count("reloaded")
+
+
+def test_reload_applies_the_new_file_and_a_broken_file_keeps_the_old():
+    """A login moved to another tenant takes effect on SIGHUP; a broken file changes nothing."""
+    with instance() as (milter, postfix, root):
+        config = root / "oxdkim.toml"
+        text = config.read_text()
+        config.write_text(text.replace('"submit-acme" = "acme"', '"submit-acme" = "globex"'))
+        milter.signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while "reloaded" not in milter.text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        postfix.send(message(GLOBEX_DOMAIN, "moved"), listener="acme")
+        [sig] = signatures(postfix.wait_for(b"Subject: moved"))
+        assert f"d={GLOBEX_DOMAIN};".encode() in sig
+
+        config.write_text(text.replace('mode = "legacy"', 'mode = "aligned-ish"'))
+        milter.signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while "reload failed" not in milter.text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "reload failed" in milter.text()
+        postfix.send(message(GLOBEX_DOMAIN, "kept"), listener="acme")
+        [sig] = signatures(postfix.wait_for(b"Subject: kept"))
+        assert f"d={GLOBEX_DOMAIN};".encode() in sig  # still the reloaded mapping
+
+
+def test_sigterm_stops_cleanly_and_postfix_then_tempfails():
+    """SIGTERM: the milter exits 0 with its counts logged; Postfix answers 451 after."""
+    with instance() as (milter, postfix, _):
+        assert 250 == postfix.send(message(ACME_DOMAIN, "one"), listener="acme")[0]
+        assert 0 == milter.stop()
+        assert "stopped; decisions: {'signed': 1}" in milter.text()
+        assert 451 == postfix.send(message(ACME_DOMAIN, "two"), listener="acme")[0]
