@@ -21,7 +21,7 @@ from typing import TypeVar
 import anyio
 import anyio.abc
 import attrs
-from kilter.protocol import Accept, Reject, ReplyCode, TemporaryFailure
+from kilter.protocol import Accept, Reject, ReplyCode
 from kilter.protocol.messages import ActionFlags, Header, InsertHeader, ProtocolFlags
 from kilter.service import Runner, Session
 from kilter.service.options import modify_flags
@@ -44,10 +44,12 @@ logger = logging.getLogger("oxdkim.milter")
 
 MODES = ("sign", "verify")
 T = TypeVar("T")
-FilterResponse = Accept | Reject | ReplyCode | TemporaryFailure
+FilterResponse = Accept | Reject | ReplyCode
 
 _REJECT = ReplyCode(b"550 5.7.1 Message refused by the DKIM signing policy")
 _TOO_BIG = ReplyCode(b"552 5.3.4 Message too big for DKIM signing")
+# Postfix's own answer when the milter is unreachable, with the reason: try again later.
+_TEMPFAIL = ReplyCode(b"451 4.7.1 DKIM signing temporarily unavailable, try again later")
 _AR_NAME = "authentication-results"
 # Every event up to the end of the message, so kilter's session state follows each
 # transaction (several per connection); no reply per header or body chunk.
@@ -193,12 +195,12 @@ class Milter:
             return await self._verify(session, state, message, headers)
         except TimeoutError:
             self._log(session, "tempfail", reason="timeout")
-            return TemporaryFailure()
+            return _TEMPFAIL
         except Exception as exc:
             # An internal error: the MTA keeps the message and retries (451 4.7.1).
             self._log(session, "tempfail", reason=f"internal error {type(exc).__name__}")
             logger.debug("internal error", exc_info=True)
-            return TemporaryFailure()
+            return _TEMPFAIL
         finally:
             self.in_flight -= 1
 
@@ -287,8 +289,7 @@ class Milter:
             "verified",
             removed=len(forged) or None,
             results=" ".join(
-                part.strip().split(" ", 1)[0]
-                for part in field.decode("ascii").split(";")[1:]
+                part.strip().split(" ", 1)[0] for part in field.decode("ascii").split(";")[1:]
             ),
         )
         return Accept()
@@ -314,9 +315,12 @@ def _evaluate(resolver: Resolver, authserv_id: str, message: bytes) -> bytes:
         from_domain = None  # no single From domain: DMARC permerror
     dmarc = DmarcAlignment(resolver).evaluate(from_domain, dkim=results)
     field = oxdkim.render_authentication_results(authserv_id, results, linesep=b"\r\n")
-    return field.removesuffix(b"\r\n") + b";\r\n\t" + dmarc.authentication_results().encode(
-        "ascii"
-    ) + b"\r\n"
+    return (
+        field.removesuffix(b"\r\n")
+        + b";\r\n\t"
+        + dmarc.authentication_results().encode("ascii")
+        + b"\r\n"
+    )
 
 
 def _reason(exc: OxDkimError) -> str:

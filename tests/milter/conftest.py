@@ -46,8 +46,22 @@ class MilterProcess:
     def start(self) -> MilterProcess:
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "oxdkim", "milter", "--config", str(self.config),
-                 "--socket", self.socket, "--mode", self.mode, "--grace", "10", "--log-level", os.environ.get("OXDKIM_MILTER_LOG", "INFO")],
+                [
+                    sys.executable,
+                    "-m",
+                    "oxdkim",
+                    "milter",
+                    "--config",
+                    str(self.config),
+                    "--socket",
+                    self.socket,
+                    "--mode",
+                    self.mode,
+                    "--grace",
+                    "10",
+                    "--log-level",
+                    os.environ.get("OXDKIM_MILTER_LOG", "INFO"),
+                ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )

@@ -202,8 +202,13 @@ class Postfix:
             ]
         (self.config / "master.cf").write_text("\n".join(master) + "\n")
         subprocess.run(
-            [POSTFIX.replace("postfix", "postconf"), "-c", str(self.config), "-F",
-             "*/*/chroot = n"],
+            [
+                POSTFIX.replace("postfix", "postconf"),
+                "-c",
+                str(self.config),
+                "-F",
+                "*/*/chroot = n",
+            ],
             check=True,
             capture_output=True,
         )
@@ -231,8 +236,15 @@ class Postfix:
         self._write_config()
         allow_config_dir(self.config)
         self._sink_proc = subprocess.Popen(
-            [SMTP_SINK, "-u", "postfix", "-d", f"{self.sink}/%M.", f"127.0.0.1:{self.sink_port}",
-             "100"],
+            [
+                SMTP_SINK,
+                "-u",
+                "postfix",
+                "-d",
+                f"{self.sink}/%M.",
+                f"127.0.0.1:{self.sink_port}",
+                "100",
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -340,7 +352,6 @@ class Postfix:
             code, text = smtp.data(message)
             return code, text
 
-
     def send_raw(
         self, message: bytes, *, listener: str = "smtpd", rcpt: str = "rcpt@example.org"
     ) -> tuple[int, bytes]:
@@ -360,8 +371,12 @@ class Postfix:
                         return int(line[:3]), b"\n".join(lines)
 
             reply()
-            for command in (b"EHLO client.example.net", b"MAIL FROM:<s@example.net>",
-                            f"RCPT TO:<{rcpt}>".encode(), b"DATA"):
+            for command in (
+                b"EHLO client.example.net",
+                b"MAIL FROM:<s@example.net>",
+                f"RCPT TO:<{rcpt}>".encode(),
+                b"DATA",
+            ):
                 sock.sendall(command + b"\r\n")
                 code, text = reply()
                 if code >= 400:

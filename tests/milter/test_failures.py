@@ -20,8 +20,10 @@ def test_killed_milter_makes_postfix_answer_451_4_7_1():
 
 def test_refusal_rejected_with_550_and_the_reason_logged():
     """on_refusal = "reject": a policy refusal is a 550 5.7.1, and the log says why."""
-    with instance(DEFAULT_MILTER.replace("timeout = 20", "timeout = 20\non_refusal = \"reject\""),
-                  fallback="refuse") as (milter, postfix, _):
+    with instance(
+        DEFAULT_MILTER.replace("timeout = 20", 'timeout = 20\non_refusal = "reject"'),
+        fallback="refuse",
+    ) as (milter, postfix, _):
         code, text = postfix.send(message(GLOBEX_DOMAIN, "spoof"), listener="acme")
         assert 550 == code
         assert text.startswith(b"5.7.1")

@@ -43,7 +43,9 @@ def test_the_core_does_not_import_the_milter_at_import_time():
         tree = ast.parse(path.read_text())
         for node in tree.body:  # module level only; the CLI imports it inside a function
             if isinstance(node, ast.ImportFrom | ast.Import):
-                names = [node.module] if isinstance(node, ast.ImportFrom) else [
-                    a.name for a in node.names
-                ]
+                names = (
+                    [node.module]
+                    if isinstance(node, ast.ImportFrom)
+                    else [a.name for a in node.names]
+                )
                 assert not any((n or "").startswith("oxdkim_milter") for n in names), path

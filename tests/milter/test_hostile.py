@@ -6,9 +6,8 @@ reason, and the milter keeps serving the next message.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import uuid
+from pathlib import Path
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Operations: SIGHUP reloads without losing mail, a bad file keeps the running one, SIGTERM stops."""
+"""Operations: SIGHUP reloads without losing mail, a bad file keeps the old one, SIGTERM stops."""
 
 from __future__ import annotations
 

@@ -63,8 +63,15 @@ def test_oxdkim_verify_command_accepts_the_delivered_message(sink: Postfix, worl
     path = world / "delivered.eml"
     path.write_bytes(delivered)
     done = subprocess.run(
-        [sys.executable, "-m", "oxdkim", "verify", str(path), "--zone",
-         str(world / "zones" / "example.zone")],
+        [
+            sys.executable,
+            "-m",
+            "oxdkim",
+            "verify",
+            str(path),
+            "--zone",
+            str(world / "zones" / "example.zone"),
+        ],
         capture_output=True,
         check=False,
     )

@@ -9,9 +9,7 @@ from .test_sign import message, signatures
 from .world import ACME_DOMAIN, GENERIC_DOMAIN, GLOBEX_DOMAIN, dkimpy_verifies
 
 
-def test_tenant_spoofing_another_tenants_from_gets_no_aligned_signature(
-    sink: Postfix, world: Path
-):
+def test_tenant_spoofing_another_tenants_from_gets_no_aligned_signature(sink: Postfix, world: Path):
     """Submitted as acme with globex's From: signed as the provider, never as globex."""
     code, _ = sink.send(message(GLOBEX_DOMAIN, "spoof"), listener="acme")
     assert 250 == code

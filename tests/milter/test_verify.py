@@ -62,5 +62,6 @@ def test_forged_results_claiming_our_authserv_id_are_removed(mx: Postfix, config
     [delivered] = mx.wait_delivered(1)
     found = results(delivered)
     assert 2 == len(found)
-    assert b"dkim=none" in found[0] and AUTHSERV_ID.encode() in found[0]
+    assert b"dkim=none" in found[0]
+    assert AUTHSERV_ID.encode() in found[0]
     assert found[1] == b"Authentication-Results: relay.other.example; dkim=none"

@@ -43,8 +43,8 @@ def zones() -> dict[str, str]:
     text = render_zone(records)
     result = {"example": make_zone("example", text)}
     result["example"] += (
-        f"_dmarc.{ACME_DOMAIN}. 300 IN TXT \"v=DMARC1; p=reject\"\n"
-        f"_dmarc.{GLOBEX_DOMAIN}. 300 IN TXT \"v=DMARC1; p=quarantine\"\n"
+        f'_dmarc.{ACME_DOMAIN}. 300 IN TXT "v=DMARC1; p=reject"\n'
+        f'_dmarc.{GLOBEX_DOMAIN}. 300 IN TXT "v=DMARC1; p=quarantine"\n'
     )
     return result
 

@@ -95,7 +95,7 @@ class _Version(argparse.Action):
         parser.exit()
 
 
-def _register_milter(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _register_milter(subparsers: argparse._SubParsersAction[Parser]) -> None:
     """``oxdkim milter``, from the optional package ``oxdkim_milter`` (the ``milter`` extra)."""
     parser = subparsers.add_parser(
         "milter",
