@@ -43,7 +43,8 @@ def test_readme_example_signs_aligned() -> None:
 @pytest.fixture
 def configured(tmp_path: Path) -> Path:
     """The configuration page's complete file, with its key file and ring made for real."""
-    [toml] = samples("docs/configuration.md", "toml")
+    # the complete file; the page's other samples are fragments ([store])
+    [toml] = [s for s in samples("docs/configuration.md", "toml") if "[brands." in s]
     (tmp_path / "keys").mkdir()
     key = tmp_path / "keys" / "gen1.pem"
     key.write_bytes(SigningKey.generate("rsa-sha256").private_pem())

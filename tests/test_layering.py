@@ -40,6 +40,7 @@ LAYERS = (
     "_dkim",
     "_keys",
     "_signing",
+    "_store",
     "_verify",
     "_dns",
     "_dmarc",

@@ -46,6 +46,7 @@ SHARED: dict[str, tuple[frozenset[str], str, str]] = {
     "--finder": (frozenset({"value"}), "{tree-walk,psl,compare}", "organizational domains"),
     "--psl-file": (frozenset({"value"}), "FILE", "a Public Suffix List file"),
     "--replace": (frozenset({"flag"}), "", "replace an existing key"),
+    "--tenant": (frozenset({"value"}), "TENANT", "the tenant (sign: the submitting one)"),
 }
 
 # Spellings that look like variants of each other but mean different things, and why.

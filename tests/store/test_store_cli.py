@@ -62,11 +62,11 @@ def test_files_to_postgresql_and_back(
     new = write_config(tmp_path, pg_database, write_kek(tmp_path))
     assert run(capsys, "store", "init", "--config", str(new))[0] == 0
     assert run(capsys, "store", "init", "--config", str(new))[0] == 0  # idempotent
-    code, out = run(capsys, "store", "import", "--config", str(new), "--from", str(old))
+    code, out = run(capsys, "store", "import", "--config", str(new), "--source", str(old))
     assert code == 0, out
     assert "2 tenants, 3 domains, 1 per-domain modes" in out
     # a second import does not silently overwrite
-    assert run(capsys, "store", "import", "--config", str(new), "--from", str(old))[0] == 2
+    assert run(capsys, "store", "import", "--config", str(new), "--source", str(old))[0] == 2
     code, out = run(
         capsys, "domains", "add", "--config", str(new), "--tenant", "t3", "Three.Example"
     )
@@ -127,7 +127,7 @@ def test_check_and_preview_read_the_ring_and_domains_from_the_database(
     old, ring, _ = files_brand(tmp_path)
     new = write_config(tmp_path, pg_database, write_kek(tmp_path))
     main(["store", "init", "--config", str(new)])
-    main(["store", "import", "--config", str(new), "--from", str(old)])
+    main(["store", "import", "--config", str(new), "--source", str(old)])
     capsys.readouterr()
     zone = tmp_path / "zone.txt"
     lines = ["$ORIGIN example.", "$TTL 3600"]

@@ -32,9 +32,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             sub.add_argument("domain", nargs="+", metavar="DOMAIN")
         if step == "add":
             sub.add_argument(
-                "--mode",
+                "--override",
                 choices=("generic", "legacy", "refuse"),
-                help="a mode of the domain's own (default: the brand's)",
+                help="the domain's own mode, as in the file's domains table (default: the brand's)",
             )
         if step == "list":
             sub.add_argument("--json", action="store_true", help="print JSON")
@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"{args.config} has no [store] table: domains live in the file")
     store = open_store(brand.store, follow=False)
     if args.step == "add":
-        added = store.add_domains(brand.name, args.tenant, args.domain, mode=args.mode)
+        added = store.add_domains(brand.name, args.tenant, args.domain, mode=args.override)
         print(f"{len(added)} domains of tenant {args.tenant}: {', '.join(added)}")
         return EXIT_OK
     if args.step == "remove":

@@ -2,7 +2,7 @@
 ``oxdkim store``: create the PostgreSQL store, move a brand from files into it and back.
 
 ``init`` creates or migrates the schema (idempotent). ``import`` reads a brand as a
-file-configured ``--from`` file describes it (ring directory, generic key, tenants and
+file-configured ``--source`` file describes it (ring directory, generic key, tenants and
 per-domain modes) and writes it in one transaction per part; ``export`` writes it back
 out as a ring directory, a key file and a TOML fragment, the way back from the database.
 """
@@ -39,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     add_config_options(imported, required=True)
     imported.add_argument(
-        "--from", dest="source", metavar="FILE", required=True,
+        "--source", metavar="OLD.toml", required=True,
         help="the file-based configuration that describes the brand today",
     )  # fmt: skip
     imported.add_argument(
