@@ -49,3 +49,21 @@ def test_the_core_does_not_import_the_milter_at_import_time():
                     else [a.name for a in node.names]
                 )
                 assert not any((n or "").startswith("oxdkim_milter") for n in names), path
+
+
+def test_the_docs_milter_table_is_valid():
+    """The [milter] sample of docs/milter.md is accepted as written."""
+    import re
+    import tomllib
+
+    from oxdkim_milter import parse_milter_table
+
+    text = (Path(__file__).parents[2] / "docs" / "milter.md").read_text()
+    [sample] = [
+        body
+        for body in re.findall(r"^```toml\n(.*?)^```$", text, re.S | re.M)
+        if "[milter]" in body
+    ]
+    parsed = parse_milter_table(tomllib.loads(sample)["milter"])
+    assert "acme" == parsed.logins["alice@acme.example"]
+    assert "unsigned" == parsed.on_refusal
