@@ -171,14 +171,15 @@ class PostgresStore:
         if not isinstance(key_encryption_key, KeyEncryptionKey):
             raise ConfigurationError("key_encryption_key must be a KeyEncryptionKey")
         self._psycopg = _psycopg()
-        self.description = describe(conninfo)
+        self.description: str = describe(conninfo)
+        """The store by host, port, database and user: never its password."""
         self._conninfo = conninfo
         self._kek = key_encryption_key
-        self.observer = observer
-        self.connect_timeout = connect_timeout
-        self.retry_after = retry_after
-        self.min_rsa_bits = min_rsa_bits
-        self.max_cached_domains = max_cached_domains
+        self.observer: Observer | None = observer
+        self.connect_timeout: float = connect_timeout
+        self.retry_after: float = retry_after
+        self.min_rsa_bits: int = min_rsa_bits
+        self.max_cached_domains: int = max_cached_domains
         self._query_lock = threading.Lock()
         self._conn: psycopg.Connection[tuple[Any, ...]] | None = None
         self._down_until = 0.0
@@ -514,6 +515,7 @@ class PostgresStore:
         return self._open_key(sealed, f"ring key {fingerprint} of brand {brand}", fingerprint)
 
     def seal_ring_key(self, brand: str, key: SigningKey) -> bytes:
+        """``key`` sealed for ``brand``'s ring (bound to the brand and the key)."""
         return self._kek.seal(key.private_pem(), f"ring key {key.fingerprint} of brand {brand}")
 
     def domains(self, brand: str, tenant: str | None = None) -> list[DomainEntry]:

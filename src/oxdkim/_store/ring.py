@@ -32,8 +32,8 @@ class PostgresKeyStore:
     def __init__(self, store: PostgresStore, brand: str) -> None:
         if not isinstance(store, PostgresStore):
             raise ConfigurationError(f"store must be a PostgresStore, not {type(store).__name__}")
-        self.store = store
-        self.brand = brand_name(brand)
+        self.store: PostgresStore = store
+        self.brand: str = brand_name(brand)
         self._held = threading.local()
 
     def __repr__(self) -> str:
@@ -54,6 +54,7 @@ class PostgresKeyStore:
                 self._held.conn = None
 
     def version_token(self) -> Hashable:
+        """Moves when a change of the brand's ring was announced (in memory: free)."""
         return self.store.ring_version(self.brand)
 
     def load(self) -> RingSnapshot:
