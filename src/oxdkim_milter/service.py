@@ -52,7 +52,9 @@ _TOO_BIG = ReplyCode(b"552 5.3.4 Message too big for DKIM signing")
 _TEMPFAIL = ReplyCode(b"451 4.7.1 DKIM signing temporarily unavailable, try again later")
 _AR_NAME = "authentication-results"
 # Every event up to the end of the message, so kilter's session state follows each
-# transaction (several per connection); no reply per header or body chunk.
+# transaction (several per connection). No reply per header; a reply to DATA, the end of
+# the headers and each body chunk: without one, Postfix's next small write waited for our
+# delayed ACK (Nagle), 40 ms per message (20 messages/s on one session instead of 170).
 _EVENTS = (
     ProtocolFlags.NO_HELO
     | ProtocolFlags.NO_SENDER
@@ -61,6 +63,9 @@ _EVENTS = (
     | ProtocolFlags.NO_HEADERS
     | ProtocolFlags.NO_END_OF_HEADERS
     | ProtocolFlags.NO_BODY
+    | ProtocolFlags.NR_BODY
+    | ProtocolFlags.NR_END_OF_HEADERS
+    | ProtocolFlags.NR_DATA
 )
 
 
