@@ -109,3 +109,37 @@ def test_relax_headers_refuses_a_field_without_a_colon() -> None:
 def test_body_flaws_equals_the_python_reference(data: bytes) -> None:
     """C and Python body checks find the same NUL, bare CR and final CR."""
     assert _canon._body_flaws_python(data) == speedups.body_flaws(data)
+
+
+HEADER_PIECES = st.lists(
+    st.sampled_from(
+        [b"From", b"x-A", b":", b" ", b"\t", b"\r\n", b"\r\n ", b"\n", b"\r", b"v", b"\xff", b"@"]
+    ),
+    max_size=40,
+).map(b"".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(HEADER_PIECES, st.integers(min_value=1, max_value=6))
+def test_split_fields_equals_the_python_reference(block: bytes, max_fields: int) -> None:
+    """Where the C splitter answers, it gives exactly the Python reference's fields."""
+    from oxdkim._dkim.message import HeaderField, MessageLimits, _split_fields_python
+
+    fast = speedups.split_fields(block, HeaderField, max_fields)
+    if fast is not None:
+        assert fast == _split_fields_python(block, MessageLimits(max_header_fields=max_fields))
+        assert all(type(field) is HeaderField for field in fast)
+
+
+def test_split_fields_answers_the_common_case() -> None:
+    """A usual header block is split in C (None would only mean the slow path)."""
+    from oxdkim._dkim.message import HeaderField
+
+    block = b"From: a@example.com\r\nSubject: two\r\n lines\r\nTo : b@example.org\r\n"
+    fields = speedups.split_fields(block, HeaderField, 10)
+    assert fields == [
+        HeaderField(b"From", b"From: a@example.com\r\n"),
+        HeaderField(b"Subject", b"Subject: two\r\n lines\r\n"),
+        HeaderField(b"To", b"To : b@example.org\r\n"),
+    ]
+    assert speedups.split_fields(block, HeaderField, 2) is None  # over the limit

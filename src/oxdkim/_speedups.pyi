@@ -1,7 +1,9 @@
 """Type stub of the optional C accelerator (src/oxdkim/_speedups.c)."""
 
 from collections.abc import Sequence
-from typing import overload
+from typing import TypeVar, overload
+
+_F = TypeVar("_F", bound=tuple[bytes, bytes])
 
 @overload
 def relax_body(data: bytes | bytearray, /) -> bytes: ...
@@ -17,3 +19,9 @@ def relax_headers(fields: Sequence[bytes | bytearray | memoryview], /) -> bytes:
 
 def body_flaws(data: bytes | bytearray | memoryview, /) -> int:
     """Bits: 1 a NUL, 2 a CR followed by another byte than LF, 4 the last byte is a CR."""
+
+def split_fields(block: bytes, field_type: type[_F], max_fields: int, /) -> list[_F] | None:
+    """
+    The header block's fields, each ``field_type(name, raw)``: the common case only
+    (CRLF lines, ftext names); ``None`` for anything the Python parser must read.
+    """

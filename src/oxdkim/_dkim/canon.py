@@ -20,7 +20,6 @@ from __future__ import annotations
 import enum
 import functools
 import hashlib
-import os
 import re
 from collections.abc import Callable, Sequence
 
@@ -28,6 +27,7 @@ import attrs
 
 from .._base.files import shown
 from ..exceptions import ConfigurationError
+from .accel import speedups
 
 CRLF = b"\r\n"
 
@@ -184,15 +184,10 @@ _PYTHON = _Passes(_relax_python, _relax_view_python, _relax_headers_python, _bod
 
 
 def _load_accelerator() -> _Passes:
-    if os.environ.get("OXDKIM_PURE_PYTHON"):
+    c = speedups
+    if c is None:
         return _PYTHON
-    try:
-        from .. import _speedups  # noqa: PLC0415 - optional, built from C
-    except ImportError:
-        return _PYTHON
-    return _Passes(
-        _speedups.relax_body, _speedups.relax_body, _speedups.relax_headers, _speedups.body_flaws
-    )
+    return _Passes(c.relax_body, c.relax_body, c.relax_headers, c.body_flaws)
 
 
 _PASSES = _load_accelerator()

@@ -21,6 +21,7 @@ from ..exceptions import (
     MessageLimitError,
     MessageProblem,
 )
+from .accel import speedups
 from .address import parse_from_domain
 
 # RFC 5322 §2.2: field-name = 1*ftext, printable US-ASCII except colon.
@@ -166,6 +167,16 @@ def _split_fields(block: bytes, limits: MessageLimits) -> list[HeaderField] | No
     Returns ``None`` for anything unusual (bare CR, a bad or missing name, a leading
     continuation, too many fields), which the line-by-line parser then reports precisely.
     """
+    if speedups is not None:
+        split: list[HeaderField] | None
+        split = speedups.split_fields(block, HeaderField, limits.max_header_fields)
+        if split is not None:
+            return split
+    return _split_fields_python(block, limits)
+
+
+def _split_fields_python(block: bytes, limits: MessageLimits) -> list[HeaderField] | None:
+    """:func:`_split_fields` without the accelerator: the reference it is tested against."""
     crlfs = block.count(b"\r\n")
     if block.count(b"\r") != crlfs:
         return None
