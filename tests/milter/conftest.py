@@ -149,7 +149,11 @@ def postfix(world: Path, signing_milter: MilterProcess) -> Iterator[Postfix]:
 
 @contextlib.contextmanager
 def instance(
-    milter: str = DEFAULT_MILTER, *, fallback: str = "generic", mode: str = "sign"
+    milter: str = DEFAULT_MILTER,
+    *,
+    fallback: str = "generic",
+    mode: str = "sign",
+    sasl_users: dict[str, str] | None = None,
 ) -> Iterator[tuple[MilterProcess, Postfix, Path]]:
     """A world, milter and Postfix of their own, for tests that break or reconfigure them."""
     with tempfile.TemporaryDirectory(prefix="oxdkim-milter-", dir="/tmp") as tmp:
@@ -160,7 +164,9 @@ def instance(
         try:
             (root / "postfix").mkdir()
             listeners = {"acme": {"milter_macro_daemon_name": "submit-acme"}}
-            with Postfix(root / "postfix", process.socket, extra_listeners=listeners) as server:
+            with Postfix(
+                root / "postfix", process.socket, extra_listeners=listeners, sasl_users=sasl_users
+            ) as server:
                 yield process, server, root
         finally:
             process.stop()

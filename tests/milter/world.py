@@ -82,6 +82,8 @@ timeout = 20
 [milter.logins]
 "submit-acme" = "{ACME}"
 "submit-globex" = "{GLOBEX}"
+"ann@ci.example.test" = "{ACME}"
+"gus@ci.example.test" = "{GLOBEX}"
 """
 
 
