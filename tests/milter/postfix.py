@@ -30,6 +30,7 @@ from pathlib import Path
 POSTFIX = "/usr/sbin/postfix"
 SMTP_SINK = "/usr/sbin/smtp-sink"
 SASLPASSWD2 = "/usr/sbin/saslpasswd2"
+SASLDB = "/etc/sasldb2"
 DEFAULT_MAIN_CF = Path("/etc/postfix/main.cf")
 SASL_REALM = "ci.example.test"
 
@@ -228,6 +229,8 @@ class Postfix:
                 check=True,
                 capture_output=True,
             )
+        shutil.chown(SASLDB, group="sasl")  # whoever created it: readable by the group
+        os.chmod(SASLDB, 0o640)
 
     def start(self) -> Postfix:
         """Write the configuration, start smtp-sink and Postfix, wait until they listen."""
