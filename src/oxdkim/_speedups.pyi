@@ -25,3 +25,11 @@ def split_fields(block: bytes, field_type: type[_F], max_fields: int, /) -> list
     The header block's fields, each ``field_type(name, raw)``: the common case only
     (CRLF lines, ftext names); ``None`` for anything the Python parser must read.
     """
+
+def parse_tags(
+    data: bytes, utf8: bool, /
+) -> tuple[dict[str, bytes], dict[str, tuple[int, int]]] | None:
+    """
+    An RFC 6376 tag list: values and the spans of the values with their whitespace;
+    ``None`` for anything the Python parser refuses (it then says why).
+    """

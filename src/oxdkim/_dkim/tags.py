@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterator, Mapping
 
 from ..exceptions import RecordSyntaxError
+from .accel import speedups
 
 # FWS as RFC 6376 §2.8 uses it (RFC 5322 FWS), repeated: WSP, or CRLF followed by WSP.
 # The repeats are possessive (``*+``, Python 3.11): whitespace and VALCHARs never overlap,
@@ -109,6 +110,15 @@ def parse_tag_list(data: bytes, *, utf8: bool = False, what: str = "tag list") -
         RecordSyntaxError: A tag-spec is empty or malformed, a tag name is invalid, a value
             has a forbidden byte, or a tag appears twice; ``tag`` names the tag when known.
     """
+    if speedups is not None:
+        parsed = speedups.parse_tags(data, utf8)
+        if parsed is not None:
+            return TagList(*parsed)
+    return _parse_tag_list_python(data, utf8, what)
+
+
+def _parse_tag_list_python(data: bytes, utf8: bool, what: str) -> TagList:
+    """:func:`parse_tag_list` without the accelerator: the reference and the error path."""
     pattern = _SPEC_UTF8 if utf8 else _SPEC_ASCII
     values: dict[str, bytes] = {}
     spans: dict[str, tuple[int, int]] = {}
