@@ -83,6 +83,10 @@ def _fold(items: list[list[str]]) -> tuple[str, int]:
     return "\r\n".join(lines), len(current)
 
 
+_canon_text = functools.lru_cache(maxsize=64)(str)
+"""``c=`` text of a canonicalization pair (a handful exist; formatting each time shows)."""
+
+
 @functools.lru_cache(maxsize=1024)
 def _header_names(headers: tuple[str, ...], counts: tuple[int, ...], extra: int) -> tuple[str, ...]:
     """The ``h=`` list: each protected field as often as it occurs, plus ``extra``."""
@@ -146,14 +150,12 @@ def make_signature(
     """Build one DKIM-Signature field for already parsed header fields and body hash."""
     headers = spec.options.headers
     present = [index.get(name, ()) for name in headers]
-    names = _header_names(
-        headers, tuple(len(found) for found in present), 1 if spec.options.oversign else 0
-    )
+    names = _header_names(headers, tuple(map(len, present)), 1 if spec.options.oversign else 0)
     bh = base64.b64encode(body_digest).decode("ascii")
     expires = timestamp + spec.options.expires_in if spec.options.expires_in is not None else None
     t_text = str(timestamp)
     x_text = str(expires) if expires is not None else ""
-    head = (spec.algorithm.value, str(spec.canonicalization), spec.selector, spec.identity)
+    head = (spec.algorithm.value, _canon_text(spec.canonicalization), spec.selector, spec.identity)
     lengths = (len(spec.domain), len(t_text), len(x_text))
     template, last_line = _template(head, names, lengths)
     unsigned = (
