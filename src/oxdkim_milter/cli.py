@@ -19,11 +19,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--socket",
         required=True,
+        action="append",
         metavar="SPEC",
-        help="where the MTA connects: inet:127.0.0.1:PORT or unix:PATH",
+        help="where the MTA connects: inet:127.0.0.1:PORT or unix:PATH (repeatable)",
     )
     parser.add_argument(
-        "--mode", choices=MODES, default="sign", help="sign outbound or verify inbound mail"
+        "--mode",
+        choices=MODES,
+        default="sign",
+        help="what the --socket listeners do: sign outbound or verify inbound mail",
+    )
+    parser.add_argument(
+        "--verify-socket",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="a listener that verifies, in the same process (repeatable)",
     )
     parser.add_argument(
         "--grace",
@@ -39,7 +50,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: Any) -> int:
     """Check the file and the socket, then serve until SIGTERM/SIGINT (SIGHUP reloads)."""
-    parse_socket(args.socket)
+    listeners = [(spec, args.mode) for spec in args.socket]
+    listeners += [(spec, "verify") for spec in args.verify_socket]
+    for spec, _ in listeners:
+        parse_socket(spec)
     load_milter_config(args.config)
     logging.basicConfig(
         level=getattr(logging, args.log_level),
@@ -47,5 +61,5 @@ def run(args: Any) -> int:
     )
     # kilter logs every connection at INFO; its warnings (failed filters) are kept.
     logging.getLogger("kilter").setLevel(max(logging.WARNING, logging.getLogger().level))
-    anyio.run(lambda: serve(Path(args.config), args.socket, args.mode, grace=args.grace))
+    anyio.run(lambda: serve(Path(args.config), listeners, grace=args.grace))
     return 0

@@ -395,38 +395,43 @@ def _guarded(runner: Runner) -> Callable[[anyio.abc.ByteStream], Awaitable[None]
 
 async def serve(
     path: Path,
-    socket: str,
-    mode: str = "sign",
+    listeners: Sequence[tuple[str, str]],
     *,
     grace: float = 30.0,
     ready: Callable[[], None] | None = None,
 ) -> None:
     """
-    Serve until SIGTERM or SIGINT; SIGHUP reloads the file.
+    Serve ``listeners`` (socket, mode) until SIGTERM or SIGINT; SIGHUP reloads the file.
 
-    A stop closes the listener first, then waits up to ``grace`` seconds for the messages
-    being decided, then closes the remaining connections (the MTA retries those).
+    Each mode has one state, shared by its listeners; sign and verify can run in one
+    process. A stop closes the listeners first, then waits up to ``grace`` seconds for the
+    messages being decided, then closes the remaining connections (the MTA retries those).
     """
-    milter = Milter(path, mode)
-    runner = Runner(as_filter(milter))
-    listener = await _listener(socket)
-    logger.info("listening on %s mode=%s", socket, mode)
+    milters = {mode: Milter(path, mode) for mode in dict.fromkeys(m for _, m in listeners)}
+    sockets = [(await _listener(spec), spec, mode) for spec, mode in listeners]
     async with anyio.create_task_group() as connections:
         with anyio.open_signal_receiver(signal.SIGHUP, signal.SIGTERM, signal.SIGINT) as signals:
             async with anyio.create_task_group() as accepting:
-                accepting.start_soon(listener.serve, _guarded(runner), connections)
+                for listener, spec, mode in sockets:
+                    handler = _guarded(Runner(as_filter(milters[mode])))
+                    accepting.start_soon(listener.serve, handler, connections)
+                    logger.info("listening on %s mode=%s", spec, mode)
                 if ready is not None:
                     ready()
                 async for signum in signals:
                     if signum == signal.SIGHUP:
-                        await anyio.to_thread.run_sync(milter.reload)
+                        for milter in milters.values():
+                            await anyio.to_thread.run_sync(milter.reload)
                         continue
-                    logger.info("stopping: finishing %d message(s) in flight", milter.in_flight)
+                    in_flight = sum(m.in_flight for m in milters.values())
+                    logger.info("stopping: finishing %d message(s) in flight", in_flight)
                     accepting.cancel_scope.cancel()
                     break
-        await listener.aclose()
+        for listener, _, _ in sockets:
+            await listener.aclose()
         with anyio.move_on_after(grace):
-            while milter.in_flight:
+            while any(m.in_flight for m in milters.values()):
                 await anyio.sleep(0.05)
         connections.cancel_scope.cancel()
-    logger.info("stopped; decisions: %s", milter.counts)
+    for mode, milter in milters.items():
+        logger.info("stopped %s; decisions: %s", mode, milter.counts)

@@ -32,8 +32,15 @@ if not postfix_available():
 class MilterProcess:
     """``oxdkim milter`` as the operator runs it: a process, its log in a file."""
 
-    def __init__(self, config: Path, mode: str = "sign", port: int | None = None) -> None:
+    def __init__(
+        self,
+        config: Path,
+        mode: str = "sign",
+        port: int | None = None,
+        extra: list[str] | None = None,
+    ) -> None:
         self.config = config
+        self.extra = extra or []
         self.mode = mode
         self.port = port or free_port()
         self.log = config.parent / f"milter-{mode}-{self.port}.log"
@@ -61,6 +68,7 @@ class MilterProcess:
                     "10",
                     "--log-level",
                     os.environ.get("OXDKIM_MILTER_LOG", "INFO"),
+                    *self.extra,
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import signal
+import tempfile
 import threading
 import time
+from pathlib import Path
 
-from .conftest import instance
-from .test_sign import message, signatures
-from .world import ACME_DOMAIN, GLOBEX_DOMAIN, dkimpy_verifies
+from .conftest import MilterProcess, instance
+from .postfix import Postfix, free_port
+from .test_sign import fields, message, signatures
+from .world import ACME_DOMAIN, GLOBEX_DOMAIN, dkimpy_verifies, write_world
 
 
 def test_reload_during_traffic_loses_no_message():
@@ -72,5 +76,39 @@ def test_sigterm_stops_cleanly_and_postfix_then_tempfails():
     with instance() as (milter, postfix, _):
         assert 250 == postfix.send(message(ACME_DOMAIN, "one"), listener="acme")[0]
         assert 0 == milter.stop()
-        assert "stopped; decisions: {'signed': 1}" in milter.text()
+        assert "stopped sign; decisions: {'signed': 1}" in milter.text()
         assert 451 == postfix.send(message(ACME_DOMAIN, "two"), listener="acme")[0]
+
+
+def test_sign_and_verify_listeners_in_one_process():
+    """--socket signs, --verify-socket verifies: what one Postfix signed, the other passes."""
+    with tempfile.TemporaryDirectory(prefix="oxdkim-milter-", dir="/tmp") as tmp:
+        both(Path(tmp))
+
+
+def both(root: Path) -> None:
+    os.chmod(root, 0o755)
+    config = write_world(root)
+    verify_port = free_port()
+    milter = MilterProcess(
+        config, "sign", extra=["--verify-socket", f"inet:127.0.0.1:{verify_port}"]
+    ).start()
+    try:
+        (root / "out").mkdir()
+        (root / "in").mkdir()
+        listeners = {"acme": {"milter_macro_daemon_name": "submit-acme"}}
+        with (
+            Postfix(root / "out", milter.socket, extra_listeners=listeners) as outbound,
+            Postfix(root / "in", f"inet:127.0.0.1:{verify_port}") as inbound,
+        ):
+            outbound.send(message(ACME_DOMAIN, "both"), listener="acme")
+            inbound.send(outbound.wait_for(b"Subject: both"))
+            arrived = inbound.wait_for(b"Subject: both")
+            [field] = [f for f in fields(arrived) if f.startswith(b"Authentication-Results:")]
+            assert f"dkim=pass header.d={ACME_DOMAIN}".encode() in field
+            assert f"dmarc=pass header.from={ACME_DOMAIN}".encode() in field
+    finally:
+        assert 0 == milter.stop()
+    log = milter.text()
+    assert "stopped sign; decisions: {'signed': 1}" in log
+    assert "stopped verify; decisions: {'verified': 1}" in log
