@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from keyfiles import RFC8463, VECTORS, read_zone
 from oxdkim import (
@@ -286,3 +288,16 @@ def test_reprs_hold_no_key_material(
     for secret in (numbers.d, numbers.p, numbers.q):
         assert str(secret) not in text
         assert hex(secret)[2:20] not in text
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.binary(min_size=32, max_size=32))
+def test_ed25519_signs_as_cryptography_does(digest: bytes) -> None:
+    """Ed25519 is signed by libsodium (it lets other threads run); Ed25519 is deterministic,
+    so the signature is exactly cryptography's, which verifies it too."""
+
+    private = ed25519.Ed25519PrivateKey.generate()
+    key = SigningKey.from_private_key(private)
+    signature = key.sign_digest(digest)
+    assert signature == private.sign(digest)
+    private.public_key().verify(signature, digest)

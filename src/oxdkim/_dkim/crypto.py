@@ -19,6 +19,8 @@ import attrs
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa, utils
+from nacl.bindings import crypto_sign as _sodium_sign
+from nacl.bindings import crypto_sign_seed_keypair as _sodium_keypair
 
 from .._base.files import is_path, is_whole_number, read_small_file, shown, shown_path
 from ..exceptions import ConfigurationError, KeyLoadError, SigningError, WeakKeyError
@@ -28,6 +30,20 @@ RSA_DEFAULT_MIN_BITS = 2048
 
 _PKCS1V15 = padding.PKCS1v15()
 _PREHASHED_SHA256 = utils.Prehashed(hashes.SHA256())
+
+
+def _sodium_secret(key: PrivateKey) -> bytes | None:
+    """
+    libsodium's form of an Ed25519 key (seed and public key), or ``None`` for RSA.
+    libsodium signs without holding the GIL (cffi releases it around the call), where
+    cryptography holds it: with it, threads signing Ed25519 run in parallel.
+    """
+    if not isinstance(key, ed25519.Ed25519PrivateKey):
+        return None
+    seed = key.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+    return bytes(_sodium_keypair(seed)[1])
 
 
 @functools.lru_cache(maxsize=256)
@@ -103,6 +119,11 @@ class SigningKey:
     _private: PrivateKey = attrs.field(repr=False, eq=False)
     public_key_b64: str = attrs.field(repr=False)
     """The ``p=`` value: base64 SubjectPublicKeyInfo for RSA, the raw 32 bytes for Ed25519."""
+    _sodium: bytes | None = attrs.field(
+        init=False, repr=False, eq=False, default=attrs.Factory(
+            lambda self: _sodium_secret(self._private), takes_self=True
+        ),
+    )  # fmt: skip
 
     @classmethod
     def from_private_key(
@@ -270,6 +291,9 @@ class SigningKey:
         try:
             if isinstance(self._private, rsa.RSAPrivateKey):
                 return self._private.sign(digest, _PKCS1V15, _PREHASHED_SHA256)
+            if self._sodium is not None:
+                # Ed25519 is deterministic: the same signature as cryptography's.
+                return bytes(_sodium_sign(digest, self._sodium)[:64])
             return self._private.sign(digest)
         except Exception as exc:  # the backend's own failure, surfaced typed
             raise SigningError(f"{self.algorithm.value} signing failed") from exc
