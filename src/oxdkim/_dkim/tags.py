@@ -15,7 +15,6 @@ ambiguous repetition, so it runs in linear time on hostile input.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
 
 from ..exceptions import RecordSyntaxError
 from .accel import speedups
@@ -54,34 +53,24 @@ _ONLY_WS = re.compile(rb"\A" + _WS + rb"\Z")
 _LEADING_NAME = re.compile(rb"\A" + _WS + rb"([A-Za-z][A-Za-z0-9_]*+)" + _WS + rb"=")
 
 
-class TagList(Mapping[str, bytes]):
+class TagList(dict[str, bytes]):
     """
     A parsed tag list: tag name -> value bytes, in the order written.
 
     Values keep their inner whitespace (a folded ``b=`` still contains CRLF and spaces);
     see :func:`compact`. :meth:`value_span` gives where a value lies in the parsed bytes.
+    A dict, so the verifier's many lookups per signature run at C speed; nothing changes
+    it after parsing.
     """
 
-    __slots__ = ("_spans", "_values")
+    __slots__ = ("_spans",)
 
     def __init__(self, values: dict[str, bytes], spans: dict[str, tuple[int, int]]) -> None:
-        self._values = values
+        super().__init__(values)
         self._spans = spans
 
-    def __getitem__(self, name: str) -> bytes:
-        return self._values[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._values)
-
-    def __len__(self) -> int:
-        return len(self._values)
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._values
-
     def __repr__(self) -> str:
-        return f"TagList({self._values!r})"
+        return f"TagList({dict(self)!r})"
 
     def value_span(self, name: str) -> tuple[int, int]:
         """

@@ -386,7 +386,7 @@ class _Core:
         )
         entries: list[VerifyResult | _Sig] = []
         queries: dict[str, None] = {}
-        signatures = [f for f in parsed.fields if f.key == b"dkim-signature"]
+        signatures = [f for f in parsed.fields if f.name.lower() == b"dkim-signature"]
         for index, field in enumerate(signatures):
             if index >= self.max_signatures:
                 entries.append(
