@@ -134,8 +134,9 @@ class Fleet:
     def wait_signed(self, count: int, seconds: float = 20.0) -> None:
         deadline = time.monotonic() + seconds
         while any(self.signed(i) < count for i in range(SIGNERS)):
-            for process in self.processes:
-                assert process.poll() is None, "a signer process ended early"
+            for process, log in zip(self.processes, self.logs, strict=True):
+                stderr = log.with_name("stderr")
+                assert process.poll() is None, f"a signer ended early: {stderr.read_text()}"
             assert time.monotonic() < deadline, "the signers did not start signing"
             time.sleep(0.1)
 
