@@ -7,12 +7,15 @@ answers for their TTL and never keep failures; bad MX and address data is refuse
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Callable, Iterator
 
 import pytest
 
+import oxdkim.resolvers
 from dnsserver import DnsServer, make_zone
 from oxdkim import AddressAnswer, DnsStatus, DnsTempError, MxAnswer
+from oxdkim._base.sansio import AsyncByClass
 from oxdkim.exceptions import ConfigurationError
 from oxdkim.resolvers import (
     AnswerCache,
@@ -105,6 +108,19 @@ def test_the_protocols() -> None:
     plain = CachingResolver(memory)
     assert isinstance(plain, Resolver)
     assert not isinstance(plain, HostResolver)
+
+
+def test_every_async_resolver_says_so_by_class() -> None:
+    """Each async resolver oxdkim exports derives from AsyncByClass (how audit_many and
+    preview_many know it is async without probing it); no sync one does."""
+    classes = [
+        obj
+        for name in oxdkim.resolvers.__all__
+        if isinstance(obj := getattr(oxdkim.resolvers, name), type) and hasattr(obj, "txt")
+    ]
+    asynchronous = {c.__name__ for c in classes if inspect.iscoroutinefunction(c.txt)}
+    assert {"AsyncDnspythonResolver", "AsyncCachingResolver", "InlineAsyncResolver"} <= asynchronous
+    assert asynchronous == {c.__name__ for c in classes if issubclass(c, AsyncByClass)}
 
 
 def test_host_wrappers_are_their_plain_wrappers_too() -> None:
