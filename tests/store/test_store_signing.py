@@ -18,7 +18,13 @@ from helpers import (
     write_kek,
 )
 
-from oxdkim import ConfigFileError, SigningRefusedError, load_config, signer_from_config
+from oxdkim import (
+    ConfigFileError,
+    KeysReloaded,
+    SigningRefusedError,
+    load_config,
+    signer_from_config,
+)
 from oxdkim._store.postgres import PostgresStore
 from oxdkim._store.sealing import KeyEncryptionKey
 from oxdkim.exceptions import KeyEncryptionError, StoreUnavailableError
@@ -185,3 +191,23 @@ def test_the_config_refuses_file_settings_beside_a_store(pg_database: str, tmp_p
     with pytest.raises(ConfigFileError) as info:
         load_config(path)
     assert "database" in str(info.value)
+
+
+def test_reloads_are_reported_to_the_observer(pg_database: str, tmp_path: Path) -> None:
+    kek = write_kek(tmp_path)
+    store, ring, _ = seed(pg_database, kek)
+    events: list[object] = []
+
+    class Recorder:
+        def observe(self, event: object) -> None:
+            events.append(event)
+
+    signer = signer_from_config(write_config(tmp_path, pg_database, kek), observer=Recorder())
+    assert signer.sign(message("one.example"), tenant="t1")[0].domain == "one.example"
+    store.remove_domains(BRAND, ["one.example"])
+    assert until(lambda: signer.sign(message("one.example"), tenant="t1")[0].domain == GENERIC[0])
+    ring.activate("mail2")
+    assert until(lambda: signer.sign(message("two.example"), tenant="t2")[0].selector == "mail2")
+    reloads = {e.what for e in events if isinstance(e, KeysReloaded)}
+    assert reloads >= {"domains", "ring"}
+    assert all(e.brand == BRAND for e in events if isinstance(e, KeysReloaded))

@@ -192,6 +192,8 @@ class PostgresStore:
         self._ring_versions: dict[str, int] = {}
         self._generic_versions: dict[str, int] = {}
         self._domains: OrderedDict[tuple[str, str], tuple[DomainEntry | None, int]] = OrderedDict()
+        # Rows a notification dropped: their next load is a reload (an event).
+        self._dropped: set[tuple[str, str]] = set()
         self._listener: threading.Thread | None = None
         self._listening = threading.Event()
         self._stop = threading.Event()
@@ -415,7 +417,10 @@ class PostgresStore:
             elif what == "generic-key":
                 self._generic_versions[brand] = self._generic_versions.get(brand, 0) + 1
             elif what == "domain":
-                self._domains.pop((brand, domain), None)
+                if self._domains.pop((brand, domain), None) is not None:
+                    if len(self._dropped) >= self.max_cached_domains:
+                        self._dropped.clear()  # bounded: only the events are lost
+                    self._dropped.add((brand, domain))
             else:
                 self._epoch += 1
 
@@ -467,7 +472,10 @@ class PostgresStore:
                     self._domains.move_to_end((brand, name))
                 while len(self._domains) > self.max_cached_domains:
                     self._domains.popitem(last=False)
-        if cached is not None:
+        with self._state_lock:
+            dropped = key in self._dropped
+            self._dropped.discard(key)
+        if cached is not None or dropped:
             emit(self.observer, KeysReloaded(brand, "domains", time.perf_counter() - started))
         return found.get(domain)
 
