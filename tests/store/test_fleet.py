@@ -23,7 +23,7 @@ import attrs
 import pytest
 from helpers import BRAND, KEY_HOST, dkimpy_verifies, message, write_config, write_kek
 
-from oxdkim import KeyRing, SigningKey
+from oxdkim import KeyRing, SigningKey, signer_from_config
 from oxdkim._keys.ringstate import KeySlot, RingSnapshot, RolloverTimings, SlotState
 from oxdkim._store.postgres import BrandData, PostgresStore
 from oxdkim._store.ring import PostgresKeyStore
@@ -346,3 +346,57 @@ def test_a_reader_never_sees_a_ring_state_torn_from_its_keys(
     writer.join()
     assert loads > 100
     assert failures == []
+
+
+@pytest.mark.slow
+def test_a_signer_that_cannot_listen_still_follows_its_ring(
+    pg_database: str, tmp_path: Path
+) -> None:
+    """
+    A signer whose listening connection is refused (here: its role's connection limit,
+    reached while its query connection still works) hears no notification. Its ring
+    must still follow a rotation, or it would sign with the old key after it was revoked
+    and withdrawn from DNS.
+    """
+    kek = write_kek(tmp_path)
+    ring, first = seed_store(pg_database, kek)
+    role = f"signer_{pg_database.rsplit('dbname=', 1)[1].split(maxsplit=1)[0]}"
+    with psycopg.connect(pg_database, autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE {role} LOGIN CONNECTION LIMIT 2")
+        admin.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")
+    try:
+        signer = signer_from_config(write_config(tmp_path, f"{pg_database} user={role}", kek))
+        aligned = message("c0-0.example")
+        assert signer.sign(aligned, tenant="t0")[0].key_fingerprint == first.fingerprint
+        with psycopg.connect(pg_database, autocommit=True) as admin:
+            admin.execute(f"ALTER ROLE {role} CONNECTION LIMIT 1")
+            (pid,) = admin.execute(
+                "SELECT pid FROM pg_stat_activity WHERE usename = %s AND query LIKE 'LISTEN%%'",
+                (role,),
+            ).fetchone()
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            time.sleep(0.5)
+            listening = admin.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE usename = %s "
+                "AND query LIKE 'LISTEN%%'",
+                (role,),
+            ).fetchone()
+        assert listening == (0,)  # the listener cannot come back
+        key = SigningKey.generate(ALGORITHM)
+        ring.stage(key, selector="mail2")
+        ring.confirm(
+            "mail2", InMemoryZone({f"mail2._domainkey.{KEY_HOST}": key.txt_record()}, ttl=1)
+        )
+        activated = retry_until_allowed(lambda: ring.activate("mail2"))
+        fingerprints: set[str] = set()
+        while time.time() < activated + SWITCH_BOUND:
+            fingerprints = {r.key_fingerprint for r in signer.sign(aligned, tenant="t0")}
+            if fingerprints >= {key.fingerprint}:
+                break
+            time.sleep(0.05)
+        assert key.fingerprint in fingerprints
+    finally:
+        PostgresStore.close_all()
+        with psycopg.connect(pg_database, autocommit=True) as admin:
+            admin.execute(f"DROP OWNED BY {role}")
+            admin.execute(f"DROP ROLE {role}")

@@ -18,6 +18,7 @@ announced.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import threading
 import time
@@ -196,6 +197,7 @@ class PostgresStore:
         self._dropped: set[tuple[str, str]] = set()
         self._listener: threading.Thread | None = None
         self._listening = threading.Event()
+        self._polls = itertools.count()
         self._stop = threading.Event()
         PostgresStore._open.add(self)
 
@@ -424,8 +426,17 @@ class PostgresStore:
             else:
                 self._epoch += 1
 
-    def ring_version(self, brand: str) -> tuple[int, int]:
-        """Changes when ``brand``'s ring may have changed (a cheap, in-memory token)."""
+    def ring_version(self, brand: str) -> tuple[int, ...]:
+        """
+        Changes when ``brand``'s ring may have changed (a cheap, in-memory token).
+
+        While the listener is not connected (not started, or refused by the server
+        while queries still work) no change is announced: the token then changes at
+        every call, so a ring polls the store at its reload interval instead of signing
+        on with a key that another host may have retired, revoked and withdrawn.
+        """
+        if not self._listening.is_set():
+            return (self._epoch, self._ring_versions.get(brand, 0), next(self._polls))
         return (self._epoch, self._ring_versions.get(brand, 0))
 
     def generic_version(self, brand: str) -> tuple[int, int]:
