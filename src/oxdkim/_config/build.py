@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import attrs
 
@@ -24,7 +24,7 @@ from .._store.postgres import PostgresStore
 from .._store.ring import PostgresKeyStore
 from .._store.sealing import KeyEncryptionKey
 from ..exceptions import ConfigurationError, OxDkimError
-from ..typing import KeyStore, Observer, SigningPolicy
+from ..typing import KeyStore, Observer, Ownership, SigningPolicy
 from .values import BrandConfig, StoreConfig
 
 
@@ -112,29 +112,44 @@ def _stored_policy(brand: BrandConfig, observer: Observer | None) -> SigningPoli
                 brand.options,
             )  # fmt: skip
     ownership = StoredOwnership(store, brand.name)
-    legacy: SigningPolicy | None = None
+    ring = None
     if brand.mode == "legacy" or brand.key_host is not None:
         with _at(place):
             ring = KeyRing.open(
                 PostgresKeyStore(store, brand.name), observer=observer, brand=brand.name
             )
-        legacy = LegacyBrandPolicy(
-            ring,
-            ownership,
-            brand.options,
-            fallback=generic if brand.fallback == "generic" else None,
-        )
-    chosen = {"generic": generic, "legacy": legacy}
+    needed = "generic key" if brand.mode == "generic" else "key ring"
+    return _compose(
+        brand,
+        generic,
+        ring,
+        ownership,
+        lambda default, chosen: StoredRouting(store, brand.name, default, chosen),
+        f"{place}: mode {brand.mode} needs a {needed} in the store (oxdkim store import)",
+    )
+
+
+def _compose(
+    brand: BrandConfig,
+    generic: SigningPolicy | None,
+    ring: KeyRing | None,
+    ownership: Ownership,
+    route: Callable[[SigningPolicy, dict[str, SigningPolicy | None]], SigningPolicy],
+    missing: str,
+) -> SigningPolicy:
+    """
+    The one composition of a brand, wherever its data lives: the aligned policy over the
+    ring, the per-domain routing (``route``) over the brand default, inside a tenant guard.
+    """
+    fallback = generic if brand.fallback == "generic" else None
+    legacy = None
+    if ring is not None:
+        legacy = LegacyBrandPolicy(ring, ownership, brand.options, fallback=fallback)
+    chosen: dict[str, SigningPolicy | None] = {"generic": generic, "legacy": legacy}
     default = chosen[brand.mode]
     if default is None:
-        raise ConfigurationError(
-            f"{place}: mode {brand.mode} needs a "
-            + ("generic key" if brand.mode == "generic" else "key ring")
-            + " in the store (oxdkim store import)"
-        )
-    routed = StoredRouting(store, brand.name, default, chosen)
-    fallback = generic if brand.fallback == "generic" else None
-    return TenantGuard(routed, ownership, fallback=fallback)
+        raise ConfigurationError(missing)
+    return TenantGuard(route(default, chosen), ownership, fallback=fallback)
 
 
 def build_policy(brand: BrandConfig, *, observer: Observer | None = None) -> SigningPolicy:
@@ -161,34 +176,32 @@ def build_policy(brand: BrandConfig, *, observer: Observer | None = None) -> Sig
         generic = DefaultGenericPolicy(
             brand.generic_domain, brand.generic_selector, key, brand.options
         )
-    ownership = DomainOwnership.from_tenants(brand.tenants)
-    legacy: SigningPolicy | None = None
+    ring = None
     if brand.ring is not None:
         store = FileKeyStore(brand.ring, passphrase=passphrase, min_rsa_bits=brand.min_rsa_bits)
         with _at(f"brands.{brand.name}.ring"):
             ring = KeyRing.open(store, observer=observer, brand=brand.name)
-        legacy = LegacyBrandPolicy(
-            ring,
-            ownership,
-            brand.options,
-            fallback=generic if brand.fallback == "generic" else None,
-        )
-    chosen = {"generic": generic, "legacy": legacy}
-    default = chosen[brand.mode]
-    if default is None:
-        raise ConfigurationError(f"brands.{brand.name}: mode {brand.mode} is not configured")
-    overrides: dict[str, SigningPolicy] = {}
-    for domain, mode in brand.domains.items():
-        policy = (
-            RefusePolicy("signing is disabled for this domain")
-            if mode == "refuse"
-            else chosen[mode]
-        )
-        if policy is None:
-            raise ConfigurationError(
-                f'brands.{brand.name}.domains."{domain}": {mode} is not configured'
+
+    def route(default: SigningPolicy, chosen: dict[str, SigningPolicy | None]) -> SigningPolicy:
+        overrides: dict[str, SigningPolicy] = {}
+        for domain, mode in brand.domains.items():
+            policy = (
+                RefusePolicy("signing is disabled for this domain")
+                if mode == "refuse"
+                else chosen[mode]
             )
-        overrides[domain] = policy
-    routed: SigningPolicy = PerDomainPolicy(default, overrides) if overrides else default
-    fallback = generic if brand.fallback == "generic" else None
-    return TenantGuard(routed, ownership, fallback=fallback)
+            if policy is None:
+                raise ConfigurationError(
+                    f'brands.{brand.name}.domains."{domain}": {mode} is not configured'
+                )
+            overrides[domain] = policy
+        return PerDomainPolicy(default, overrides) if overrides else default
+
+    return _compose(
+        brand,
+        generic,
+        ring,
+        DomainOwnership.from_tenants(brand.tenants),
+        route,
+        f"brands.{brand.name}: mode {brand.mode} is not configured",
+    )
