@@ -13,14 +13,13 @@ import enum
 import functools
 import hashlib
 from pathlib import Path
+from types import ModuleType
 from typing import cast
 
 import attrs
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa, utils
-from nacl.bindings import crypto_sign as _sodium_sign
-from nacl.bindings import crypto_sign_seed_keypair as _sodium_keypair
 
 from .._base.files import is_path, is_whole_number, read_small_file, shown, shown_path
 from ..exceptions import ConfigurationError, KeyLoadError, SigningError, WeakKeyError
@@ -32,18 +31,27 @@ _PKCS1V15 = padding.PKCS1v15()
 _PREHASHED_SHA256 = utils.Prehashed(hashes.SHA256())
 
 
+_sodium: ModuleType | None
+try:
+    from nacl import bindings as _nacl_bindings
+
+    _sodium = _nacl_bindings
+except ImportError:  # PyNaCl is a dependency; without it cryptography signs alone
+    _sodium = None
+
+
 def _sodium_secret(key: PrivateKey) -> bytes | None:
     """
     libsodium's form of an Ed25519 key (seed and public key), or ``None`` for RSA.
     libsodium signs without holding the GIL (cffi releases it around the call), where
     cryptography holds it: with it, threads signing Ed25519 run in parallel.
     """
-    if not isinstance(key, ed25519.Ed25519PrivateKey):
+    if _sodium is None or not isinstance(key, ed25519.Ed25519PrivateKey):
         return None
     seed = key.private_bytes(
         serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
     )
-    return bytes(_sodium_keypair(seed)[1])
+    return bytes(_sodium.crypto_sign_seed_keypair(seed)[1])
 
 
 @functools.lru_cache(maxsize=256)
@@ -291,9 +299,9 @@ class SigningKey:
         try:
             if isinstance(self._private, rsa.RSAPrivateKey):
                 return self._private.sign(digest, _PKCS1V15, _PREHASHED_SHA256)
-            if self._sodium is not None:
+            if self._sodium is not None and _sodium is not None:
                 # Ed25519 is deterministic: the same signature as cryptography's.
-                return bytes(_sodium_sign(digest, self._sodium)[:64])
+                return bytes(_sodium.crypto_sign(digest, self._sodium)[:64])
             return self._private.sign(digest)
         except Exception as exc:  # the backend's own failure, surfaced typed
             raise SigningError(f"{self.algorithm.value} signing failed") from exc
