@@ -23,7 +23,7 @@ import attrs
 import pytest
 from helpers import BRAND, KEY_HOST, dkimpy_verifies, message, write_config, write_kek
 
-from oxdkim import KeyRing, SigningKey, signer_from_config
+from oxdkim import KeyRing, Signer, SigningKey, signer_from_config
 from oxdkim._keys.ringstate import KeySlot, RingSnapshot, RolloverTimings, SlotState
 from oxdkim._store.postgres import BrandData, PostgresStore
 from oxdkim._store.ring import PostgresKeyStore
@@ -348,26 +348,19 @@ def test_a_reader_never_sees_a_ring_state_torn_from_its_keys(
     assert failures == []
 
 
-@pytest.mark.slow
-def test_a_signer_that_cannot_listen_still_follows_its_ring(
-    pg_database: str, tmp_path: Path
-) -> None:
+@contextlib.contextmanager
+def refused_listener(pg_database: str, kek: Path, home: Path) -> Iterator[Signer]:
     """
-    A signer whose listening connection is refused (here: its role's connection limit,
-    reached while its query connection still works) hears no notification. Its ring
-    must still follow a rotation, or it would sign with the old key after it was revoked
-    and withdrawn from DNS.
+    A signer whose listening connection was ended and cannot come back: its role's
+    connection limit is reached, while its query connection still works.
     """
-    kek = write_kek(tmp_path)
-    ring, first = seed_store(pg_database, kek)
     role = f"signer_{pg_database.rsplit('dbname=', 1)[1].split(maxsplit=1)[0]}"
     with psycopg.connect(pg_database, autocommit=True) as admin:
         admin.execute(f"CREATE ROLE {role} LOGIN CONNECTION LIMIT 2")
         admin.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")
     try:
-        signer = signer_from_config(write_config(tmp_path, f"{pg_database} user={role}", kek))
-        aligned = message("c0-0.example")
-        assert signer.sign(aligned, tenant="t0")[0].key_fingerprint == first.fingerprint
+        signer = signer_from_config(write_config(home, f"{pg_database} user={role}", kek))
+        assert signer.sign(message("c0-0.example"), tenant="t0")[0].domain == "c0-0.example"
         with psycopg.connect(pg_database, autocommit=True) as admin:
             admin.execute(f"ALTER ROLE {role} CONNECTION LIMIT 1")
             (pid,) = admin.execute(
@@ -382,21 +375,61 @@ def test_a_signer_that_cannot_listen_still_follows_its_ring(
                 (role,),
             ).fetchone()
         assert listening == (0,)  # the listener cannot come back
-        key = SigningKey.generate(ALGORITHM)
-        ring.stage(key, selector="mail2")
-        ring.confirm(
-            "mail2", InMemoryZone({f"mail2._domainkey.{KEY_HOST}": key.txt_record()}, ttl=1)
-        )
-        activated = retry_until_allowed(lambda: ring.activate("mail2"))
-        fingerprints: set[str] = set()
-        while time.time() < activated + SWITCH_BOUND:
-            fingerprints = {r.key_fingerprint for r in signer.sign(aligned, tenant="t0")}
-            if fingerprints >= {key.fingerprint}:
-                break
-            time.sleep(0.05)
-        assert key.fingerprint in fingerprints
+        yield signer
     finally:
         PostgresStore.close_all()
         with psycopg.connect(pg_database, autocommit=True) as admin:
             admin.execute(f"DROP OWNED BY {role}")
             admin.execute(f"DROP ROLE {role}")
+
+
+@pytest.mark.slow
+def test_a_signer_that_cannot_listen_still_follows_its_ring(
+    pg_database: str, tmp_path: Path
+) -> None:
+    """
+    A signer that hears no notification must still follow a rotation, or it would sign
+    with the old key after it was revoked and withdrawn from DNS.
+    """
+    kek = write_kek(tmp_path)
+    ring, first = seed_store(pg_database, kek)
+    with refused_listener(pg_database, kek, tmp_path) as signer:
+        aligned = message("c0-0.example")
+        assert signer.sign(aligned, tenant="t0")[0].key_fingerprint == first.fingerprint
+        key = SigningKey.generate(ALGORITHM)
+        ring.stage(key, selector="mail2")
+        zone = InMemoryZone({f"mail2._domainkey.{KEY_HOST}": key.txt_record()}, ttl=1)
+        ring.confirm("mail2", zone)
+        activated = retry_until_allowed(lambda: ring.activate("mail2"))
+        fingerprints: set[str] = set()
+        while time.time() < activated + SWITCH_BOUND:
+            fingerprints = {r.key_fingerprint for r in signer.sign(aligned, tenant="t0")}
+            if key.fingerprint in fingerprints:
+                break
+            time.sleep(0.05)
+        assert key.fingerprint in fingerprints
+
+
+@pytest.mark.slow
+def test_a_signer_that_cannot_listen_still_follows_its_domains(
+    pg_database: str, tmp_path: Path
+) -> None:
+    """
+    A domain taken from a tenant must stop signing aligned for that tenant on a signer
+    that hears no notification too (within seconds, not when the listener comes back).
+    """
+    kek = write_kek(tmp_path)
+    seed_store(pg_database, kek)
+    store = PostgresStore(pg_database, KeyEncryptionKey.from_file(kek))
+    with refused_listener(pg_database, kek, tmp_path) as signer:
+        moved = message("c0-0.example")
+        assert signer.sign(moved, tenant="t0")[0].domain == "c0-0.example"
+        store.remove_domains(BRAND, ["c0-0.example"])
+        store.add_domains(BRAND, "t1", ["c0-0.example"])
+        changed = time.time()
+        domains = {"c0-0.example"}
+        while time.time() < changed + SWITCH_BOUND and "c0-0.example" in domains:
+            domains = {r.domain for r in signer.sign(moved, tenant="t0")}
+            time.sleep(0.05)
+        assert "c0-0.example" not in domains  # t0 no longer signs as t1's domain
+        assert signer.sign(moved, tenant="t1")[0].domain == "c0-0.example"

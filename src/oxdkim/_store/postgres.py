@@ -192,7 +192,9 @@ class PostgresStore:
         self._changes = 0
         self._ring_versions: dict[str, int] = {}
         self._generic_versions: dict[str, int] = {}
-        self._domains: OrderedDict[tuple[str, str], tuple[DomainEntry | None, int]] = OrderedDict()
+        self._domains: OrderedDict[tuple[str, str], tuple[DomainEntry | None, tuple[int, int]]] = (
+            OrderedDict()
+        )
         # Rows a notification dropped: their next load is a reload (an event).
         self._dropped: set[tuple[str, str]] = set()
         self._listener: threading.Thread | None = None
@@ -445,13 +447,24 @@ class PostgresStore:
 
     # --- reading ---------------------------------------------------------------------
 
+    def _current(self) -> tuple[int, int]:
+        """
+        What a cached domain row must carry to be current. While the listener is not
+        connected no change is announced: rows then count as current for the second
+        they were read in only (a domain moved to another tenant must not sign on for
+        the old one until the listener comes back).
+        """
+        if self._listening.is_set():
+            return (self._epoch, 0)
+        return (self._epoch, 1 + int(time.monotonic()))
+
     def domain(self, brand: str, domain: str) -> DomainEntry | None:
         """
         ``domain``'s row in ``brand``, or ``None``; from the cache when it is current.
 
         A miss loads the domain and every name above it in one query. A stale entry
-        (the listener reconnected since) is reloaded, or used as it is while the server
-        is unreachable.
+        (the listener reconnected since, or is down and the row was read in an earlier
+        second) is reloaded, or used as it is while the server is unreachable.
 
         Raises:
             StoreUnavailableError: The row is not cached and the server is unreachable.
@@ -459,7 +472,7 @@ class PostgresStore:
         key = (brand, domain)
         with self._state_lock:
             cached = self._domains.get(key)
-            epoch, changes = self._epoch, self._changes
+            epoch, changes = self._current(), self._changes
             if cached is not None and cached[1] == epoch:
                 self._domains.move_to_end(key)
                 return cached[0]
