@@ -21,7 +21,7 @@ from typing import Any
 
 import attrs
 import pytest
-from helpers import BRAND, KEY_HOST, dkimpy_verifies, message, write_config, write_kek
+from helpers import BRAND, GENERIC, KEY_HOST, dkimpy_verifies, message, write_config, write_kek
 
 from oxdkim import KeyRing, Signer, SigningKey, signer_from_config
 from oxdkim._keys.ringstate import KeySlot, RingSnapshot, RolloverTimings, SlotState
@@ -433,3 +433,46 @@ def test_a_signer_that_cannot_listen_still_follows_its_domains(
             time.sleep(0.05)
         assert "c0-0.example" not in domains  # t0 no longer signs as t1's domain
         assert signer.sign(moved, tenant="t1")[0].domain == "c0-0.example"
+
+
+@pytest.mark.slow
+def test_a_signer_that_cannot_listen_still_follows_its_generic_key(
+    pg_database: str, tmp_path: Path
+) -> None:
+    """A new generic key reaches a signer that hears no notification, within seconds."""
+    kek = write_kek(tmp_path)
+    seed_store(pg_database, kek)
+    store = PostgresStore(pg_database, KeyEncryptionKey.from_file(kek))
+    with refused_listener(pg_database, kek, tmp_path) as signer:
+        unowned = message("nobody.example")
+        before = signer.sign(unowned)[0]
+        assert before.domain == GENERIC[0]
+        key = SigningKey.generate(ALGORITHM)
+        store.set_generic_key(BRAND, key)
+        changed = time.time()
+        seen = before.key_fingerprint
+        while time.time() < changed + SWITCH_BOUND and seen != key.fingerprint:
+            seen = signer.sign(unowned)[0].key_fingerprint
+            time.sleep(0.05)
+        assert seen == key.fingerprint
+
+
+@pytest.mark.slow
+def test_a_server_outage_logs_a_failed_generic_key_reload_once_a_second_at_most(
+    pg_server: PgServer, pg_database: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Polling while the listener is down must not log a warning for every message."""
+    kek = write_kek(tmp_path)
+    seed_store(pg_database, kek)
+    signer = signer_from_config(write_config(tmp_path, pg_database, kek))
+    unowned = message("nobody.example")
+    first = signer.sign(unowned)[0].key_fingerprint
+    pg_server.stop()
+    try:
+        began = time.monotonic()
+        while time.monotonic() < began + 2.5:
+            assert signer.sign(unowned)[0].key_fingerprint == first  # the last good key
+    finally:
+        pg_server.start()
+    failed = [r for r in caplog.records if "generic key not reloaded" in r.getMessage()]
+    assert 1 <= len(failed) <= 4

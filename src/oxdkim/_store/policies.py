@@ -117,6 +117,9 @@ class StoredGenericPolicy:
             try:
                 key = self.store.generic_key(self.brand)
             except (KeyStoreError, KeyLoadError) as exc:
+                # Tried again at the next change (or, listener down, the next second):
+                # not at every message, each logging the same warning.
+                self._token = token
                 logger.warning("generic key not reloaded, the last good key signs on: %s", exc)
                 return
             if key is None:

@@ -441,8 +441,13 @@ class PostgresStore:
             return (self._epoch, self._ring_versions.get(brand, 0), next(self._polls))
         return (self._epoch, self._ring_versions.get(brand, 0))
 
-    def generic_version(self, brand: str) -> tuple[int, int]:
-        """Changes when ``brand``'s generic key may have changed."""
+    def generic_version(self, brand: str) -> tuple[int, ...]:
+        """
+        Changes when ``brand``'s generic key may have changed; while the listener is
+        not connected, every second (the key is then polled, as :meth:`ring_version`).
+        """
+        if not self._listening.is_set():
+            return (self._epoch, self._generic_versions.get(brand, 0), 1 + int(time.monotonic()))
         return (self._epoch, self._generic_versions.get(brand, 0))
 
     # --- reading ---------------------------------------------------------------------
