@@ -177,20 +177,46 @@ class Milter:
             )
 
     async def __call__(self, session: Session) -> FilterResponse:
-        """One message: read it, then sign or verify it at the end of data."""
-        state = self.state
+        """
+        One message: read it, then sign or verify it at the end of data.
+
+        A message counts as in flight from its first header field on, so a graceful stop
+        waits for messages still being transferred too.
+        """
         headers: list[Header] = []
-        async with session.headers as fields:
-            async for field in fields:
-                headers.append(field)
-        size = sum(len(field.name) + len(field.value) + 3 for field in headers) + 2
-        chunks: list[bytes] = []
-        async with session.body as body:
-            async for chunk in body:
-                size += len(chunk)
-                if size <= state.settings.max_message_bytes:
-                    chunks.append(bytes(chunk))
-        self.in_flight += 1
+        started = False
+        try:
+            async with session.headers as fields:
+                async for field in fields:
+                    if not started:
+                        started = True
+                        self.in_flight += 1
+                        logger.debug("message started")
+                    headers.append(field)
+            if not started:
+                started = True
+                self.in_flight += 1
+            state = self.state  # the state of the moment the message came: kept to its end
+            size = sum(len(field.name) + len(field.value) + 3 for field in headers) + 2
+            chunks: list[bytes] = []
+            async with session.body as body:
+                async for chunk in body:
+                    size += len(chunk)
+                    if size <= state.settings.max_message_bytes:
+                        chunks.append(bytes(chunk))
+            return await self._decide(session, state, headers, chunks, size)
+        finally:
+            if started:
+                self.in_flight -= 1
+
+    async def _decide(
+        self,
+        session: Session,
+        state: State,
+        headers: list[Header],
+        chunks: list[bytes],
+        size: int,
+    ) -> FilterResponse:
         try:
             if size > state.settings.max_message_bytes:
                 return await self._oversize(session, state, size)
@@ -206,8 +232,6 @@ class Milter:
             self._log(session, "tempfail", reason=f"internal error {type(exc).__name__}")
             logger.debug("internal error", exc_info=True)
             return _TEMPFAIL
-        finally:
-            self.in_flight -= 1
 
     def _log(self, session: Session, decision: str, **fields: object) -> None:
         self.count(decision)

@@ -19,6 +19,7 @@ authenticate as a tenant and the milter reads the login from ``{auth_authen}``
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import smtplib
 import socket
@@ -309,14 +310,27 @@ class Postfix:
             time.sleep(0.05)
 
     def wait_for(self, marker: bytes, timeout: float = 15.0) -> bytes:
-        """The delivered message that contains ``marker`` (a unique subject), once it is there."""
+        """
+        The delivered message that contains ``marker`` (a unique subject), once smtp-sink
+        has all of it: Postfix logs ``status=sent`` only after the sink's final reply.
+        """
         deadline = time.monotonic() + timeout
         while True:
             for path in self.delivered():
                 data = path.read_bytes()
-                if marker in data:
-                    time.sleep(0.05)  # smtp-sink writes a file before the final dot
-                    return strip_sink_headers(path.read_bytes())
+                if marker not in data:
+                    continue
+                head = data[:65536]
+                found = re.search(rb"\(Postfix\) with [A-Z]+ id ([0-9A-F]+)", head)
+                assert found, head[:2000]
+                sent = f"{found.group(1).decode()}: to=<"
+                while not any(
+                    sent in line and "status=sent" in line for line in self.maillog().splitlines()
+                ):
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"{sent} not sent\n{self.maillog()[-4000:]}")
+                    time.sleep(0.05)
+                return strip_sink_headers(path.read_bytes())
             if time.monotonic() > deadline:
                 raise TimeoutError(f"no message with {marker!r}\n{self.maillog()[-4000:]}")
             time.sleep(0.05)

@@ -112,3 +112,32 @@ def both(root: Path) -> None:
     log = milter.text()
     assert "stopped sign; decisions: {'signed': 1}" in log
     assert "stopped verify; decisions: {'verified': 1}" in log
+
+
+def test_sigterm_during_a_transfer_finishes_that_message():
+    """SIGTERM while a 15 MB message streams to the milter: it is still signed and delivered."""
+    with instance() as (milter, postfix, root):
+        milter.stop()
+        debug = MilterProcess(
+            milter.config, "sign", port=milter.port, extra=["--log-level", "DEBUG"]
+        )
+        debug.start()
+        body = (b"z" * 998 + b"\r\n") * 15_000
+        raw = f"From: a@{ACME_DOMAIN}\r\nSubject: big\r\n\r\n".encode() + body
+        replies: list[tuple[int, bytes]] = []
+        sender = threading.Thread(
+            target=lambda: replies.append(postfix.send_raw(raw, listener="acme"))
+        )
+        sender.start()
+        deadline = time.monotonic() + 20
+        while "message started" not in debug.text() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        debug.signal(signal.SIGTERM)
+        sender.join()
+        assert 250 == replies[0][0], replies
+        delivered = postfix.wait_for(b"Subject: big", timeout=30)
+        assert dkimpy_verifies(delivered, root)
+        assert 0 == debug.stop()
+        log = debug.text()
+        assert "stopping: finishing 1 message(s) in flight" in log
+        assert "stopped sign; decisions: {'signed': 1}" in log
