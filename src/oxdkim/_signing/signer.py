@@ -14,9 +14,10 @@ import hashlib
 import itertools
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from time import perf_counter
+from typing import TypeVar
 
 from .._base.clock import checked_time, utc_now
 from .._base.events import Refused, Signed, emit, logger
@@ -58,6 +59,10 @@ from .results import SignatureSpec, SigningDecision, SigningRequest, SignResult
 
 _MAX_LINE = 78
 _B64_CHUNK = 64
+
+_In = TypeVar("_In")
+"""What is signed: a message, or its chunks."""
+_Outcome = tuple[SigningRequest, tuple[SignResult, ...]]
 
 
 def _fold(items: list[list[str]]) -> tuple[str, int]:
@@ -335,9 +340,21 @@ class Signer:
             SigningError: The crypto backend failed.
             ConfigurationError: The clock returned a naive time or one out of range.
         """
+        return self._reported(self._sign, message, tenant, envelope_sender)
+
+    def _reported(
+        self,
+        work: Callable[
+            [_In, str | None, str | None], tuple[SigningRequest, tuple[SignResult, ...]]
+        ],
+        message: _In,
+        tenant: str | None,
+        envelope_sender: str | None,
+    ) -> tuple[SignResult, ...]:
+        """Run one signing and report it: a Signed event, or a Refused one and the error."""
         start = perf_counter()
         try:
-            request, results = self._sign(message, tenant, envelope_sender)
+            request, results = work(message, tenant, envelope_sender)
         except Exception as error:
             self._refused(error, start)
             raise
@@ -374,15 +391,7 @@ class Signer:
         Only the header block is buffered; the body is canonicalized and hashed as it
         streams. The result is identical to :meth:`sign` on the joined chunks.
         """
-        start = perf_counter()
-        try:
-            request, results = self._sign_chunks(chunks, tenant, envelope_sender)
-        except Exception as error:
-            self._refused(error, start)
-            raise
-        if self.observer is not None or logger.isEnabledFor(_DEBUG):
-            emit(self.observer, _signed(request, results, perf_counter() - start))
-        return results
+        return self._reported(self._sign_chunks, chunks, tenant, envelope_sender)
 
     def _sign_chunks(
         self, chunks: Iterable[bytes], tenant: str | None, envelope_sender: str | None
