@@ -65,3 +65,13 @@ def test_forged_results_claiming_our_authserv_id_are_removed(mx: Postfix, config
     assert b"dkim=none" in found[0]
     assert AUTHSERV_ID.encode() in found[0]
     assert found[1] == b"Authentication-Results: relay.other.example; dkim=none"
+
+
+def test_message_over_the_size_limit_gets_dkim_policy_and_forged_fields_removed(mx: Postfix):
+    """Over max_message_bytes (20 MB here): dkim=policy, not verified; forgeries still go."""
+    forged = f"Authentication-Results: {AUTHSERV_ID}; dkim=pass\r\n".encode()
+    big = forged + message(ACME_DOMAIN, "big", body=(b"b" * 998 + b"\r\n") * 21_000)
+    assert 250 == mx.send_raw(big)[0]
+    [field] = results(mx.wait_for(b"Subject: big", timeout=60))
+    assert f"Authentication-Results: {AUTHSERV_ID};".encode() in field
+    assert b"dkim=policy" in field
