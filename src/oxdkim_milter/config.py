@@ -37,6 +37,7 @@ _KNOWN = {
     "max_message_bytes",
     "max_concurrency",
     "timeout",
+    "metrics",
 }
 
 
@@ -62,6 +63,8 @@ class MilterConfig:
         max_concurrency: Messages signed or verified at once (the rest wait their turn).
         timeout: Seconds one signing or verification may take; past it the MTA gets a
             temporary failure (``451 4.7.1``).
+        metrics: ``HOST:PORT`` of a Prometheus endpoint (``/metrics``) with the signer's
+            observer metrics and the milter's decisions; none when ``None``.
     """
 
     brand: str | None = None
@@ -73,6 +76,7 @@ class MilterConfig:
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY
     timeout: float = DEFAULT_TIMEOUT
+    metrics: tuple[str, int] | None = None
 
 
 def parse_milter_table(table: object, path: str = "(config)") -> MilterConfig:
@@ -148,6 +152,14 @@ def parse_milter_table(table: object, path: str = "(config)") -> MilterConfig:
     ):
         problem("timeout", f"must be more than 0 and at most {MAX_TIMEOUT:g} seconds")
         timeout = DEFAULT_TIMEOUT
+    metrics = None
+    metrics_text = text("metrics")
+    if metrics_text is not None:
+        host, _, port = metrics_text.rpartition(":")
+        if host and port.isdigit() and 0 < int(port) < 65536:
+            metrics = (host.strip("[]"), int(port))
+        else:
+            problem("metrics", "must be HOST:PORT, e.g. 127.0.0.1:9101")
     if problems:
         raise ConfigFileError(path, problems)
     return MilterConfig(
@@ -160,6 +172,7 @@ def parse_milter_table(table: object, path: str = "(config)") -> MilterConfig:
         max_message_bytes=max_bytes,
         max_concurrency=concurrency,
         timeout=float(timeout),
+        metrics=metrics,
     )
 
 

@@ -36,7 +36,7 @@ from oxdkim.exceptions import (
     SigningRefusedError,
 )
 from oxdkim.resolvers import CachingResolver, DnspythonResolver, ZoneFileResolver
-from oxdkim.typing import Resolver
+from oxdkim.typing import Observer, Resolver
 
 from .config import MilterConfig, load_milter_config
 
@@ -103,7 +103,7 @@ def make_resolver(config: oxdkim.Config) -> Resolver:
     return CachingResolver(inner)
 
 
-def build_state(path: Path, mode: str) -> State:
+def build_state(path: Path, mode: str, observer: Observer | None = None) -> State:
     """
     Read the file and build what ``mode`` needs (keys are loaded here: a bad key fails the
     start or the reload, not a message).
@@ -112,7 +112,8 @@ def build_state(path: Path, mode: str) -> State:
     config = oxdkim.load_config(path)
     if mode == "sign":
         brand = config.brand(settings.brand)
-        return State(settings, config.signer(settings.brand), frozenset(brand.tenants), None)
+        signer = config.signer(settings.brand, observer=observer)
+        return State(settings, signer, frozenset(brand.tenants), None)
     if settings.authserv_id is None:
         raise ConfigurationError(f"{path}: milter.authserv_id is required in verify mode")
     return State(settings, None, frozenset(), make_resolver(config))
@@ -145,12 +146,20 @@ class Milter:
     end of data and the answer, so a graceful stop can wait for them.
     """
 
-    def __init__(self, path: Path, mode: str) -> None:
+    def __init__(
+        self,
+        path: Path,
+        mode: str,
+        observer: Observer | None = None,
+        on_decision: Callable[[str, str], None] | None = None,
+    ) -> None:
         if mode not in MODES:
             raise ConfigurationError(f"unknown mode {mode!r}; use sign or verify")
         self.path = path
         self.mode = mode
-        self.state = build_state(path, mode)
+        self.observer = observer
+        self.on_decision = on_decision
+        self.state = build_state(path, mode, observer)
         self.limiter = anyio.CapacityLimiter(self.state.settings.max_concurrency)
         self.in_flight = 0
         self.counts: dict[str, int] = {}
@@ -158,7 +167,7 @@ class Milter:
     def reload(self) -> bool:
         """Rebuild the state from the file; on any problem keep the old one (logged)."""
         try:
-            state = build_state(self.path, self.mode)
+            state = build_state(self.path, self.mode, self.observer)
         except OxDkimError as exc:
             logger.error("reload failed, keeping the running configuration: %s", exc)
             return False
@@ -169,6 +178,8 @@ class Milter:
 
     def count(self, what: str) -> None:
         self.counts[what] = self.counts.get(what, 0) + 1
+        if self.on_decision is not None:
+            self.on_decision(self.mode, what)
 
     async def _run(self, state: State, func: Callable[[], T]) -> T:
         with anyio.fail_after(state.settings.timeout):
@@ -413,6 +424,40 @@ def as_filter(milter: Milter) -> Filter:
     return flags(oxdkim_milter)
 
 
+def _metrics(
+    settings: MilterConfig,
+) -> tuple[Observer | None, Callable[[str, str], None] | None]:
+    """
+    The Prometheus endpoint of ``[milter] metrics``: the signer's observer metrics and
+    ``oxdkim_milter_decisions_total{mode, decision}``. Started once; a reload keeps it.
+    """
+    if settings.metrics is None:
+        return None, None
+    try:
+        import prometheus_client  # noqa: PLC0415 - the optional metrics extra
+    except ImportError:
+        raise ConfigurationError(
+            "milter.metrics needs prometheus_client: pip install 'oxdkim[metrics]'"
+        ) from None
+    registry = prometheus_client.CollectorRegistry()
+    observer = oxdkim.PrometheusObserver(registry)
+    decisions = prometheus_client.Counter(
+        "milter_decisions",
+        "Messages the milter decided, by mode and decision.",
+        ["mode", "decision"],
+        namespace="oxdkim",
+        registry=registry,
+    )
+    host, port = settings.metrics
+    prometheus_client.start_http_server(port, addr=host, registry=registry)
+    logger.info("metrics on http://%s:%d/metrics", host, port)
+
+    def on_decision(mode: str, decision: str) -> None:
+        decisions.labels(mode=mode, decision=decision).inc()
+
+    return observer, on_decision
+
+
 def _guarded(runner: Runner) -> Callable[[anyio.abc.ByteStream], Awaitable[None]]:
     """A connection handler whose failure ends that connection only (the MTA tempfails)."""
 
@@ -441,7 +486,11 @@ async def serve(
     process. A stop closes the listeners first, then waits up to ``grace`` seconds for the
     messages being decided, then closes the remaining connections (the MTA retries those).
     """
-    milters = {mode: Milter(path, mode) for mode in dict.fromkeys(m for _, m in listeners)}
+    observer, on_decision = _metrics(load_milter_config(path))
+    milters = {
+        mode: Milter(path, mode, observer, on_decision)
+        for mode in dict.fromkeys(m for _, m in listeners)
+    }
     sockets = [(await _listener(spec), spec, mode) for spec, mode in listeners]
     async with anyio.create_task_group() as connections:
         with anyio.open_signal_receiver(signal.SIGHUP, signal.SIGTERM, signal.SIGINT) as signals:

@@ -7,12 +7,13 @@ import signal
 import tempfile
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 from .conftest import MilterProcess, instance
 from .postfix import Postfix, free_port
 from .test_sign import fields, message, signatures
-from .world import ACME_DOMAIN, GLOBEX_DOMAIN, dkimpy_verifies, write_world
+from .world import ACME_DOMAIN, DEFAULT_MILTER, GLOBEX_DOMAIN, dkimpy_verifies, write_world
 
 
 def test_reload_during_traffic_loses_no_message():
@@ -141,3 +142,18 @@ def test_sigterm_during_a_transfer_finishes_that_message():
         log = debug.text()
         assert "stopping: finishing 1 message(s) in flight" in log
         assert "stopped sign; decisions: {'signed': 1}" in log
+
+
+def test_prometheus_endpoint_counts_signatures_and_decisions():
+    """[milter] metrics: the observer's counters and the milter's decisions on /metrics."""
+    port = free_port()
+    settings = DEFAULT_MILTER.replace("timeout = 20", f'timeout = 20\nmetrics = "127.0.0.1:{port}"')
+    with instance(settings, fallback="refuse") as (_, postfix, _root):
+        postfix.send(message(ACME_DOMAIN, "m1"), listener="acme")
+        postfix.send(message(GLOBEX_DOMAIN, "m2"), listener="acme")  # refused: unsigned
+        postfix.wait_for(b"Subject: m2")
+        page = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read()
+        lines = page.decode().splitlines()
+        assert 'oxdkim_milter_decisions_total{decision="signed",mode="sign"} 1.0' in lines
+        assert 'oxdkim_milter_decisions_total{decision="unsigned",mode="sign"} 1.0' in lines
+        assert any(line.startswith("oxdkim_messages_signed_total{") for line in lines)
