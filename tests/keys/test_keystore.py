@@ -222,3 +222,33 @@ def test_a_rotation_killed_at_any_moment_leaves_a_loadable_ring(
         for name in leftovers:  # a killed write may leave its temp file; never a torn file
             assert name.endswith(".tmp")
     assert generations[-1] > 25  # the rotator really made progress between kills
+
+
+def test_a_ring_that_cannot_refresh_stops_signing_after_half_the_retention(
+    tmp_path: Path,
+) -> None:
+    """A failed reload keeps the last good view, but not for ever: after half the
+    retention window another host may have withdrawn its key, so it is a temporary
+    failure until the store answers again."""
+    import time
+    from datetime import timedelta
+
+    from oxdkim import KeyRing, RolloverTimings
+    from oxdkim.exceptions import StoreUnavailableError
+
+    ring = KeyRing.generate(
+        "ed25519-sha256",
+        key_host="keys.example",
+        timings=RolloverTimings(retention=timedelta(seconds=0.6)),
+    )
+    store = FileKeyStore.create(tmp_path / "ring", ring.snapshot())
+    reader = KeyRing.open(store, reload_interval=0)
+    assert reader.snapshot().active.selector == "mail1"
+    state = store.state_path.read_bytes()
+    store.state_path.write_bytes(b"{ not json")  # a broken writer
+    assert reader.snapshot().active.selector == "mail1"  # the last good view signs on
+    time.sleep(0.4)
+    with pytest.raises(StoreUnavailableError, match="half the retention"):
+        reader.snapshot()
+    store.state_path.write_bytes(state)  # repaired
+    assert reader.snapshot().active.selector == "mail1"

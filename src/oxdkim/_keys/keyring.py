@@ -28,6 +28,7 @@ from ..exceptions import (
     KeyRingError,
     KeyStoreError,
     RolloverRefusal,
+    StoreUnavailableError,
 )
 from . import rollover as _rollover
 from .ringstate import (
@@ -91,6 +92,10 @@ class KeyRing:
         self._reload_interval = reload_interval
         self._next_check = time.monotonic() + reload_interval
         self._token = store.version_token() if store is not None else None
+        # When the store last confirmed this view, and whether reloads fail since.
+        self._fresh_at = time.monotonic()
+        self._failing = False
+        self._max_stale = 0.0
         self.observer = observer
         self.brand = brand
 
@@ -200,9 +205,24 @@ class KeyRing:
         return self._store
 
     def snapshot(self) -> RingSnapshot:
-        """The current immutable view; read it once per message."""
-        if self._store is not None and time.monotonic() >= self._next_check:
-            self._maybe_reload()
+        """
+        The current immutable view; read it once per message.
+
+        Raises:
+            StoreUnavailableError: The ring could not be refreshed from its store for
+                half the retention window: another host may have rotated and withdrawn
+                the key this view holds, so it no longer signs (a temporary failure).
+        """
+        if self._store is not None:
+            now = time.monotonic()
+            if now >= self._next_check:
+                self._maybe_reload()
+            if self._failing and now - self._fresh_at > self._max_stale:
+                raise StoreUnavailableError(
+                    f"the key ring could not be refreshed from its store for "
+                    f"{now - self._fresh_at:.0f} s (more than half the retention window): "
+                    "not signing with keys another host may have withdrawn"
+                )
         return self._snapshot
 
     def _maybe_reload(self) -> None:
@@ -217,15 +237,20 @@ class KeyRing:
             self._next_check = time.monotonic() + self._reload_interval
             token = self._store.version_token()
             if token == self._token:
+                self._fresh_at, self._failing = time.monotonic(), False
                 return
             started = time.perf_counter()
             try:
                 snapshot = self._store.load()
             except (KeyStoreError, KeyLoadError) as exc:
+                if not self._failing:
+                    self._max_stale = self._snapshot.timings.retention.total_seconds() / 2
+                self._failing = True
                 logger.warning("key ring not reloaded, the last good state signs on: %s", exc)
                 return
             self._snapshot = snapshot
             self._token = token
+            self._fresh_at, self._failing = time.monotonic(), False
             emit(self.observer, KeysReloaded(self.brand, "ring", time.perf_counter() - started))
 
     @property
