@@ -105,7 +105,10 @@ def _register_milter(subparsers: argparse._SubParsersAction[Parser]) -> None:
     try:
         from oxdkim_milter import cli as milter_cli  # noqa: PLC0415 - an optional extra
     except ImportError:
-        parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+        # The options are read only to reach the message below.
+        for option in ("--config", "--socket", "--mode", "--verify-socket", "--grace"):
+            parser.add_argument(option, action="append", help=argparse.SUPPRESS)
+        parser.add_argument("--log-level", help=argparse.SUPPRESS)
 
         def missing(args: argparse.Namespace) -> int:
             raise CliError("oxdkim milter needs the extra: pip install 'oxdkim[milter]'")
