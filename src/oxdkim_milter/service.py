@@ -424,6 +424,34 @@ def as_filter(milter: Milter) -> Filter:
     return flags(oxdkim_milter)
 
 
+WATCH_INTERVAL = 2.0
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return (info.st_ino, info.st_mtime_ns, info.st_size)
+
+
+async def _watch(path: Path, milters: Sequence[Milter]) -> None:
+    """
+    Reload when the configuration file is replaced or edited (as SIGHUP does). Key rings
+    follow their own store (the core reloads a ring whose ``ring.json`` changed).
+    """
+    seen = _stamp(path)
+    while True:
+        await anyio.sleep(WATCH_INTERVAL)
+        stamp = _stamp(path)
+        if stamp is None or stamp == seen:
+            continue
+        seen = stamp
+        logger.info("%s changed", path)
+        for milter in milters:
+            await anyio.to_thread.run_sync(milter.reload)
+
+
 def _metrics(
     settings: MilterConfig,
 ) -> tuple[Observer | None, Callable[[str, str], None] | None]:
@@ -499,6 +527,7 @@ async def serve(
                     handler = _guarded(Runner(as_filter(milters[mode])))
                     accepting.start_soon(listener.serve, handler, connections)
                     logger.info("listening on %s mode=%s", spec, mode)
+                accepting.start_soon(_watch, path, list(milters.values()))
                 if ready is not None:
                     ready()
                 async for signum in signals:
