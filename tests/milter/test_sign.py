@@ -98,3 +98,20 @@ def test_without_a_trusted_tenant_only_generic_signing(sink: Postfix, world: Pat
     [sig] = signatures(delivered)
     assert f"d={GENERIC_DOMAIN}".encode() in sig
     assert dkimpy_verifies(delivered, world)
+
+
+def test_the_log_holds_no_body_and_no_key(sink: Postfix, world: Path, signing_milter):
+    """The decision lines name the message by queue id only: no body text, no key bytes."""
+    secret = "body-secret-7f3a"
+    code, reply = sink.send(
+        message(ACME_DOMAIN, "private", body=f"{secret}\r\n".encode()), listener="acme"
+    )
+    assert 250 == code
+    line = signing_milter.decision(reply)
+    assert "decision=signed" in line
+    log = signing_milter.text()
+    assert secret not in log
+    assert "PRIVATE KEY" not in log
+    for pem in (world / "keys").glob("*.pem"):
+        body = b"".join(pem.read_bytes().splitlines()[1:-1]).decode()
+        assert body[:40] not in log
