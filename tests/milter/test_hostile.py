@@ -96,7 +96,7 @@ def test_eight_bit_header_name(sink: Postfix, world: Path, signing_milter: Milte
     code, reply = sink.send_raw(raw, listener="acme")
     assert code in (250, 451, 550, 554)
     if code == 250:
-        delivered = sink.wait_for("8bit-name".encode())
+        delivered = sink.wait_for(b"8bit-name")
         line = signing_milter.decision(reply)
         if "decision=signed" in line:
             # Postfix ends the header at the 8-bit line (it is body text from there on):
