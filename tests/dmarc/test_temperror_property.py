@@ -73,21 +73,36 @@ def _evaluate(
 
 
 def _filled(records: dict[str, str], names: tuple[str, ...], answers: tuple[Any, ...]) -> dict:
+    """
+    The zone where each failed name gives its answer. A domain that does not exist has
+    nothing below it either (RFC 8020): its records go too; ``_consistent`` then drops
+    the worlds where that changes a name the evaluation asked and did not fail on.
+    """
     filled = dict(records)
     for name, answer in zip(names, answers, strict=True):
         filled.pop(name, None)
         if answer is not None:
             filled[name] = answer
+        elif not name.startswith("_dmarc."):
+            for key in [k for k in filled if k.endswith("." + name)]:
+                del filled[key]
     return filled
 
 
 def _consistent(
     records: dict[str, str], filled: dict[str, str], names: tuple[str, ...], asked: list[str]
 ) -> bool:
-    """A record below a name makes it exist: such an answer changes a name that did not fail."""
+    """
+    Whether the filled zone answers every name the evaluation asked and did not fail on
+    as the real one does: a record below a name makes it exist, and a name that does not
+    exist takes the records below it away.
+    """
     before, after = zone(records), zone(filled)
-    checked = [n for n in asked if n in UNIVERSE and n not in names]
-    return all(before.txt(n).status == after.txt(n).status for n in checked)
+    checked = [n for n in asked if n not in names]
+    return all(
+        (before.txt(n).status, before.txt(n).records) == (after.txt(n).status, after.txt(n).records)
+        for n in checked
+    )
 
 
 def _alphabet(name: str) -> tuple[Any, ...]:
