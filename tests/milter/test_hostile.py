@@ -105,3 +105,28 @@ def test_eight_bit_header_name(sink: Postfix, world: Path, signing_milter: Milte
         else:
             assert "decision=unsigned" in line
     still_serving(sink, world)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        HEAD + b"\r\nbody\0with a NUL\r\n",
+        HEAD + b"\r\nx\ry\r\n",
+        b"From: a@acme.example\r\nSubject: a\rb\r\n\r\nbody\r\n",
+        b"From: a@acme.example, b@globex.example\r\n\r\nbody\r\n",
+        b"From: <a@acme.example\r\n\r\nbody\r\n",
+        b"Subject: no from\r\n\r\nbody\r\n",
+        b"DKIM-Signature: v=1; a=rsa-sha256; d=acme.example; s=x; b=!!;\r\n" + HEAD + b"\r\nb\r\n",
+        b"DKIM-Signature: " + b"x" * 20000 + b"\r\n" + HEAD + b"\r\nb\r\n",
+    ],
+    ids=["nul", "bare-cr-body", "bare-cr-header", "two-froms", "broken-from", "no-from",
+         "broken-signature", "huge-signature"],
+)  # fmt: skip
+def test_verify_mode_answers_hostile_inbound_mail_with_results(raw: bytes, mx: Postfix):
+    """Inbound hostile mail is accepted with one Authentication-Results field, never 451."""
+    marker = f"X-Case: {uuid.uuid4().hex}\r\n".encode()
+    code, text = mx.send_raw(marker + raw)
+    assert 250 == code, text
+    delivered = mx.wait_for(marker.strip())
+    head = delivered.split(b"\r\n\r\n", 1)[0]
+    assert 1 == head.count(b"Authentication-Results: mx.receiver.example;")
