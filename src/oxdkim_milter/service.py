@@ -405,7 +405,9 @@ async def _listener(spec: str) -> anyio.abc.Listener[anyio.abc.ByteStream]:
     kind, where, port = parse_socket(spec)
     if kind == "unix":
         Path(where).unlink(missing_ok=True)
-        return await anyio.create_unix_listener(where)
+        # Connecting needs write permission on the socket; who may reach it is decided by
+        # the directory it lives in (e.g. 0750 root:postfix), as with other milters.
+        return await anyio.create_unix_listener(where, mode=0o666)
     return await anyio.create_tcp_listener(local_host=where, local_port=port, reuse_port=False)
 
 

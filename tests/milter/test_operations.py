@@ -159,3 +159,22 @@ def test_prometheus_endpoint_counts_signatures_and_decisions():
         assert 'oxdkim_milter_decisions_total{decision="signed",mode="sign"} 1.0' in lines
         assert 'oxdkim_milter_decisions_total{decision="unsigned",mode="sign"} 1.0' in lines
         assert any(line.startswith("oxdkim_messages_signed_total{") for line in lines)
+
+
+def test_unix_socket_listener():
+    """--socket unix:PATH: Postfix (its cleanup runs as user postfix) signs through it."""
+    with tempfile.TemporaryDirectory(prefix="oxdkim-milter-", dir="/tmp") as tmp:
+        root = Path(tmp)
+        os.chmod(root, 0o755)
+        config = write_world(root)
+        sock = root / "milter.sock"
+        milter = MilterProcess(config, "sign", extra=["--socket", f"unix:{sock}"])
+        milter.start()
+        try:
+            (root / "pf").mkdir()
+            listeners = {"acme": {"milter_macro_daemon_name": "submit-acme"}}
+            with Postfix(root / "pf", f"unix:{sock}", extra_listeners=listeners) as postfix:
+                assert 250 == postfix.send(message(ACME_DOMAIN, "unix"), listener="acme")[0]
+                assert dkimpy_verifies(postfix.wait_for(b"Subject: unix"), root)
+        finally:
+            milter.stop()
