@@ -49,7 +49,7 @@ FilterResponse = Accept | Reject | ReplyCode
 _REJECT = ReplyCode(b"550 5.7.1 Message refused by the DKIM signing policy")
 _TOO_BIG = ReplyCode(b"552 5.3.4 Message too big for DKIM signing")
 # Postfix's own answer when the milter is unreachable, with the reason: try again later.
-_TEMPFAIL = ReplyCode(b"451 4.7.1 DKIM signing temporarily unavailable, try again later")
+_TEMPFAIL = ReplyCode(b"451 4.7.1 DKIM milter temporarily unavailable, try again later")
 _AR_NAME = "authentication-results"
 # Every event up to the end of the message, so kilter's session state follows each
 # transaction (several per connection). No reply per header; a reply to DATA, the end of
@@ -119,7 +119,7 @@ def build_state(path: Path, mode: str, observer: Observer | None = None) -> Stat
     return State(settings, None, frozenset(), make_resolver(config))
 
 
-def unfold_header(header: Header) -> bytes:
+def wire_field(header: Header) -> bytes:
     """One header field as it is on the wire (Postfix sends folds as bare LF)."""
     value = bytes(header.value).replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
     return header.name.encode("ascii") + b":" + value + b"\r\n"
@@ -231,7 +231,7 @@ class Milter:
         try:
             if size > state.settings.max_message_bytes:
                 return await self._oversize(session, state, size, headers)
-            message = b"".join(unfold_header(h) for h in headers) + b"\r\n" + b"".join(chunks)
+            message = b"".join(wire_field(h) for h in headers) + b"\r\n" + b"".join(chunks)
             if self.mode == "sign":
                 return await self._sign(session, state, message)
             return await self._verify(session, state, message, headers)
