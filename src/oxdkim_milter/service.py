@@ -142,8 +142,8 @@ class Milter:
     """
     The filter for one mode, and the counters of what it decided.
 
-    ``state`` is replaced by :meth:`reload`; ``in_flight`` counts messages between their
-    end of data and the answer, so a graceful stop can wait for them.
+    ``state`` is replaced by :meth:`reload`; ``in_flight`` counts messages from their first
+    header field to the answer, so a graceful stop can wait for them.
     """
 
     def __init__(
