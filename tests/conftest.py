@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import itertools
 import os
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -10,6 +12,7 @@ from typing import Any
 import pytest
 
 from dnsserver import DnsServer, find_knotd
+from pgserver import PgServer, find_bindir
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_VECTORS = ROOT.parent / "shared" / "vectors"
@@ -55,3 +58,47 @@ def dns_server_factory(
     yield start
     for server in servers:
         server.stop()
+
+
+# --- a real PostgreSQL server for the store (tests/store, tests/milter); see pgserver.py ---
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """
+    One PostgreSQL server for the session (about a second to start). Without psycopg or
+    the server programs the test is skipped, or fails when ``OXDKIM_REQUIRE_POSTGRES=1``
+    (as in CI).
+    """
+    bindir = find_bindir()
+    missing = None
+    if bindir is None:
+        missing = "PostgreSQL server programs (Debian package 'postgresql') are not installed"
+    elif importlib.util.find_spec("psycopg") is None:
+        missing = "psycopg is not installed (pip install 'oxdkim[postgresql]')"
+    if missing is not None or bindir is None:
+        if os.environ.get("OXDKIM_REQUIRE_POSTGRES") == "1":
+            pytest.fail(str(missing))
+        pytest.skip(str(missing))
+    server = PgServer(bindir).start()
+    yield server
+    server.remove()
+
+
+_databases = itertools.count()
+
+
+@pytest.fixture
+def pg_database(pg_server: PgServer) -> Iterator[str]:
+    """The connection string of a new, empty database, dropped after the test."""
+    import psycopg
+
+    from oxdkim.postgres import PostgresStore
+
+    name = f"t{os.getpid()}_{next(_databases)}"
+    with psycopg.connect(pg_server.conninfo(), autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}".encode())
+    yield pg_server.conninfo(name)
+    PostgresStore.close_all()
+    with psycopg.connect(pg_server.conninfo(), autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)".encode())

@@ -34,6 +34,7 @@ from oxdkim.exceptions import (
     MessageFormatError,
     OxDkimError,
     SigningRefusedError,
+    StoreUnavailableError,
 )
 from oxdkim.resolvers import CachingResolver, DnspythonResolver, ZoneFileResolver
 from oxdkim.typing import Observer, Resolver
@@ -237,6 +238,11 @@ class Milter:
             return await self._verify(session, state, message, headers)
         except TimeoutError:
             self._log(session, "tempfail", reason="timeout")
+            return _TEMPFAIL
+        except StoreUnavailableError:
+            # The key store cannot be reached and this message needs data not yet
+            # loaded: the MTA keeps it and retries (451 4.7.1), as for any failure.
+            self._log(session, "tempfail", reason="store unavailable")
             return _TEMPFAIL
         except Exception as exc:
             # An internal error: the MTA keeps the message and retries (451 4.7.1).
