@@ -211,3 +211,22 @@ def test_reloads_are_reported_to_the_observer(pg_database: str, tmp_path: Path) 
     reloads = {e.what for e in events if isinstance(e, KeysReloaded)}
     assert reloads >= {"domains", "ring"}
     assert all(e.brand == BRAND for e in events if isinstance(e, KeysReloaded))
+
+
+def test_rebuilding_signers_reuses_one_listener(pg_database: str, tmp_path: Path) -> None:
+    """A reload (the milter's SIGHUP) builds the signer again: the store and its listener
+    are shared per database and key, never one more thread and two connections each time."""
+    import threading
+
+    kek = write_kek(tmp_path)
+    seed(pg_database, kek)
+    config = write_config(tmp_path, pg_database, kek)
+
+    def listeners() -> int:
+        return sum(1 for t in threading.enumerate() if t.name == "oxdkim-store-listener")
+
+    before = listeners()
+    signers = [signer_from_config(config) for _ in range(5)]
+    assert listeners() == before + 1
+    for signer in signers:
+        assert signer.sign(message("one.example"), tenant="t1")[0].domain == "one.example"

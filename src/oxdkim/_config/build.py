@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Callable, Iterator
 
 import attrs
@@ -70,11 +71,29 @@ def open_store(
         KeyStoreError: No store there, or another key-encryption key sealed it.
     """
     with _at("store"):
-        opened = PostgresStore(store.url, key_encryption_key(store), observer=observer)
+        kek = key_encryption_key(store)
+    key = (store.url, kek.check_value)
+    if follow:
+        with _following_lock:
+            shared = _following.get(key)
+            if shared is not None and not shared.closed:
+                # One listener per database and process: a reload (SIGHUP) or a second
+                # brand reuses it instead of leaving a thread and two connections behind.
+                if observer is not None:
+                    shared.observer = observer
+                return shared
+    with _at("store"):
+        opened = PostgresStore(store.url, kek, observer=observer)
     opened.check()
     if follow:
         opened.start()
+        with _following_lock:
+            _following[key] = opened
     return opened
+
+
+_following: dict[tuple[str, str], PostgresStore] = {}
+_following_lock = threading.Lock()
 
 
 def ring_store(brand: BrandConfig, store: PostgresStore | None = None) -> KeyStore:

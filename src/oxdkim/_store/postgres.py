@@ -369,6 +369,11 @@ class PostgresStore:
         """Whether the listener is connected now (changes reach this process)."""
         return self._listening.is_set()
 
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._stop.is_set()
+
     def close(self) -> None:
         """Stop the listener and close the connections."""
         self._stop.set()
