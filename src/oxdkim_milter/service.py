@@ -15,6 +15,7 @@ import logging
 import re
 import signal
 from collections.abc import Awaitable, Callable, Sequence
+from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
 from typing import TypeVar
 
@@ -36,9 +37,10 @@ from oxdkim.exceptions import (
     SigningRefusedError,
     StoreUnavailableError,
 )
-from oxdkim.resolvers import CachingResolver, DnspythonResolver, ZoneFileResolver
-from oxdkim.typing import Observer, Resolver
+from oxdkim.resolvers import CachingHostResolver, DnspythonResolver, ZoneFileResolver
+from oxdkim.typing import HostResolver, Observer
 
+from . import spf
 from .config import MilterConfig, load_milter_config
 
 logger = logging.getLogger("oxdkim.milter")
@@ -90,18 +92,19 @@ class State:
     settings: MilterConfig
     signer: oxdkim.Signer | None
     tenants: frozenset[str]
-    resolver: Resolver | None
+    resolver: HostResolver | None
 
 
-def make_resolver(config: oxdkim.Config) -> Resolver:
-    """The resolver of the file's ``[resolver]`` table, behind a cache."""
+def make_resolver(config: oxdkim.Config) -> HostResolver:
+    """The resolver of the file's ``[resolver]`` table, behind a cache (MX and addresses
+    too: SPF asks them)."""
     settings = config.resolver
-    inner: Resolver
+    inner: HostResolver
     if settings.zone_files:
         inner = ZoneFileResolver(*settings.zone_files, split_long_strings=True)
     else:
         inner = DnspythonResolver(settings.nameservers, timeout=settings.timeout)
-    return CachingResolver(inner)
+    return CachingHostResolver(inner)
 
 
 def build_state(path: Path, mode: str, observer: Observer | None = None) -> State:
@@ -325,7 +328,12 @@ class Milter:
         resolver = state.resolver
         assert authserv_id is not None
         assert resolver is not None
-        field = await self._run(state, functools.partial(_evaluate, resolver, authserv_id, message))
+        address = session.address
+        client = str(address) if isinstance(address, IPv4Address | IPv6Address) else None
+        mail_from = session.macros.get("{mail_addr}") or None
+        field = await self._run(
+            state, functools.partial(_evaluate, resolver, authserv_id, message, client, mail_from)
+        )
         removed = await _remove_forged(session, headers, authserv_id)
         await _prepend(session, "Authentication-Results", milter_value(field))
         self._log(
@@ -359,9 +367,16 @@ async def _prepend(session: Session, name: str, value: bytes) -> None:
     await session.sender.send(InsertHeader(0, name, value))
 
 
-def _evaluate(resolver: Resolver, authserv_id: str, message: bytes) -> bytes:
-    """DKIM and DMARC results of one message as one Authentication-Results field."""
+def _evaluate(
+    resolver: HostResolver,
+    authserv_id: str,
+    message: bytes,
+    client: str | None,
+    mail_from: str | None,
+) -> bytes:
+    """DKIM, SPF and DMARC results of one message as one Authentication-Results field."""
     results = oxdkim.Verifier(resolver).verify(message)
+    spf_check = spf.check(resolver, client, mail_from)
     author = _FromDomain()
     from_domain: str | None
     try:
@@ -369,14 +384,13 @@ def _evaluate(resolver: Resolver, authserv_id: str, message: bytes) -> bytes:
         from_domain = author.domain
     except MessageFormatError:
         from_domain = None  # no single From domain: DMARC permerror
-    dmarc = DmarcAlignment(resolver).evaluate(from_domain, dkim=results)
+    dmarc = DmarcAlignment(resolver).evaluate(from_domain, dkim=results, spf=spf_check)
     field = oxdkim.render_authentication_results(authserv_id, results, linesep=b"\r\n")
-    return (
-        field.removesuffix(b"\r\n")
-        + b";\r\n\t"
-        + dmarc.authentication_results().encode("ascii")
-        + b"\r\n"
-    )
+    parts = [field.removesuffix(b"\r\n")]
+    if spf_check is not None:
+        parts.append(f"spf={spf_check.result.value} smtp.mailfrom={spf_check.domain}".encode())
+    parts.append(dmarc.authentication_results().encode("ascii"))
+    return b";\r\n\t".join(parts) + b"\r\n"
 
 
 def _reason(exc: OxDkimError) -> str:

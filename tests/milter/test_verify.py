@@ -75,3 +75,23 @@ def test_message_over_the_size_limit_gets_dkim_policy_and_forged_fields_removed(
     [field] = results(mx.wait_for(b"Subject: big", timeout=60))
     assert f"Authentication-Results: {AUTHSERV_ID};".encode() in field
     assert b"dkim=policy" in field
+
+
+def test_spf_aligned_mail_passes_dmarc_without_dkim(mx: Postfix):
+    """Unsigned mail whose envelope sender's domain passes SPF and aligns (relaxed) with
+    From: spf=pass and dmarc=pass. Without SPF in the evaluation it would read dmarc=fail."""
+    code, _ = mx.send(message(ACME_DOMAIN, "spf"), sender=f"b@bounces.{ACME_DOMAIN}")
+    assert 250 == code
+    [delivered] = mx.wait_delivered(1)
+    [field] = results(delivered)
+    assert f"spf=pass smtp.mailfrom=bounces.{ACME_DOMAIN}".encode() in field
+    assert f"dmarc=pass header.from={ACME_DOMAIN}".encode() in field
+
+
+def test_spf_fail_and_no_signature_fail_dmarc(mx: Postfix):
+    """The envelope domain's SPF refuses this client and nothing is signed: dmarc=fail."""
+    mx.send(message(GLOBEX_DOMAIN, "spf-fail"), sender=f"b@bounces.{GLOBEX_DOMAIN}")
+    [delivered] = mx.wait_delivered(1)
+    [field] = results(delivered)
+    assert f"spf=fail smtp.mailfrom=bounces.{GLOBEX_DOMAIN}".encode() in field
+    assert f"dmarc=fail header.from={GLOBEX_DOMAIN}".encode() in field

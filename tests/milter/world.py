@@ -45,6 +45,9 @@ def zones() -> dict[str, str]:
     result["example"] += (
         f'_dmarc.{ACME_DOMAIN}. 300 IN TXT "v=DMARC1; p=reject"\n'
         f'_dmarc.{GLOBEX_DOMAIN}. 300 IN TXT "v=DMARC1; p=quarantine"\n'
+        # SPF for verify mode: the bounce domain of acme allows this machine, globex none.
+        f'bounces.{ACME_DOMAIN}. 300 IN TXT "v=spf1 ip4:127.0.0.1 -all"\n'
+        f'bounces.{GLOBEX_DOMAIN}. 300 IN TXT "v=spf1 -all"\n'
     )
     return result
 
