@@ -288,7 +288,7 @@ def parse_message(
     header_end, body_start = find_body_start(message)
     if header_end > limits.max_header_bytes:
         raise MessageLimitError(f"header block larger than {limits.max_header_bytes} bytes")
-    if b"\0" in message[:header_end]:
+    if message.find(b"\0", 0, header_end) >= 0:
         raise MessageFormatError("NUL byte in the header", problem=MessageProblem.NUL_BYTE)
     fields = parse_header_block(message[:header_end], limits, lenient=lenient)
     return ParsedMessage(tuple(fields), message[body_start:], detect_linesep(message))

@@ -15,7 +15,7 @@ import itertools
 import logging
 import re
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from time import perf_counter
 from typing import TypeVar
 
@@ -101,10 +101,20 @@ def _header_names(headers: tuple[str, ...], counts: tuple[int, ...], extra: int)
     return tuple(names)
 
 
+_KEYS: dict[bytes, str] = {}
+"""Field name as written -> its lowercase key: a few dozen spellings cover most mail."""
+
+
 def _index_fields(fields: tuple[HeaderField, ...]) -> dict[str, list[HeaderField]]:
     index: dict[str, list[HeaderField]] = {}
+    keys = _KEYS
     for field in fields:
-        index.setdefault(field.name.decode("ascii").lower(), []).append(field)
+        key = keys.get(field.name)
+        if key is None:
+            key = field.name.decode("ascii").lower()
+            if len(keys) < 4096:  # bounded: names are chosen by whoever sends mail
+                keys[field.name] = key
+        index.setdefault(key, []).append(field)
     return index
 
 
@@ -174,7 +184,7 @@ def make_signature(
     # h= names each field contiguously, so "the last unused instance first" (RFC 6376
     # §5.4.2) is each field's instances in reverse message order; the signature's own
     # field comes last, without its final CRLF (§3.7).
-    raws = [field.raw for found in present for field in reversed(found)]
+    raws = [field.raw for found in present if found for field in reversed(found)]
     raws.append(unsigned.encode("ascii") + b"\r\n")
     canonical = canonicalize_headers(raws, spec.canonicalization.header)
     digest = hashlib.sha256(memoryview(canonical)[:-2]).digest()
@@ -371,11 +381,13 @@ class Signer:
         request = _request(index, tenant, envelope_sender, now)
         decision = self._decide(request)
         # After the header and the decision, as sign_chunks must: one order, one answer.
-        _BodyCheck().check(parsed.body)
-        digests = {
-            canon: body_hash(parsed.body, canon)
-            for canon in {s.canonicalization.body for s in decision.signatures}
-        }
+        if body_flaws(parsed.body):
+            _BodyCheck().check(parsed.body)
+        digests: dict[Canon, bytes] = {}
+        for spec in decision.signatures:
+            canon = spec.canonicalization.body
+            if canon not in digests:  # one hash per canonicalization, however many sign
+                digests[canon] = body_hash(parsed.body, canon)
         return request, _sign_all(index, parsed.linesep, decision, digests, now)
 
     def sign_chunks(
@@ -439,6 +451,8 @@ class Signer:
 
     def _now(self) -> datetime:
         """The clock's reading, checked: a naive time would give a wrong ``t=``."""
+        if self.clock is utc_now:
+            return datetime.now(UTC)  # aware and in range by construction
         return checked_time(self.clock(), "the signer's clock returned a time that")
 
     def _decide(self, request: SigningRequest) -> SigningDecision:
@@ -545,12 +559,13 @@ def _sign_all(
     now: datetime,
 ) -> tuple[SignResult, ...]:
     timestamp = int(now.timestamp())
-    return tuple(
+    results = [
         make_signature(
             index, spec, digests[spec.canonicalization.body], timestamp, decision, linesep
         )
         for spec in decision.signatures
-    )
+    ]
+    return tuple(results)
 
 
 __all__ = ["Signer", "make_signature"]
