@@ -38,10 +38,6 @@ class Canon(enum.Enum):
     SIMPLE = "simple"
     RELAXED = "relaxed"
 
-    # Members are singletons compared by identity; Enum's own __hash__ is a Python
-    # function, and the signer hashes these a few times per message.
-    __hash__ = object.__hash__
-
 
 @attrs.frozen
 class Canonicalization:
