@@ -95,7 +95,6 @@ class KeyRing:
         # When the store last confirmed this view, and whether reloads fail since.
         self._fresh_at = time.monotonic()
         self._failing = False
-        self._max_stale = 0.0
         self.observer = observer
         self.brand = brand
 
@@ -217,10 +216,11 @@ class KeyRing:
             now = time.monotonic()
             if now >= self._next_check:
                 self._maybe_reload()
-            if self._failing and now - self._fresh_at > self._max_stale:
+            stale = now - self._fresh_at
+            if self._failing and stale > self._snapshot.timings.retention.total_seconds() / 2:
                 raise StoreUnavailableError(
                     f"the key ring could not be refreshed from its store for "
-                    f"{now - self._fresh_at:.0f} s (more than half the retention window): "
+                    f"{stale:.0f} s (more than half the retention window): "
                     "not signing with keys another host may have withdrawn"
                 )
         return self._snapshot
@@ -243,8 +243,6 @@ class KeyRing:
             try:
                 snapshot = self._store.load()
             except (KeyStoreError, KeyLoadError) as exc:
-                if not self._failing:
-                    self._max_stale = self._snapshot.timings.retention.total_seconds() / 2
                 self._failing = True
                 logger.warning("key ring not reloaded, the last good state signs on: %s", exc)
                 return

@@ -15,7 +15,7 @@ import itertools
 import logging
 import re
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from time import perf_counter
 from typing import TypeVar
 
@@ -452,7 +452,7 @@ class Signer:
     def _now(self) -> datetime:
         """The clock's reading, checked: a naive time would give a wrong ``t=``."""
         if self.clock is utc_now:
-            return datetime.now(UTC)  # aware and in range by construction
+            return utc_now()  # the library's own clock: aware and in range by construction
         return checked_time(self.clock(), "the signer's clock returned a time that")
 
     def _decide(self, request: SigningRequest) -> SigningDecision:

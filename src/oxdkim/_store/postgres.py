@@ -25,7 +25,7 @@ import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, TypeGuard
 
 import attrs
 
@@ -95,20 +95,27 @@ def _entry(domain: str, tenant: object, mode: object) -> DomainEntry:
             return DomainEntry(domain, None, None, "the domain is not in normal form")
     except DomainSyntaxError as exc:
         return DomainEntry(domain, None, None, f"invalid domain ({exc.reason})")
-    if tenant is not None and (
-        not isinstance(tenant, str) or not tenant or looks_like_key_text(tenant)
-    ):
+    if tenant is not None and not _is_name(tenant):
         return DomainEntry(domain, None, None, "the tenant is not a short name")
     if mode is not None and mode not in MODES:
         return DomainEntry(domain, None, None, f"unknown mode {shown(mode)}")
     return DomainEntry(domain, tenant, mode)
 
 
-def brand_name(value: object) -> str:
-    """A brand's name as rows hold it: a short word, never key material."""
-    if not isinstance(value, str) or not value or looks_like_key_text(value) or len(value) > 200:
-        raise ConfigurationError(f"a brand is a short name, not {shown(value)}")
+def _is_name(value: object) -> TypeGuard[str]:
+    """A brand's or a tenant's name: a short word, never key material."""
+    return isinstance(value, str) and 0 < len(value) <= 200 and not looks_like_key_text(value)
+
+
+def _checked_name(value: object, what: str) -> str:
+    if not _is_name(value):
+        raise ConfigurationError(f"a {what} is a short name, not {shown(value)}")
     return value
+
+
+def brand_name(value: object) -> str:
+    """A brand's name as rows hold it, checked."""
+    return _checked_name(value, "brand")
 
 
 def _listed(domains: Iterable[str]) -> list[str]:
@@ -599,16 +606,23 @@ class PostgresStore:
         brand = brand_name(brand)
         if not isinstance(key, SigningKey):
             raise ConfigurationError(f"key must be a SigningKey, not {type(key).__name__}")
-        context = f"generic key of brand {brand}"
         with self.transaction(brand) as conn:
-            conn.execute(
-                "INSERT INTO oxdkim_generic_key (brand, fingerprint, sealed) VALUES (%s, %s, %s) "
-                "ON CONFLICT (brand) DO UPDATE SET fingerprint = excluded.fingerprint, "
-                "sealed = excluded.sealed, version = oxdkim_generic_key.version + 1, "
-                "updated_at = now()",
-                (brand, key.fingerprint, self._kek.seal(key.private_pem(), context)),
-            )
-            self.notify(conn, brand, "generic-key")
+            self._write_generic_key(conn, brand, key)
+
+    def _write_generic_key(
+        self, conn: psycopg.Connection[tuple[Any, ...]], brand: str, key: SigningKey
+    ) -> None:
+        """Seal and store ``brand``'s generic key and announce it, in the caller's writer
+        transaction."""
+        context = f"generic key of brand {brand}"
+        conn.execute(
+            "INSERT INTO oxdkim_generic_key (brand, fingerprint, sealed) VALUES (%s, %s, %s) "
+            "ON CONFLICT (brand) DO UPDATE SET fingerprint = excluded.fingerprint, "
+            "sealed = excluded.sealed, version = oxdkim_generic_key.version + 1, "
+            "updated_at = now()",
+            (brand, key.fingerprint, self._kek.seal(key.private_pem(), context)),
+        )
+        self.notify(conn, brand, "generic-key")
 
     def add_domains(
         self, brand: str, tenant: str | None, domains: Iterable[str], *, mode: str | None = None
@@ -622,10 +636,8 @@ class PostgresStore:
                 tenant owns (nothing is written).
         """
         brand = brand_name(brand)
-        if tenant is not None and (
-            not isinstance(cast(object, tenant), str) or not tenant or looks_like_key_text(tenant)
-        ):
-            raise ConfigurationError(f"a tenant is a short name, not {shown(tenant)}")
+        if tenant is not None:
+            tenant = _checked_name(tenant, "tenant")
         if mode is not None and mode not in MODES:
             raise ConfigurationError(f"mode must be one of {', '.join(MODES)}, not {shown(mode)}")
         names = [checked_domain(domain) for domain in _listed(domains)]
@@ -692,12 +704,7 @@ class PostgresStore:
             conn.execute("DELETE FROM oxdkim_domain WHERE brand = %s", (brand,))
             owner: dict[str, str] = {}
             for tenant, listed in data.tenants.items():
-                if (
-                    not isinstance(cast(object, tenant), str)
-                    or not tenant
-                    or looks_like_key_text(tenant)
-                ):
-                    raise ConfigurationError(f"a tenant is a short name, not {shown(tenant)}")
+                _checked_name(tenant, "tenant")
                 for domain in map(checked_domain, _listed(listed)):
                     if owner.setdefault(domain, tenant) != tenant:
                         raise ConfigurationError(f"{domain} is listed for two tenants")
@@ -711,17 +718,5 @@ class PostgresStore:
                     (brand, domain, owner.get(domain), overrides.get(domain)),
                 )
             if data.generic_key is not None:
-                context = f"generic key of brand {brand}"
-                conn.execute(
-                    "INSERT INTO oxdkim_generic_key (brand, fingerprint, sealed) "
-                    "VALUES (%s, %s, %s) ON CONFLICT (brand) DO UPDATE SET "
-                    "fingerprint = excluded.fingerprint, sealed = excluded.sealed, "
-                    "version = oxdkim_generic_key.version + 1, updated_at = now()",
-                    (
-                        brand,
-                        data.generic_key.fingerprint,
-                        self._kek.seal(data.generic_key.private_pem(), context),
-                    ),
-                )
-                self.notify(conn, brand, "generic-key")
+                self._write_generic_key(conn, brand, data.generic_key)
             self.notify(conn, brand, "all")

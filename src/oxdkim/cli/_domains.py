@@ -5,10 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from .._config.build import open_store
-from .._config.file import load_config
-from ._common import EXIT_FAILED, EXIT_OK, CliError, check_text_files
-from ._configopts import add_config_options
+from ._common import EXIT_FAILED, EXIT_OK
+from ._configopts import add_config_options, stored_brand
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -43,11 +41,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     """Run one step."""
-    check_text_files([args.config], "configuration file")
-    brand = load_config(args.config).brand(args.brand)
-    if brand.store is None:
-        raise CliError(f"{args.config} has no [store] table: domains live in the file")
-    store = open_store(brand.store, follow=False)
+    brand, store = stored_brand(args)
     if args.step == "add":
         added = store.add_domains(brand.name, args.tenant, args.domain, mode=args.override)
         print(f"{len(added)} domains of tenant {args.tenant}: {', '.join(added)}")

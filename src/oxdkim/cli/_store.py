@@ -13,7 +13,7 @@ import argparse
 import json
 from pathlib import Path
 
-from .._config.build import _passphrase, key_encryption_key, open_store, ring_store
+from .._config.build import _passphrase, key_encryption_key, ring_store
 from .._config.file import load_config
 from .._config.values import BrandConfig
 from .._dkim.crypto import SigningKey
@@ -21,7 +21,7 @@ from .._keys.keystore import FileKeyStore
 from .._store.postgres import BrandData, PostgresStore
 from .._store.ring import PostgresKeyStore
 from ._common import EXIT_OK, CliError, check_text_files, write_private_file
-from ._configopts import add_config_options
+from ._configopts import add_config_options, stored_brand
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -55,14 +55,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=run)
 
 
-def _stored_brand(args: argparse.Namespace) -> tuple[BrandConfig, PostgresStore]:
-    check_text_files([args.config], "configuration file")
-    brand = load_config(args.config).brand(args.brand)
-    if brand.store is None:
-        raise CliError(f"{args.config} has no [store] table")
-    return brand, open_store(brand.store, follow=False)
-
-
 def run(args: argparse.Namespace) -> int:
     """Run one step."""
     if args.step == "init":
@@ -76,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
             version = store.initialize()
             print(f"{store.description}: oxdkim schema {version}")
         return EXIT_OK
-    brand, store = _stored_brand(args)
+    brand, store = stored_brand(args)
     if args.step == "import":
         return _import(args, brand, store)
     return _export(args, brand, store)
